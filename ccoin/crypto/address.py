@@ -1,0 +1,83 @@
+"""Addresses and ids (DESIGN section 3).
+
+Address: "C" + base58(first 12 bytes of SHA-256(pubkey) + first 2 bytes of SHA-256 of those
+12 bytes): at most 21 characters, 96-bit preimage resistance and a checksum that rejects
+typos. Ids of transactions and blocks: base58 of the first 14 bytes of their hash (at most
+20 characters). Both use the Bitcoin alphabet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import base58
+
+from ccoin.errors import DecodeError, ErrorCode
+
+ADDRESS_PREFIX = "C"
+ADDRESS_BODY_LEN = 12
+ADDRESS_CHECKSUM_LEN = 2
+ADDRESS_RAW_LEN = ADDRESS_BODY_LEN + ADDRESS_CHECKSUM_LEN
+MAX_ADDRESS_LEN = 21
+ID_RAW_LEN = 14
+MAX_ID_LEN = 20
+
+_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+def address_from_public_key(public_key: bytes) -> str:
+    return address_from_raw(address_raw_from_public_key(public_key))
+
+
+def address_raw_from_public_key(public_key: bytes) -> bytes:
+    """The 14 raw address bytes (the storage key) without the base58 round trip."""
+    body = hashlib.sha256(public_key).digest()[:ADDRESS_BODY_LEN]
+    return body + _checksum(body)
+
+
+def address_raw(address: str) -> bytes:
+    """The 14 raw bytes behind a valid address (its storage key), or DecodeError."""
+    if type(address) is not str or not 2 <= len(address) <= MAX_ADDRESS_LEN:
+        raise DecodeError(ErrorCode.BAD_ADDRESS, f"invalid address {address!r}: bad length")
+    if address[0] != ADDRESS_PREFIX or not _ALPHABET.issuperset(address[1:]):
+        raise DecodeError(
+            ErrorCode.BAD_ADDRESS, f"invalid address {address!r}: must be 'C' + base58"
+        )
+    raw = base58.b58decode(address[1:])
+    if len(raw) != ADDRESS_RAW_LEN:
+        raise DecodeError(ErrorCode.BAD_ADDRESS, f"invalid address {address!r}: bad length")
+    if _checksum(raw[:ADDRESS_BODY_LEN]) != raw[ADDRESS_BODY_LEN:]:
+        raise DecodeError(ErrorCode.BAD_ADDRESS, f"invalid address {address!r}: bad checksum")
+    return raw
+
+
+def address_from_raw(raw: bytes) -> str:
+    return ADDRESS_PREFIX + base58.b58encode(raw).decode("ascii")
+
+
+def is_address(value: object) -> bool:
+    try:
+        address_raw(value)  # type: ignore[arg-type]
+    except DecodeError:
+        return False
+    return True
+
+
+def id_from_hash(digest: bytes) -> str:
+    return base58.b58encode(digest[:ID_RAW_LEN]).decode("ascii")
+
+
+def id_raw(identifier: str) -> bytes:
+    """The 14 raw bytes behind a transaction or block id, or DecodeError."""
+    if type(identifier) is not str or not 1 <= len(identifier) <= MAX_ID_LEN:
+        raise DecodeError(ErrorCode.BAD_ID, f"invalid id {identifier!r}: bad length")
+    if not _ALPHABET.issuperset(identifier):
+        raise DecodeError(ErrorCode.BAD_ID, f"invalid id {identifier!r}: not base58")
+    raw = base58.b58decode(identifier)
+    if len(raw) != ID_RAW_LEN or id_from_hash(raw) != identifier:
+        raise DecodeError(ErrorCode.BAD_ID, f"invalid id {identifier!r}: not 14 bytes")
+    return raw
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.sha256(body).digest()[:ADDRESS_CHECKSUM_LEN]

@@ -1,0 +1,126 @@
+"""Typed errors with stable codes.
+
+Every rejection the node makes (a malformed byte string, an invalid transaction, a bad
+block, a bad config) carries an `ErrorCode`: a stable name, a stable number (what JSON-RPC
+callers get) and a message a person understands. The table is documented in
+`docs/spec/transactions.md`; numbers are never reused.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(Enum):
+    """Stable error codes. The value is (number, short description)."""
+
+    # 1xxx: bytes and encoding
+    DECODE_ERROR = (1000, "bytes are not valid msgpack for this type")
+    NON_CANONICAL = (1001, "bytes are not in canonical form")
+    TRAILING_BYTES = (1002, "trailing bytes after the encoded value")
+    WRONG_TYPE = (1003, "a field has the wrong type")
+    OUT_OF_RANGE = (1004, "an integer field is out of range")
+    TOO_LONG = (1005, "a field or message is longer than allowed")
+    BAD_FIELD = (1006, "a field has an invalid value")
+    BAD_ADDRESS = (1007, "invalid address")
+    BAD_ID = (1008, "invalid id")
+    BAD_JSON = (1009, "invalid JSON form")
+
+    # 2xxx: transaction, stateless
+    TX_UNKNOWN_TYPE = (2000, "unknown transaction type")
+    TX_BAD_SIGNATURE = (2001, "signature does not verify")
+    TX_BAD_SECOND_SIGNATURE = (2002, "second signature does not verify")
+    TX_BAD_COSIGNATURE = (2003, "a multisignature co-signature does not verify")
+    TX_UNEXPECTED_SECOND_SIGNATURE = (2004, "second signature given but none registered")
+    TX_MISSING_SECOND_SIGNATURE = (2005, "second signature required")
+    TX_RECIPIENT_REQUIRED = (2006, "recipientId is required for this type")
+    TX_RECIPIENT_FORBIDDEN = (2007, "recipientId must be absent for this type")
+    TX_AMOUNT_FORBIDDEN = (2008, "amount must be 0 for this type")
+    TX_BAD_ASSET = (2009, "invalid asset for this type")
+    TX_FEE_TOO_LOW = (2010, "fee below the minimum for this type")
+    TX_TIMESTAMP_IN_FUTURE = (2011, "timestamp too far ahead of the block")
+    TX_EXPIRED = (2012, "transaction older than the pool's time to live")
+    TX_UNEXPECTED_COSIGNATURES = (2013, "co-signatures given but the sender is not multisig")
+    TX_NOT_ENOUGH_COSIGNATURES = (2014, "not enough valid co-signatures")
+    TX_TYPE_NOT_ENABLED = (2015, "transaction type not enabled on this network yet")
+    TX_TOO_LARGE = (2016, "transaction too large")
+
+    # 3xxx: transaction, against state
+    TX_ALREADY_INCLUDED = (3000, "transaction id already included (replay)")
+    TX_INSUFFICIENT_BALANCE = (3001, "insufficient balance for amount + fee")
+    TX_BALANCE_OVERFLOW = (3002, "balance would leave the BIGINT range")
+    TX_SENDER_KEY_MISMATCH = (3003, "senderPublicKey does not match the key bound to the address")
+    TX_ACCOUNT_LOCKED = (3004, "account is locked and cannot send")
+    TX_SECOND_KEY_EXISTS = (3005, "second public key already registered")
+    TX_DELEGATE_EXISTS = (3006, "account is already a delegate")
+    TX_USERNAME_TAKEN = (3007, "delegate username already taken")
+    TX_NOT_A_DELEGATE = (3008, "voted key is not a registered delegate")
+    TX_ALREADY_VOTED = (3009, "already voting for this delegate")
+    TX_NOT_VOTED = (3010, "not voting for this delegate")
+    TX_TOO_MANY_VOTES = (3011, "more votes than the active-set size")
+    TX_MULTISIG_EXISTS = (3012, "account already has a multisignature group")
+    TX_SENDER_UNKNOWN = (3013, "sender account does not exist")
+    TX_BRIDGE_ADDRESS_TAKEN = (3014, "bridge address already registered by another delegate")
+
+    # 4xxx: blocks and chain
+    BLOCK_INVALID = (4000, "invalid block")
+    BLOCK_BAD_SIGNATURE = (4001, "block signature does not verify")
+    BLOCK_BAD_PAYLOAD = (4002, "payloadHash, counts or totals do not match the transactions")
+    BLOCK_BAD_STATE_ROOT = (4003, "stateRoot does not match the state after applying the block")
+    BLOCK_BAD_PARENT = (4004, "block does not extend the current head")
+    BLOCK_TOO_LARGE = (4005, "block has too many transactions or bytes")
+    CHAIN_FINALIZED = (4006, "cannot roll back a finalized block")
+    CHAIN_CORRUPT = (4007, "database is inconsistent")
+    GENESIS_INVALID = (4008, "invalid genesis file")
+    GENESIS_MISMATCH = (4009, "database was created from a different genesis")
+
+    # 5xxx: node, pool, config
+    POOL_FULL = (5000, "transaction pool is full, retry later")
+    POOL_SENDER_LIMIT = (5001, "too many pending transactions from this sender")
+    POOL_DUPLICATE = (5002, "transaction already in the pool")
+    CONFIG_INVALID = (5003, "invalid configuration")
+    KEYSTORE_INVALID = (5004, "invalid keystore")
+
+    @property
+    def number(self) -> int:
+        return self.value[0]
+
+    @property
+    def description(self) -> str:
+        return self.value[1]
+
+
+class CcoinError(Exception):
+    """Base of every typed error: a stable `code` plus a human message."""
+
+    def __init__(self, code: ErrorCode, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or code.description
+        super().__init__(f"{code.name}: {self.message}")
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code.number, "name": self.code.name, "message": self.message}
+
+
+class DecodeError(CcoinError):
+    """Bytes or JSON that do not form a valid value of the expected type."""
+
+
+class InvalidTransaction(CcoinError):
+    """A transaction that must not enter the pool or a block."""
+
+
+class InvalidBlock(CcoinError):
+    """A block that must not be applied."""
+
+
+class ChainError(CcoinError):
+    """A chain-level refusal or inconsistency (rollback past finality, corrupt database)."""
+
+
+class ConfigError(CcoinError):
+    """An invalid genesis file or node configuration."""
+
+
+class PoolError(CcoinError):
+    """The transaction pool refused a transaction for a reason other than its validity."""

@@ -1,0 +1,415 @@
+"""The chain: blocks committed to storage, one synced batch each, with undo records.
+
+`Chain` owns the store. It builds blocks (producer path), checks and applies blocks from
+elsewhere, rolls back non-final blocks, and answers reads (blocks, transactions, accounts,
+history). Every block write is one `commit()`: after a crash the database holds a block
+whole or not at all, and the head pointer moves in the same batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ccoin.crypto.address import (
+    address_raw,
+    address_raw_from_public_key,
+    id_from_hash,
+    id_raw,
+)
+from ccoin.crypto.keys import KeyPair, verify
+from ccoin.errors import (
+    ChainError,
+    ConfigError,
+    ErrorCode,
+    InvalidBlock,
+    InvalidTransaction,
+)
+from ccoin.ledger.execute import BlockContext, TxExecutor
+from ccoin.ledger.genesis import genesis_header, genesis_state
+from ccoin.ledger.state import StateOverlay, next_state_root
+from ccoin.storage import schema
+from ccoin.storage.kv import KeyValueStore
+from ccoin.types.account import Account, DelegateRecord
+from ccoin.types.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, payload_hash
+from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
+from ccoin.types.genesis import GenesisConfig
+from ccoin.types.transaction import Transaction
+
+MAX_UNDO_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TxLocation:
+    """Where an included transaction sits: the Transaction record's blockId plus position."""
+
+    transaction: Transaction
+    block_id: str
+    height: int
+    index: int
+
+
+@dataclass
+class Execution:
+    """The result of running a block's transactions over the current head."""
+
+    overlay: StateOverlay
+    included: list[Transaction]
+    rejected: list[tuple[Transaction, InvalidTransaction]]
+    total_amount: int
+    total_fee: int
+    state_root: bytes
+
+
+class Chain:
+    def __init__(self, store: KeyValueStore, genesis: GenesisConfig) -> None:
+        self.store = store
+        self.genesis = genesis
+        writes = genesis_state(genesis)
+        header0 = genesis_header(genesis, writes)
+        self.network_id = hashlib.sha256(header0.encode()).digest()
+        stored = store.get(schema.META_NETWORK_ID)
+        if stored is None:
+            self._write_genesis(header0, writes)
+        elif stored != self.network_id:
+            raise ConfigError(
+                ErrorCode.GENESIS_MISMATCH,
+                f"database holds network {stored.hex()[:16]}..., the genesis file makes "
+                f"{self.network_id.hex()[:16]}...",
+            )
+        version = store.get(schema.META_SCHEMA_VERSION)
+        if version != schema.u64(schema.SCHEMA_VERSION):
+            raise ChainError(ErrorCode.CHAIN_CORRUPT, "unknown schema version")
+        self.head = self._load_head()
+
+    # -- genesis and head -----------------------------------------------------------------
+
+    def _write_genesis(self, header: BlockHeader, writes: dict[bytes, bytes | None]) -> None:
+        changes = dict(writes)
+        changes.update(self._block_records(header, []))
+        changes[schema.META_SCHEMA_VERSION] = schema.u64(schema.SCHEMA_VERSION)
+        changes[schema.META_GENESIS] = packb(self.genesis.to_array())
+        changes[schema.META_FINALIZED] = schema.u64(0)
+        # The network id goes last in meaning: it marks the database as initialized, and it
+        # lands in the same batch as everything else.
+        changes[schema.META_NETWORK_ID] = self.network_id
+        self.store.commit(changes, sync=True)
+
+    def _load_head(self) -> BlockHeader:
+        raw = self.store.get(schema.META_HEAD)
+        if raw is None:
+            raise ChainError(ErrorCode.CHAIN_CORRUPT, "no head pointer")
+        header = self.header_at(schema.read_u64(raw))
+        if header is None:
+            raise ChainError(ErrorCode.CHAIN_CORRUPT, "head pointer names a missing block")
+        return header
+
+    @property
+    def height(self) -> int:
+        return self.head.height
+
+    @property
+    def finalized_height(self) -> int:
+        raw = self.store.get(schema.META_FINALIZED)
+        return 0 if raw is None else schema.read_u64(raw)
+
+    # -- execution ------------------------------------------------------------------------
+
+    def context(self, height: int, timestamp: int, generator: bytes) -> BlockContext:
+        return BlockContext(height, timestamp, generator, self.genesis, self.network_id)
+
+    def execute(
+        self,
+        transactions: Iterable[Transaction],
+        ctx: BlockContext,
+        *,
+        strict: bool,
+        preverified: Callable[[bytes], bool] = lambda _h: False,
+        max_bytes: int | None = None,
+    ) -> Execution:
+        """Run `transactions` over the head state. `strict` (checking someone's block): the
+        first invalid transaction raises. Otherwise (building a block) invalid ones are
+        skipped and reported."""
+        overlay = StateOverlay(self.store)
+        executor = TxExecutor(overlay, ctx, preverified)
+        included: list[Transaction] = []
+        rejected: list[tuple[Transaction, InvalidTransaction]] = []
+        limit = self.genesis.max_block_transactions
+        budget = max_bytes if max_bytes is not None else self.genesis.max_block_bytes
+        used = 0
+        for tx in transactions:
+            if len(included) >= limit:
+                break
+            size = len(tx.encode()) if not strict else 0
+            if not strict and used + size > budget:
+                continue
+            try:
+                executor.apply(tx)
+            except InvalidTransaction as exc:
+                if strict:
+                    raise InvalidBlock(
+                        exc.code, f"transaction {tx.id(self.network_id)}: {exc.message}"
+                    ) from None
+                rejected.append((tx, exc))
+                continue
+            used += size
+            included.append(tx)
+        overlay.forget_journal()
+        if executor.total_fee:
+            executor.credit(
+                address_raw_from_public_key(ctx.generator_public_key), executor.total_fee
+            )
+        overlay.forget_journal()
+        return Execution(
+            overlay,
+            included,
+            rejected,
+            executor.total_amount,
+            executor.total_fee,
+            next_state_root(self.head.state_root, overlay.writes),
+        )
+
+    # -- producing and applying -----------------------------------------------------------
+
+    def build_block(
+        self,
+        candidates: Iterable[Transaction],
+        timestamp: int,
+        key: KeyPair,
+        *,
+        preverified: Callable[[bytes], bool] = lambda _h: False,
+    ) -> tuple[Block, Execution]:
+        """Build and sign the next block from `candidates` (invalid ones are skipped), then
+        commit it. Returns the block and what happened to each candidate."""
+        height = self.head.height + 1
+        if timestamp <= self.head.timestamp:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "timestamp must increase")
+        ctx = self.context(height, timestamp, key.public_key)
+        execution = self.execute(candidates, ctx, strict=False, preverified=preverified)
+        header = BlockHeader(
+            version=BLOCK_VERSION,
+            height=height,
+            previous_block_hash=self.head.hash(self.network_id),
+            timestamp=timestamp,
+            generator_public_key=key.public_key,
+            payload_hash=payload_hash(execution.included),
+            number_of_transactions=len(execution.included),
+            total_amount=execution.total_amount,
+            total_fee=execution.total_fee,
+            reward=0,
+            state_root=execution.state_root,
+            withdrawal_root=ZERO_HASH,
+            attestation=None,
+        ).signed(key, self.network_id)
+        block = Block(header, tuple(execution.included))
+        self._commit(block, execution)
+        return block, execution
+
+    def apply_block(
+        self, block: Block, *, preverified: Callable[[bytes], bool] = lambda _h: False
+    ) -> Execution:
+        """Check `block` against the head and every rule, then commit it, or raise
+        `InvalidBlock` and change nothing."""
+        header = block.header
+        self.check_header(block)
+        ctx = self.context(header.height, header.timestamp, header.generator_public_key)
+        execution = self.execute(block.transactions, ctx, strict=True, preverified=preverified)
+        if (execution.total_amount, execution.total_fee) != (header.total_amount, header.total_fee):
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "totalAmount or totalFee mismatch")
+        if execution.state_root != header.state_root:
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_STATE_ROOT)
+        self._commit(block, execution)
+        return execution
+
+    def check_header(self, block: Block) -> None:
+        header = block.header
+        head = self.head
+        if header.version != BLOCK_VERSION:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, f"unknown version {header.version}")
+        if header.height != head.height + 1:
+            raise InvalidBlock(
+                ErrorCode.BLOCK_BAD_PARENT, f"height {header.height}, head is {head.height}"
+            )
+        if header.previous_block_hash != head.hash(self.network_id):
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_PARENT, "previousBlockHash is not the head")
+        if header.timestamp <= head.timestamp:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "timestamp must increase")
+        if self.store.get(schema.delegate(header.generator_public_key)) is None:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "generator is not a delegate")
+        if not verify(
+            header.generator_public_key,
+            header.signing_bytes(self.network_id),
+            header.block_signature,
+        ):
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_SIGNATURE)
+        if len(block.transactions) > self.genesis.max_block_transactions:
+            raise InvalidBlock(ErrorCode.BLOCK_TOO_LARGE)
+        if header.number_of_transactions != len(block.transactions):
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "numberOfTransactions mismatch")
+        if header.payload_hash != payload_hash(block.transactions):
+            raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "payloadHash mismatch")
+        if header.reward != 0 or header.withdrawal_root != ZERO_HASH:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "reward and withdrawals are not enabled")
+        if header.attestation is not None:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "attestations arrive with consensus")
+
+    # -- commit, undo, rollback ------------------------------------------------------------
+
+    def _block_records(
+        self, header: BlockHeader, transactions: list[Transaction] | tuple[Transaction, ...]
+    ) -> dict[bytes, bytes | None]:
+        """Chain-table writes for a block: the block, its id, the Transaction records, the
+        asset tables, account history and the head pointer."""
+        nid = self.network_id
+        block_hash = header.hash(nid)
+        block_id = id_from_hash(block_hash)
+        height = header.height
+        writes: dict[bytes, bytes | None] = {}
+        tx_ids: list[bytes] = []
+        for index, tx in enumerate(transactions):
+            tx_id = tx.hash(nid)[:14]
+            tx_ids.append(tx_id)
+            writes[schema.transaction(tx_id)] = packb([block_id, height, index, tx.encode()])
+            body = tx.body
+            if body.type != 0 or body.asset.to_array() != [b""]:
+                writes[schema.asset(body.type, tx_id)] = packb(body.asset.to_array())
+            sender = address_raw_from_public_key(body.sender_public_key)
+            writes[schema.account_history(sender, height, index)] = tx_id
+            if body.recipient_id is not None:
+                writes[schema.account_history(address_raw(body.recipient_id), height, index)] = (
+                    tx_id
+                )
+        writes[schema.block_by_height(height)] = packb([header.to_array(), tx_ids])
+        writes[schema.block_height_by_id(block_hash[:14])] = schema.u64(height)
+        writes[schema.META_HEAD] = schema.u64(height)
+        return writes
+
+    def _commit(self, block: Block, execution: Execution) -> None:
+        changes = execution.overlay.writes
+        changes.update(self._block_records(block.header, block.transactions))
+        get = self.store.get
+        undo = [[key, get(key)] for key in changes]
+        changes[schema.undo(block.header.height)] = packb(undo)
+        self.store.commit(changes, sync=True)
+        self.head = block.header
+
+    def rollback_to(self, height: int) -> list[Block]:
+        """Undo every block above `height` in one synced batch; return them, newest first,
+        so their transactions can go back to the pool."""
+        if height >= self.head.height:
+            return []
+        if height < self.finalized_height:
+            raise ChainError(
+                ErrorCode.CHAIN_FINALIZED,
+                f"height {height} is below the finalized height {self.finalized_height}",
+            )
+        removed: list[Block] = []
+        changes: dict[bytes, bytes | None] = {}
+        for h in range(self.head.height, height, -1):
+            block = self.block_at(h)
+            raw = self.store.get(schema.undo(h))
+            if block is None or raw is None:
+                raise ChainError(ErrorCode.CHAIN_CORRUPT, f"no undo record for height {h}")
+            for key, old in field_list(
+                unpack_canonical(raw, max_size=MAX_UNDO_BYTES, what="undo"), "undo"
+            ):
+                changes[key] = old
+            changes[schema.undo(h)] = None
+            removed.append(block)
+        self.store.commit(changes, sync=True)
+        self.head = self._load_head()
+        return removed
+
+    def set_finalized(self, height: int) -> None:
+        """Record `height` as final and drop the undo records it no longer needs."""
+        current = self.finalized_height
+        if height <= current:
+            return
+        if height > self.head.height:
+            raise ChainError(ErrorCode.CHAIN_CORRUPT, "cannot finalize past the head")
+        changes: dict[bytes, bytes | None] = {
+            schema.undo(h): None for h in range(current + 1, height + 1)
+        }
+        changes[schema.META_FINALIZED] = schema.u64(height)
+        self.store.commit(changes, sync=True)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _block_entry(self, height: int) -> tuple[BlockHeader, list[bytes]] | None:
+        raw = self.store.get(schema.block_by_height(height))
+        if raw is None:
+            return None
+        header_arr, tx_ids = field_list(
+            unpack_canonical(raw, max_size=64 * 1024 * 1024, what="block record"), "block", size=2
+        )
+        return BlockHeader.from_array(header_arr), tx_ids
+
+    def header_at(self, height: int) -> BlockHeader | None:
+        entry = self._block_entry(height)
+        return None if entry is None else entry[0]
+
+    def block_at(self, height: int) -> Block | None:
+        entry = self._block_entry(height)
+        if entry is None:
+            return None
+        header, tx_ids = entry
+        txs = []
+        for tx_id in tx_ids:
+            located = self._transaction_by_raw(tx_id)
+            if located is None:
+                raise ChainError(ErrorCode.CHAIN_CORRUPT, "block names a missing transaction")
+            txs.append(located.transaction)
+        return Block(header, tuple(txs))
+
+    def block_by_id(self, block_id: str) -> Block | None:
+        raw = self.store.get(schema.block_height_by_id(id_raw(block_id)))
+        return None if raw is None else self.block_at(schema.read_u64(raw))
+
+    def _transaction_by_raw(self, tx_id: bytes) -> TxLocation | None:
+        raw = self.store.get(schema.transaction(tx_id))
+        if raw is None:
+            return None
+        block_id, height, index, tx_bytes = field_list(
+            unpack_canonical(raw, max_size=1024 * 1024, what="transaction record"),
+            "transaction record",
+            size=4,
+        )
+        return TxLocation(
+            Transaction.decode(field_bytes(tx_bytes, "tx")),
+            block_id,
+            field_int(height, "height"),
+            field_int(index, "index"),
+        )
+
+    def transaction(self, tx_id: str) -> TxLocation | None:
+        return self._transaction_by_raw(id_raw(tx_id))
+
+    def is_included(self, tx_hash: bytes) -> bool:
+        return self.store.get(schema.transaction(tx_hash[:14])) is not None
+
+    def account(self, address: str) -> Account | None:
+        raw = self.store.get(schema.account(address_raw(address)))
+        return None if raw is None else Account.decode(raw)
+
+    def delegate(self, public_key: bytes) -> DelegateRecord | None:
+        raw = self.store.get(schema.delegate(public_key))
+        return None if raw is None else DelegateRecord.decode(raw)
+
+    def delegates(self) -> list[DelegateRecord]:
+        return [DelegateRecord.decode(v) for _k, v in self.store.iterate(schema.DELEGATE)]
+
+    def history(self, address: str, *, limit: int = 100) -> Iterator[TxLocation]:
+        """An account's transactions, sent and received, newest first."""
+        prefix = schema.account_history_prefix(address_raw(address))
+        for n, (_key, tx_id) in enumerate(self.store.iterate(prefix, reverse=True)):
+            if n >= limit:
+                return
+            located = self._transaction_by_raw(tx_id)
+            if located is not None:
+                yield located
+
+    def asset_record(self, tx_type: int, tx_id: str) -> Any:
+        raw = self.store.get(schema.asset(tx_type, id_raw(tx_id)))
+        return None if raw is None else unpack_canonical(raw, max_size=1024 * 1024, what="asset")

@@ -1,0 +1,357 @@
+"""Transaction rules against state (DESIGN sections 2-4, 6).
+
+`TxExecutor.apply` checks one transaction against the overlay and writes its effects, or
+raises `InvalidTransaction` and leaves the overlay exactly as it was (journal revert). The
+rules for each type are small functions in `RULES`; the common part (replay, fee, sender
+account, signatures, balance) runs first for every type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ccoin.crypto.address import address_raw, address_raw_from_public_key
+from ccoin.crypto.keys import verify
+from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
+from ccoin.ledger.state import StateOverlay
+from ccoin.storage import schema
+from ccoin.types.account import Account, DelegateRecord, MultisigGroup
+from ccoin.types.assets import (
+    DelegateAsset,
+    MultisignatureAsset,
+    SecondSignatureAsset,
+    TxType,
+    VoteAsset,
+)
+from ccoin.types.codec import MAX_BIGINT
+from ccoin.types.genesis import GenesisConfig
+from ccoin.types.transaction import Transaction
+
+MAX_FUTURE_SECONDS = 15
+# Types whose state logic exists; the rest are rejected until their issues land.
+ENABLED_TYPES = frozenset(
+    {TxType.TRANSFER, TxType.SECOND_SIGNATURE, TxType.DELEGATE, TxType.VOTE, TxType.MULTISIGNATURE}
+)
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    """What the rules may know about the block being built or checked."""
+
+    height: int
+    timestamp: int
+    generator_public_key: bytes
+    genesis: GenesisConfig
+    network_id: bytes
+
+
+@dataclass
+class TxExecutor:
+    """Applies transactions of one block, in order, to one overlay."""
+
+    state: StateOverlay
+    ctx: BlockContext
+    # Hashes of transactions whose primary signature was already checked on this node
+    # (in the pool); each transaction is verified once per node.
+    preverified: Callable[[bytes], bool] = lambda _h: False
+    included_ids: set[bytes] = field(default_factory=set)
+    total_amount: int = 0
+    total_fee: int = 0
+
+    def apply(self, tx: Transaction) -> bytes:
+        """Apply `tx`; return its raw id. On failure nothing is written and the error raised."""
+        mark = self.state.mark()
+        try:
+            return self._apply(tx)
+        except CcoinError as exc:
+            self.state.revert(mark)
+            if isinstance(exc, InvalidTransaction):
+                raise
+            raise InvalidTransaction(exc.code, exc.message) from None
+
+    def _apply(self, tx: Transaction) -> bytes:
+        body = tx.body
+        ctx = self.ctx
+        tx_type = body.type
+        if tx_type not in ENABLED_TYPES:
+            raise InvalidTransaction(
+                ErrorCode.TX_TYPE_NOT_ENABLED,
+                f"type {tx_type} ({TxType(tx_type).name.lower()}) is not enabled yet",
+            )
+        if body.timestamp > ctx.timestamp + MAX_FUTURE_SECONDS:
+            raise InvalidTransaction(
+                ErrorCode.TX_TIMESTAMP_IN_FUTURE,
+                f"timestamp {body.timestamp} is more than {MAX_FUTURE_SECONDS} s after the "
+                f"block's {ctx.timestamp}",
+            )
+        min_fee = ctx.genesis.min_fees[tx_type]
+        if body.fee < min_fee:
+            raise InvalidTransaction(
+                ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
+            )
+        message, tx_hash = tx.digest(ctx.network_id)
+        id_raw = tx_hash[:14]
+        if id_raw in self.included_ids or self.state.get(schema.transaction(id_raw)) is not None:
+            raise InvalidTransaction(ErrorCode.TX_ALREADY_INCLUDED)
+
+        sender_raw = address_raw_from_public_key(body.sender_public_key)
+        sender = self.state.account(sender_raw)
+        if sender is None:
+            raise InvalidTransaction(
+                ErrorCode.TX_SENDER_UNKNOWN, f"account {body.sender_id} has never received C"
+            )
+        if sender.locked:
+            raise InvalidTransaction(ErrorCode.TX_ACCOUNT_LOCKED, f"{body.sender_id} is locked")
+        if sender.public_key is not None and sender.public_key != body.sender_public_key:
+            raise InvalidTransaction(ErrorCode.TX_SENDER_KEY_MISMATCH)
+        self._check_signatures(tx, sender, message, tx_hash)
+
+        cost = body.amount + body.fee
+        if cost > sender.balance:
+            raise InvalidTransaction(
+                ErrorCode.TX_INSUFFICIENT_BALANCE,
+                f"balance {sender.balance} < amount {body.amount} + fee {body.fee}",
+            )
+        total_amount = self.total_amount + body.amount
+        total_fee = self.total_fee + body.fee
+        if total_amount > MAX_BIGINT or total_fee > MAX_BIGINT:
+            raise InvalidTransaction(ErrorCode.TX_BALANCE_OVERFLOW, "block totals overflow")
+
+        if sender.public_key is None:
+            sender = Account(
+                sender.balance,
+                body.sender_public_key,
+                sender.second_public_key,
+                sender.multisignature,
+                sender.votes,
+                sender.locked,
+            )
+        sender = self.set_balance(sender_raw, sender, sender.balance - cost)
+        RULES[tx_type](self, tx, sender_raw, sender)
+        self.included_ids.add(id_raw)
+        self.total_amount = total_amount
+        self.total_fee = total_fee
+        return id_raw
+
+    # -- signatures -----------------------------------------------------------------------
+
+    def _check_signatures(
+        self, tx: Transaction, sender: Account, message: bytes, tx_hash: bytes
+    ) -> None:
+        body = tx.body
+        if not self.preverified(tx_hash) and not verify(
+            body.sender_public_key, message, tx.signature
+        ):
+            raise InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE)
+        second = sender.second_public_key
+        if second is None:
+            if tx.sign_signature is not None:
+                raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_SECOND_SIGNATURE)
+        elif tx.sign_signature is None:
+            raise InvalidTransaction(ErrorCode.TX_MISSING_SECOND_SIGNATURE)
+        elif not verify(second, message + tx.signature, tx.sign_signature):
+            raise InvalidTransaction(ErrorCode.TX_BAD_SECOND_SIGNATURE)
+
+        group = sender.multisignature
+        if body.type == TxType.MULTISIGNATURE:
+            return  # the registration rule checks its own co-signers
+        if group is None:
+            if tx.signatures:
+                raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
+            return
+        valid = count_cosignatures(tx, group.keysgroup, message)
+        if valid < group.min:
+            raise InvalidTransaction(
+                ErrorCode.TX_NOT_ENOUGH_COSIGNATURES, f"{valid} of {group.min} co-signatures"
+            )
+
+    # -- balances and vote weight ---------------------------------------------------------
+
+    def set_balance(self, address_raw: bytes, account: Account, balance: int) -> Account:
+        """Write `account` with `balance`, moving its vote weight with it."""
+        if not 0 <= balance <= MAX_BIGINT:
+            raise InvalidTransaction(ErrorCode.TX_BALANCE_OVERFLOW)
+        if account.votes:
+            old_share = account.vote_share()
+            new_share = balance // len(account.votes)
+            if new_share != old_share:
+                for delegate_key in account.votes:
+                    self.add_weight(delegate_key, new_share - old_share)
+        updated = Account(
+            balance,
+            account.public_key,
+            account.second_public_key,
+            account.multisignature,
+            account.votes,
+            account.locked,
+        )
+        self.state.put_account(address_raw, updated)
+        return updated
+
+    def credit(self, address_raw: bytes, amount: int) -> None:
+        account = self.state.account(address_raw) or Account()
+        self.set_balance(address_raw, account, account.balance + amount)
+
+    def add_weight(self, delegate_key: bytes, delta: int) -> None:
+        record = self.state.delegate(delegate_key)
+        if record is None:  # a vote always points at a registered delegate
+            raise InvalidTransaction(ErrorCode.CHAIN_CORRUPT, "vote for a missing delegate")
+        self.state.put_delegate(
+            DelegateRecord(
+                record.public_key,
+                record.username,
+                record.bridge_address,
+                record.cert_fingerprint,
+                record.vote_weight + delta,
+                record.registered_height,
+            )
+        )
+
+
+def count_cosignatures(tx: Transaction, keysgroup: tuple[bytes, ...], message: bytes) -> int:
+    """Valid co-signatures from `keysgroup`; any co-signature from outside it, or one that
+    does not verify, makes the transaction invalid (it was never signed as presented)."""
+    members = set(keysgroup)
+    for cosig in tx.signatures:
+        if cosig.public_key not in members:
+            raise InvalidTransaction(
+                ErrorCode.TX_BAD_COSIGNATURE,
+                f"co-signer {cosig.public_key.hex()[:16]}... is not in the keysgroup",
+            )
+        if not verify(cosig.public_key, message, cosig.signature):
+            raise InvalidTransaction(
+                ErrorCode.TX_BAD_COSIGNATURE,
+                f"co-signature of {cosig.public_key.hex()[:16]}... does not verify",
+            )
+    return len(tx.signatures)
+
+
+# -- rules per type ----------------------------------------------------------------------------
+
+Rule = Callable[[TxExecutor, Transaction, bytes, Account], None]
+
+
+def _transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    recipient = tx.body.recipient_id
+    assert recipient is not None  # TxBody requires it for transfers
+    ex.credit(address_raw(recipient), tx.body.amount)
+
+
+def _second_signature(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, SecondSignatureAsset)
+    if sender.second_public_key is not None:
+        raise InvalidTransaction(ErrorCode.TX_SECOND_KEY_EXISTS)
+    ex.state.put_account(
+        sender_raw,
+        Account(
+            sender.balance,
+            sender.public_key,
+            asset.public_key,
+            sender.multisignature,
+            sender.votes,
+            sender.locked,
+        ),
+    )
+
+
+def _delegate(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, DelegateAsset)
+    key = tx.body.sender_public_key
+    state = ex.state
+    if state.get(schema.delegate(key)) is not None:
+        raise InvalidTransaction(ErrorCode.TX_DELEGATE_EXISTS)
+    if state.get(schema.delegate_username(asset.username)) is not None:
+        raise InvalidTransaction(ErrorCode.TX_USERNAME_TAKEN, f"{asset.username!r} is taken")
+    if state.get(schema.bridge_address(asset.bridge_address)) is not None:
+        raise InvalidTransaction(ErrorCode.TX_BRIDGE_ADDRESS_TAKEN)
+    state.put_delegate(
+        DelegateRecord(
+            key, asset.username, asset.bridge_address, asset.cert_fingerprint, 0, ex.ctx.height
+        )
+    )
+    state.put(schema.delegate_username(asset.username), key)
+    state.put(schema.bridge_address(asset.bridge_address), key)
+
+
+def _vote(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, VoteAsset)
+    state = ex.state
+    votes = list(sender.votes)
+    for add, key in asset.changes:
+        if add:
+            if key in votes:
+                raise InvalidTransaction(ErrorCode.TX_ALREADY_VOTED, f"+{key.hex()}")
+            if state.get(schema.delegate(key)) is None:
+                raise InvalidTransaction(ErrorCode.TX_NOT_A_DELEGATE, f"+{key.hex()}")
+            votes.append(key)
+            state.put(schema.vote(key, sender_raw), b"")
+        else:
+            if key not in votes:
+                raise InvalidTransaction(ErrorCode.TX_NOT_VOTED, f"-{key.hex()}")
+            votes.remove(key)
+            state.delete(schema.vote(key, sender_raw))
+    limit = ex.ctx.genesis.active_delegates
+    if len(votes) > limit:
+        raise InvalidTransaction(
+            ErrorCode.TX_TOO_MANY_VOTES, f"{len(votes)} votes, the active set has {limit} seats"
+        )
+    old_share = sender.vote_share()
+    for key in sender.votes:
+        ex.add_weight(key, -old_share)
+    updated = Account(
+        sender.balance,
+        sender.public_key,
+        sender.second_public_key,
+        sender.multisignature,
+        tuple(sorted(votes)),
+        sender.locked,
+    )
+    new_share = updated.vote_share()
+    for key in updated.votes:
+        ex.add_weight(key, new_share)
+    state.put_account(sender_raw, updated)
+
+
+def _multisignature(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, MultisignatureAsset)
+    if sender.multisignature is not None:
+        raise InvalidTransaction(ErrorCode.TX_MULTISIG_EXISTS)
+    if tx.body.sender_public_key in asset.keysgroup:
+        raise InvalidTransaction(
+            ErrorCode.TX_BAD_ASSET, "asset.keysgroup: must not contain the sender's own key"
+        )
+    message = tx.digest(ex.ctx.network_id)[0]
+    # Every member consents by co-signing the registration (as in Lisk).
+    valid = count_cosignatures(tx, asset.keysgroup, message)
+    if valid != len(asset.keysgroup):
+        raise InvalidTransaction(
+            ErrorCode.TX_NOT_ENOUGH_COSIGNATURES,
+            f"every keysgroup member must co-sign the registration ({valid} of "
+            f"{len(asset.keysgroup)})",
+        )
+    group = MultisigGroup(asset.min, asset.lifetime, asset.keysgroup)
+    ex.state.put_account(
+        sender_raw,
+        Account(
+            sender.balance,
+            sender.public_key,
+            sender.second_public_key,
+            group,
+            sender.votes,
+            sender.locked,
+        ),
+    )
+
+
+RULES: dict[int, Rule] = {
+    TxType.TRANSFER: _transfer,
+    TxType.SECOND_SIGNATURE: _second_signature,
+    TxType.DELEGATE: _delegate,
+    TxType.VOTE: _vote,
+    TxType.MULTISIGNATURE: _multisignature,
+}

@@ -1,0 +1,147 @@
+"""Every database key, built here and nowhere else.
+
+A key is a one-byte table prefix followed by fixed-width parts; heights are 8-byte
+big-endian so that iterating a table walks it in height order. Ids are stored raw (the
+14 bytes behind the base58 text), addresses raw (14 bytes), public keys raw (32 bytes).
+
+Tables are split in two families. *State* tables (0x10-0x1f) are what the stateRoot commits
+to; *chain* tables (0x01-0x0f, 0x20-0x2f) hold blocks, the Transaction records, the asset
+tables and indexes, which the payloadHash and block hash already commit to. `is_state_key`
+tells them apart; both families are written in the same atomic batch and both are undone by
+a rollback. The full table list is in `docs/spec/storage.md`.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ccoin.types.assets import TxType
+
+SCHEMA_VERSION = 1
+
+_U64 = struct.Struct(">Q")
+_U32 = struct.Struct(">I")
+
+# -- chain tables --------------------------------------------------------------------------
+META = b"\x00"
+BLOCK_BY_HEIGHT = b"\x01"  # height -> [header, [tx id raw, ...]]
+BLOCK_HEIGHT_BY_ID = b"\x02"  # block id raw (14) -> height
+TRANSACTION = b"\x03"  # tx id raw (14) -> Transaction record
+ACCOUNT_HISTORY = b"\x04"  # address raw + height + index -> tx id raw
+UNDO = b"\x05"  # height -> undo record [[key, old value | nil], ...]
+
+# Asset tables, one per type, keyed by transaction id (the whitepaper's Asset_* tables).
+ASSET_TABLE_PREFIX = {
+    TxType.TRANSFER: b"\x06",  # Asset_Transfers (memo)
+    TxType.SECOND_SIGNATURE: b"\x07",  # Asset_Signatures
+    TxType.DELEGATE: b"\x08",  # Asset_Delegates
+    TxType.VOTE: b"\x09",  # Asset_Votes
+    TxType.MULTISIGNATURE: b"\x0a",  # Asset_Multisignatures
+    TxType.CONTRACT_DEPLOY: b"\x0b",  # Asset_Contracts
+    TxType.IN_TRANSFER: b"\x0c",  # Asset_InTransfer
+    TxType.OUT_TRANSFER: b"\x0d",  # Asset_OutTransfer
+    TxType.CONTRACT_CALL: b"\x0e",  # Asset_ContractCalls
+    TxType.GOVERNANCE: b"\x0f",  # Asset_Governance
+}
+ASSET_TABLE_NAME = {
+    TxType.TRANSFER: "Asset_Transfers",
+    TxType.SECOND_SIGNATURE: "Asset_Signatures",
+    TxType.DELEGATE: "Asset_Delegates",
+    TxType.VOTE: "Asset_Votes",
+    TxType.MULTISIGNATURE: "Asset_Multisignatures",
+    TxType.CONTRACT_DEPLOY: "Asset_Contracts",
+    TxType.IN_TRANSFER: "Asset_InTransfer",
+    TxType.OUT_TRANSFER: "Asset_OutTransfer",
+    TxType.CONTRACT_CALL: "Asset_ContractCalls",
+    TxType.GOVERNANCE: "Asset_Governance",
+}
+
+# -- state tables (committed to by stateRoot) -----------------------------------------------
+ACCOUNT = b"\x10"  # address raw (14) -> Account
+DELEGATE = b"\x11"  # public key (32) -> DelegateRecord
+DELEGATE_USERNAME = b"\x12"  # username utf-8 -> public key
+VOTE = b"\x13"  # delegate public key + voter address raw -> b""
+BRIDGE_ADDRESS = b"\x14"  # delegate bridge address (20) -> public key
+CONTRACT_CODE = b"\x15"  # contract address raw -> code record (VM issue)
+CONTRACT_STORAGE = b"\x16"  # contract address raw + key -> value (VM issue)
+DEPOSIT_CONSUMED = b"\x17"  # bsc chain id + bridge + nonce -> tx id raw (bridge issue)
+WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
+
+_STATE_FIRST = 0x10
+_STATE_LAST = 0x1F
+
+# -- meta keys ------------------------------------------------------------------------------
+META_SCHEMA_VERSION = META + b"schema_version"
+META_NETWORK_ID = META + b"network_id"
+META_HEAD = META + b"head"  # u64 height of the head block
+META_FINALIZED = META + b"finalized"  # u64 height of the last finalized block
+META_GENESIS = META + b"genesis"  # canonical genesis config bytes
+
+
+def is_state_key(key: bytes) -> bool:
+    return _STATE_FIRST <= key[0] <= _STATE_LAST
+
+
+def u64(value: int) -> bytes:
+    return _U64.pack(value)
+
+
+def read_u64(data: bytes) -> int:
+    value: int = _U64.unpack(data)[0]
+    return value
+
+
+def block_by_height(height: int) -> bytes:
+    return BLOCK_BY_HEIGHT + _U64.pack(height)
+
+
+def height_from_block_key(key: bytes) -> int:
+    return read_u64(key[1:9])
+
+
+def block_height_by_id(block_id_raw: bytes) -> bytes:
+    return BLOCK_HEIGHT_BY_ID + block_id_raw
+
+
+def transaction(tx_id_raw: bytes) -> bytes:
+    return TRANSACTION + tx_id_raw
+
+
+def asset(tx_type: int, tx_id_raw: bytes) -> bytes:
+    return ASSET_TABLE_PREFIX[TxType(tx_type)] + tx_id_raw
+
+
+def account_history(address_raw: bytes, height: int, index: int) -> bytes:
+    return ACCOUNT_HISTORY + address_raw + _U64.pack(height) + _U32.pack(index)
+
+
+def account_history_prefix(address_raw: bytes) -> bytes:
+    return ACCOUNT_HISTORY + address_raw
+
+
+def undo(height: int) -> bytes:
+    return UNDO + _U64.pack(height)
+
+
+def account(address_raw: bytes) -> bytes:
+    return ACCOUNT + address_raw
+
+
+def delegate(public_key: bytes) -> bytes:
+    return DELEGATE + public_key
+
+
+def delegate_username(username: str) -> bytes:
+    return DELEGATE_USERNAME + username.encode("utf-8")
+
+
+def bridge_address(address: bytes) -> bytes:
+    return BRIDGE_ADDRESS + address
+
+
+def vote(delegate_public_key: bytes, voter_address_raw: bytes) -> bytes:
+    return VOTE + delegate_public_key + voter_address_raw
+
+
+def voters_prefix(delegate_public_key: bytes) -> bytes:
+    return VOTE + delegate_public_key

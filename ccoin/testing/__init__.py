@@ -1,0 +1,5 @@
+"""Test factories shared by the tests, the benchmarks and the crash harness: deterministic
+keys, small genesis files and signed transactions. Not used by the node itself.
+
+May import anything in `ccoin` except `ccoin.cli`.
+"""

@@ -1,0 +1,157 @@
+"""Deterministic keys, genesis configs and transactions for tests and benchmarks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ccoin.crypto.keys import KeyPair
+from ccoin.types.assets import (
+    DelegateAsset,
+    MultisignatureAsset,
+    SecondSignatureAsset,
+    TransferAsset,
+    TxType,
+    VoteAsset,
+)
+from ccoin.types.genesis import (
+    DEFAULT_MIN_FEES,
+    UNIT,
+    GenesisAccount,
+    GenesisConfig,
+    GenesisDelegate,
+)
+from ccoin.types.transaction import Transaction, TxBody
+
+
+def key(label: str | int) -> KeyPair:
+    """The same key for the same label, every run."""
+    return KeyPair(hashlib.sha256(f"ccoin-test-key:{label}".encode()).digest())
+
+
+def delegate_asset(k: KeyPair, username: str) -> DelegateAsset:
+    return DelegateAsset(
+        username,
+        hashlib.sha256(b"bridge" + k.public_key).digest()[:20],
+        hashlib.sha256(b"cert" + k.public_key).digest(),
+    )
+
+
+@dataclass(frozen=True)
+class TestNet:
+    """A genesis plus the keys that control its accounts and delegates."""
+
+    genesis: GenesisConfig
+    accounts: tuple[KeyPair, ...]
+    delegates: tuple[KeyPair, ...]
+
+
+def make_testnet(
+    *,
+    accounts: int = 8,
+    balance: int = 1_000_000 * UNIT,
+    delegates: int = 1,
+    locked: int = 0,
+    genesis_time: int = 1_700_000_000,
+    max_block_transactions: int = 10_000,
+    prefix: str = "acct",
+) -> TestNet:
+    account_keys = tuple(key(f"{prefix}{i}") for i in range(accounts))
+    delegate_keys = tuple(key(f"delegate{i}") for i in range(delegates))
+    genesis = GenesisConfig(
+        chain_name="ccoin-test",
+        genesis_time=genesis_time,
+        block_time=1,
+        active_delegates=delegates,
+        max_block_transactions=max_block_transactions,
+        max_block_bytes=16 * 1024 * 1024,
+        min_fees=tuple(DEFAULT_MIN_FEES[TxType(t)] for t in range(10)),
+        accounts=tuple(
+            GenesisAccount(k.address, balance, None, i < locked, f"test {i}")
+            for i, k in enumerate(account_keys)
+        ),
+        delegates=tuple(
+            GenesisDelegate(k.public_key, delegate_asset(k, f"delegate_{i}"))
+            for i, k in enumerate(delegate_keys)
+        ),
+    )
+    return TestNet(genesis, account_keys, delegate_keys)
+
+
+def transfer(
+    sender: KeyPair,
+    recipient: str,
+    amount: int,
+    network_id: bytes,
+    *,
+    fee: int = DEFAULT_MIN_FEES[TxType.TRANSFER],
+    timestamp: int = 0,
+    data: bytes = b"",
+    second: KeyPair | None = None,
+) -> Transaction:
+    body = TxBody(0, timestamp, sender.public_key, recipient, amount, fee, TransferAsset(data))
+    return body.sign(sender, network_id, second_key=second)
+
+
+def second_signature(
+    sender: KeyPair, second: KeyPair, network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    body = TxBody(
+        1,
+        timestamp,
+        sender.public_key,
+        None,
+        0,
+        DEFAULT_MIN_FEES[TxType.SECOND_SIGNATURE],
+        SecondSignatureAsset(second.public_key),
+    )
+    return body.sign(sender, network_id)
+
+
+def register_delegate(
+    sender: KeyPair, username: str, network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    body = TxBody(
+        2,
+        timestamp,
+        sender.public_key,
+        None,
+        0,
+        DEFAULT_MIN_FEES[TxType.DELEGATE],
+        delegate_asset(sender, username),
+    )
+    return body.sign(sender, network_id)
+
+
+def vote(
+    sender: KeyPair, changes: list[tuple[bool, bytes]], network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    text = ",".join(("+" if add else "-") + pk.hex() for add, pk in changes)
+    body = TxBody(
+        3, timestamp, sender.public_key, None, 0, DEFAULT_MIN_FEES[TxType.VOTE], VoteAsset(text)
+    )
+    return body.sign(sender, network_id)
+
+
+def register_multisig(
+    sender: KeyPair,
+    members: list[KeyPair],
+    min_: int,
+    network_id: bytes,
+    *,
+    lifetime: int = 24,
+    timestamp: int = 0,
+) -> Transaction:
+    body = TxBody(
+        4,
+        timestamp,
+        sender.public_key,
+        None,
+        0,
+        DEFAULT_MIN_FEES[TxType.MULTISIGNATURE],
+        MultisignatureAsset(min_, lifetime, tuple(m.public_key for m in members)),
+    )
+    tx = body.sign(sender, network_id)
+    for member in members:
+        tx = tx.cosign(member, network_id)
+    return tx

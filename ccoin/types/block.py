@@ -1,0 +1,256 @@
+"""Blocks: the header (what is signed and hashed), the attestation it carries, and the body.
+
+Header wire layout (msgpack array, in this order):
+
+    [version, height, previousBlockHash, timestamp, generatorPublicKey, payloadHash,
+     numberOfTransactions, totalAmount, totalFee, reward, stateRoot, withdrawalRoot,
+     attestation | nil, blockSignature]
+
+Signing bytes: packb(["CCOIN-BLOCK", network_id, <the first 13 fields>]).
+Block hash: SHA-256(signing bytes + blockSignature); block id: base58 of its first 14 bytes.
+payloadHash: Merkle root (`ccoin.types.merkle`) over the transactions' full wire bytes, so it
+commits to co-signatures too (the transaction hash does not).
+Block wire layout: [header, [transaction, ...]].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ccoin.crypto.address import id_from_hash
+from ccoin.crypto.keys import KeyPair
+from ccoin.errors import DecodeError, ErrorCode
+from ccoin.types.codec import (
+    field_bytes,
+    field_int,
+    field_list,
+    packb,
+    unpack_canonical,
+)
+from ccoin.types.merkle import merkle_root
+from ccoin.types.transaction import CoSignature, Transaction
+
+BLOCK_DOMAIN = "CCOIN-BLOCK"
+BLOCK_VERSION = 1
+HASH_LEN = 32
+MAX_BLOCK_BYTES = 16 * 1024 * 1024
+MAX_BLOCK_TRANSACTIONS = 50_000
+MAX_ATTESTATION_VOTES = 101
+ZERO_HASH = bytes(32)
+ZERO_SIGNATURE = bytes(64)
+MAX_HEIGHT = 2**63 - 1
+MAX_TIMESTAMP = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """Aggregated finality votes: every signer signed the same (source, target) vote data
+    (BSC fast-finality style). The vote's signing bytes are fixed by the consensus issue."""
+
+    source_height: int
+    source_hash: bytes
+    target_height: int
+    target_hash: bytes
+    votes: tuple[CoSignature, ...]
+
+    def __post_init__(self) -> None:
+        field_int(self.source_height, "attestation.sourceHeight", 0, MAX_HEIGHT)
+        field_bytes(self.source_hash, "attestation.sourceHash", size=HASH_LEN)
+        field_int(self.target_height, "attestation.targetHeight", 0, MAX_HEIGHT)
+        field_bytes(self.target_hash, "attestation.targetHash", size=HASH_LEN)
+        if not 1 <= len(self.votes) <= MAX_ATTESTATION_VOTES:
+            raise DecodeError(ErrorCode.BAD_FIELD, "attestation.votes: 1 to 101 votes")
+        previous = b""
+        for vote in self.votes:
+            field_bytes(vote.public_key, "attestation.votes[].publicKey", size=32)
+            field_bytes(vote.signature, "attestation.votes[].signature", size=64)
+            if vote.public_key <= previous:
+                raise DecodeError(
+                    ErrorCode.NON_CANONICAL, "attestation.votes: sorted by key, no duplicates"
+                )
+            previous = vote.public_key
+
+    def to_array(self) -> list[Any]:
+        return [
+            self.source_height,
+            self.source_hash,
+            self.target_height,
+            self.target_hash,
+            [[v.public_key, v.signature] for v in self.votes],
+        ]
+
+    @classmethod
+    def from_array(cls, arr: Any) -> Attestation:
+        sh, shash, th, thash, votes = field_list(arr, "attestation", size=5)
+        pairs = field_list(votes, "attestation.votes", max_len=MAX_ATTESTATION_VOTES)
+        parsed = []
+        for pair in pairs:
+            pk, sig = field_list(pair, "attestation.votes[]", size=2)
+            parsed.append(CoSignature(pk, sig))
+        return cls(sh, shash, th, thash, tuple(parsed))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sourceHeight": self.source_height,
+            "sourceHash": self.source_hash.hex(),
+            "targetHeight": self.target_height,
+            "targetHash": self.target_hash.hex(),
+            "votes": [
+                {"publicKey": v.public_key.hex(), "signature": v.signature.hex()}
+                for v in self.votes
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    version: int
+    height: int
+    previous_block_hash: bytes
+    timestamp: int
+    generator_public_key: bytes
+    payload_hash: bytes
+    number_of_transactions: int
+    total_amount: int
+    total_fee: int
+    reward: int
+    state_root: bytes
+    withdrawal_root: bytes
+    attestation: Attestation | None
+    block_signature: bytes = ZERO_SIGNATURE
+    _hash: list[bytes] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        field_int(self.version, "version", 0, 255)
+        field_int(self.height, "height", 0, MAX_HEIGHT)
+        field_bytes(self.previous_block_hash, "previousBlockHash", size=HASH_LEN)
+        field_int(self.timestamp, "timestamp", 0, MAX_TIMESTAMP)
+        field_bytes(self.generator_public_key, "generatorPublicKey", size=32)
+        field_bytes(self.payload_hash, "payloadHash", size=HASH_LEN)
+        field_int(self.number_of_transactions, "numberOfTransactions", 0, MAX_BLOCK_TRANSACTIONS)
+        field_int(self.total_amount, "totalAmount")
+        field_int(self.total_fee, "totalFee")
+        field_int(self.reward, "reward")
+        field_bytes(self.state_root, "stateRoot", size=HASH_LEN)
+        field_bytes(self.withdrawal_root, "withdrawalRoot", size=HASH_LEN)
+        if self.attestation is not None and type(self.attestation) is not Attestation:
+            raise DecodeError(ErrorCode.WRONG_TYPE, "attestation: expected an Attestation")
+        field_bytes(self.block_signature, "blockSignature", size=64)
+
+    def unsigned_fields(self) -> list[Any]:
+        return [
+            self.version,
+            self.height,
+            self.previous_block_hash,
+            self.timestamp,
+            self.generator_public_key,
+            self.payload_hash,
+            self.number_of_transactions,
+            self.total_amount,
+            self.total_fee,
+            self.reward,
+            self.state_root,
+            self.withdrawal_root,
+            self.attestation.to_array() if self.attestation else None,
+        ]
+
+    def signing_bytes(self, network_id: bytes) -> bytes:
+        return packb([BLOCK_DOMAIN, network_id, *self.unsigned_fields()])
+
+    def hash(self, network_id: bytes) -> bytes:
+        cached = self._hash
+        if cached and cached[0] == network_id:
+            return cached[1]
+        digest = hashlib.sha256(self.signing_bytes(network_id) + self.block_signature).digest()
+        cached[:] = [network_id, digest]
+        return digest
+
+    def id(self, network_id: bytes) -> str:
+        return id_from_hash(self.hash(network_id))
+
+    def signed(self, key: KeyPair, network_id: bytes) -> BlockHeader:
+        if key.public_key != self.generator_public_key:
+            raise ValueError("the key does not match generatorPublicKey")
+        signature = key.sign(self.signing_bytes(network_id))
+        return replace(self, block_signature=signature, _hash=[])
+
+    def to_array(self) -> list[Any]:
+        return [*self.unsigned_fields(), self.block_signature]
+
+    def encode(self) -> bytes:
+        return packb(self.to_array())
+
+    @classmethod
+    def decode(cls, data: bytes) -> BlockHeader:
+        return cls.from_array(unpack_canonical(data, max_size=64 * 1024, what="block header"))
+
+    @classmethod
+    def from_array(cls, arr: Any) -> BlockHeader:
+        f = field_list(arr, "block header", size=14)
+        attestation = None if f[12] is None else Attestation.from_array(f[12])
+        return cls(
+            version=f[0],
+            height=f[1],
+            previous_block_hash=f[2],
+            timestamp=f[3],
+            generator_public_key=f[4],
+            payload_hash=f[5],
+            number_of_transactions=f[6],
+            total_amount=f[7],
+            total_fee=f[8],
+            reward=f[9],
+            state_root=f[10],
+            withdrawal_root=f[11],
+            attestation=attestation,
+            block_signature=f[13],
+        )
+
+    def to_json(self, network_id: bytes) -> dict[str, Any]:
+        return {
+            "id": self.id(network_id),
+            "version": self.version,
+            "height": self.height,
+            "previousBlockHash": self.previous_block_hash.hex(),
+            "timestamp": self.timestamp,
+            "generatorPublicKey": self.generator_public_key.hex(),
+            "payloadHash": self.payload_hash.hex(),
+            "numberOfTransactions": self.number_of_transactions,
+            "totalAmount": str(self.total_amount),
+            "totalFee": str(self.total_fee),
+            "reward": str(self.reward),
+            "stateRoot": self.state_root.hex(),
+            "withdrawalRoot": self.withdrawal_root.hex(),
+            "attestation": self.attestation.to_json() if self.attestation else None,
+            "blockSignature": self.block_signature.hex(),
+            "hash": self.hash(network_id).hex(),
+        }
+
+
+@dataclass(frozen=True)
+class Block:
+    header: BlockHeader
+    transactions: tuple[Transaction, ...] = ()
+
+    def to_array(self) -> list[Any]:
+        return [self.header.to_array(), [tx.to_array() for tx in self.transactions]]
+
+    def encode(self) -> bytes:
+        return packb(self.to_array())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Block:
+        arr = unpack_canonical(data, max_size=MAX_BLOCK_BYTES, what="block")
+        header_arr, txs = field_list(arr, "block", size=2)
+        txs = field_list(txs, "block.transactions", max_len=MAX_BLOCK_TRANSACTIONS)
+        return cls(
+            BlockHeader.from_array(header_arr), tuple(Transaction.from_array(t) for t in txs)
+        )
+
+    def payload_hash(self) -> bytes:
+        return payload_hash(self.transactions)
+
+
+def payload_hash(transactions: tuple[Transaction, ...] | list[Transaction]) -> bytes:
+    return merkle_root([tx.encode() for tx in transactions])

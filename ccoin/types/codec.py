@@ -1,0 +1,141 @@
+"""Canonical msgpack: the one place bytes are packed and unpacked.
+
+Canonical means: arrays in a fixed field order (never maps in signed or hashed bytes),
+`use_bin_type=True`, integers in their shortest form, no floats. msgpack's packer already
+writes the shortest form, so a byte string is canonical exactly when re-packing its decoded
+value gives it back; `unpack_canonical` checks that, which rejects over-long integers and
+strings, maps, floats in disguise and trailing bytes in one rule.
+
+The `field_*` readers check one decoded field and name it in the error, so a caller learns
+which field was wrong, not just that something was.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgpack
+
+from ccoin.errors import DecodeError, ErrorCode
+
+MAX_BIGINT = 2**63 - 1
+MIN_BIGINT = -(2**63)
+MAX_UINT64 = 2**64 - 1
+
+_HEX_RE = re.compile(r"\A(?:[0-9a-f]{2})*\Z")
+_DECIMAL_RE = re.compile(r"\A(?:0|[1-9][0-9]{0,18})\Z")
+
+
+def packb(value: Any) -> bytes:
+    """Pack `value` canonically. Callers pass arrays (lists or tuples), never maps."""
+    data: bytes = msgpack.packb(value, use_bin_type=True)
+    return data
+
+
+def unpack_canonical(data: bytes, *, max_size: int, what: str) -> Any:
+    """Unpack `data`, rejecting oversized, malformed, trailing or non-canonical bytes."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DecodeError(ErrorCode.WRONG_TYPE, f"{what}: expected bytes")
+    data = bytes(data)
+    if len(data) > max_size:
+        raise DecodeError(ErrorCode.TOO_LONG, f"{what}: {len(data)} bytes, limit {max_size}")
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            use_list=True,
+            strict_map_key=True,
+        )
+    except msgpack.ExtraData:
+        raise DecodeError(ErrorCode.TRAILING_BYTES, f"{what}: trailing bytes") from None
+    except Exception as exc:  # msgpack raises several unrelated types for bad input
+        raise DecodeError(ErrorCode.DECODE_ERROR, f"{what}: {exc.__class__.__name__}") from None
+    try:
+        again = packb(value)
+    except Exception:
+        raise DecodeError(ErrorCode.NON_CANONICAL, f"{what}: value cannot be re-packed") from None
+    if again != data:
+        raise DecodeError(ErrorCode.NON_CANONICAL, f"{what}: bytes are not canonical")
+    return value
+
+
+def field_int(value: Any, name: str, lo: int = 0, hi: int = MAX_BIGINT) -> int:
+    if type(value) is not int:
+        raise DecodeError(ErrorCode.WRONG_TYPE, f"{name}: expected an integer")
+    if not lo <= value <= hi:
+        raise DecodeError(ErrorCode.OUT_OF_RANGE, f"{name}: {value} is outside [{lo}, {hi}]")
+    return value
+
+
+def field_bytes(value: Any, name: str, *, size: int | None = None, max_size: int = 0) -> bytes:
+    if type(value) is not bytes:
+        raise DecodeError(ErrorCode.WRONG_TYPE, f"{name}: expected bytes")
+    if size is not None and len(value) != size:
+        raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: expected {size} bytes, got {len(value)}")
+    if max_size and len(value) > max_size:
+        raise DecodeError(ErrorCode.TOO_LONG, f"{name}: {len(value)} bytes, limit {max_size}")
+    return value
+
+
+def field_str(value: Any, name: str, *, max_len: int) -> str:
+    if type(value) is not str:
+        raise DecodeError(ErrorCode.WRONG_TYPE, f"{name}: expected a string")
+    if len(value) > max_len:
+        raise DecodeError(ErrorCode.TOO_LONG, f"{name}: {len(value)} characters, limit {max_len}")
+    return value
+
+
+def field_list(value: Any, name: str, *, size: int | None = None, max_len: int = 0) -> list[Any]:
+    if type(value) is not list:
+        raise DecodeError(ErrorCode.WRONG_TYPE, f"{name}: expected an array")
+    if size is not None and len(value) != size:
+        raise DecodeError(
+            ErrorCode.BAD_FIELD, f"{name}: expected {size} elements, got {len(value)}"
+        )
+    if max_len and len(value) > max_len:
+        raise DecodeError(ErrorCode.TOO_LONG, f"{name}: {len(value)} elements, limit {max_len}")
+    return value
+
+
+# JSON helpers: JSON forms carry bytes as lowercase hex and BIGINTs as decimal strings
+# (JavaScript numbers lose precision past 2**53); integers are also accepted on input.
+
+
+def json_hex(value: Any, name: str, *, size: int | None = None, max_size: int = 0) -> bytes:
+    if type(value) is not str:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: expected a lowercase hex string")
+    if not _HEX_RE.match(value):
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: not lowercase hex of whole bytes")
+    return field_bytes(bytes.fromhex(value), name, size=size, max_size=max_size)
+
+
+def json_bigint(value: Any, name: str) -> int:
+    if type(value) is int:
+        return field_int(value, name)
+    if type(value) is str and _DECIMAL_RE.match(value):
+        return field_int(int(value), name)
+    raise DecodeError(
+        ErrorCode.BAD_JSON, f"{name}: expected a non-negative integer or its decimal string"
+    )
+
+
+def json_int(value: Any, name: str, lo: int = 0, hi: int = MAX_BIGINT) -> int:
+    if type(value) is not int:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: expected an integer")
+    return field_int(value, name, lo, hi)
+
+
+def json_str(value: Any, name: str, *, max_len: int) -> str:
+    if type(value) is not str:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: expected a string")
+    return field_str(value, name, max_len=max_len)
+
+
+def json_object(value: Any, name: str, allowed: frozenset[str]) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: expected an object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{name}: unknown field(s) {', '.join(unknown)}")
+    return value

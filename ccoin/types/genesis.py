@@ -1,0 +1,272 @@
+"""The genesis file: network parameters, initial accounts and delegates.
+
+The JSON file is what people edit; `GenesisConfig.to_array()` is its canonical form, whose
+SHA-256 is the genesis block's payloadHash. The network id is SHA-256 of the genesis block's
+bytes (`ccoin.ledger.genesis`), so any change to this file makes a different network.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccoin.crypto.address import address_from_public_key, address_raw
+from ccoin.errors import CcoinError, ConfigError, ErrorCode
+from ccoin.types.assets import DelegateAsset, TxType
+from ccoin.types.codec import (
+    MAX_BIGINT,
+    json_bigint,
+    json_hex,
+    json_int,
+    json_object,
+    json_str,
+)
+
+UNIT = 10**4  # base units per C
+MAX_GENESIS_FILE = 16 * 1024 * 1024
+MAX_GENESIS_ACCOUNTS = 100_000
+
+FEE_NAMES = {
+    TxType.TRANSFER: "transfer",
+    TxType.SECOND_SIGNATURE: "secondSignature",
+    TxType.DELEGATE: "delegate",
+    TxType.VOTE: "vote",
+    TxType.MULTISIGNATURE: "multisignature",
+    TxType.CONTRACT_DEPLOY: "contractDeploy",
+    TxType.IN_TRANSFER: "inTransfer",
+    TxType.OUT_TRANSFER: "outTransfer",
+    TxType.CONTRACT_CALL: "contractCall",
+    TxType.GOVERNANCE: "governance",
+}
+
+DEFAULT_MIN_FEES = {
+    TxType.TRANSFER: UNIT // 10,  # 0.1 C
+    TxType.SECOND_SIGNATURE: 5 * UNIT,
+    TxType.DELEGATE: 25 * UNIT,
+    TxType.VOTE: 1 * UNIT,
+    TxType.MULTISIGNATURE: 5 * UNIT,
+    TxType.CONTRACT_DEPLOY: 25 * UNIT,
+    TxType.IN_TRANSFER: 0,  # paid by the relaying delegate; attestations prove it
+    TxType.OUT_TRANSFER: UNIT // 10,
+    TxType.CONTRACT_CALL: UNIT // 10,
+    TxType.GOVERNANCE: 0,
+}
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.GENESIS_INVALID, message)
+
+
+@dataclass(frozen=True)
+class GenesisAccount:
+    address: str
+    balance: int
+    public_key: bytes | None = None
+    locked: bool = False
+    label: str = ""
+
+    def to_array(self) -> list[Any]:
+        return [self.address, self.public_key, self.balance, self.locked, self.label]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"address": self.address, "balance": str(self.balance)}
+        if self.public_key is not None:
+            out["publicKey"] = self.public_key.hex()
+        if self.locked:
+            out["locked"] = True
+        if self.label:
+            out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True)
+class GenesisDelegate:
+    public_key: bytes
+    asset: DelegateAsset
+
+    def to_array(self) -> list[Any]:
+        return [self.public_key, *self.asset.to_array()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"publicKey": self.public_key.hex(), **self.asset.to_json()}
+
+
+@dataclass(frozen=True)
+class GenesisConfig:
+    chain_name: str
+    genesis_time: int  # unix seconds; every timestamp on chain counts from here
+    block_time: int  # seconds per slot
+    active_delegates: int
+    max_block_transactions: int
+    max_block_bytes: int
+    min_fees: tuple[int, ...]  # indexed by transaction type
+    accounts: tuple[GenesisAccount, ...]
+    delegates: tuple[GenesisDelegate, ...]
+
+    def min_fee(self, tx_type: int) -> int:
+        return self.min_fees[tx_type]
+
+    @property
+    def total_supply(self) -> int:
+        return sum(a.balance for a in self.accounts)
+
+    def to_array(self) -> list[Any]:
+        return [
+            "CCOIN-GENESIS",
+            self.chain_name,
+            self.genesis_time,
+            self.block_time,
+            self.active_delegates,
+            self.max_block_transactions,
+            self.max_block_bytes,
+            list(self.min_fees),
+            [a.to_array() for a in self.accounts],
+            [d.to_array() for d in self.delegates],
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chainName": self.chain_name,
+            "genesisTime": self.genesis_time,
+            "blockTime": self.block_time,
+            "activeDelegates": self.active_delegates,
+            "maxBlockTransactions": self.max_block_transactions,
+            "maxBlockBytes": self.max_block_bytes,
+            "minFees": {FEE_NAMES[TxType(t)]: str(f) for t, f in enumerate(self.min_fees)},
+            "accounts": [a.to_json() for a in self.accounts],
+            "delegates": [d.to_json() for d in self.delegates],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> GenesisConfig:
+        try:
+            return _genesis_from_json(obj)
+        except ConfigError:
+            raise
+        except CcoinError as exc:
+            raise _fail(exc.message) from None
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> GenesisConfig:
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+            if size > MAX_GENESIS_FILE:
+                raise _fail(f"{p}: {size} bytes, limit {MAX_GENESIS_FILE}")
+            obj = json.loads(p.read_text())
+        except OSError as exc:
+            raise _fail(f"{p}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _fail(f"{p}: not JSON ({exc})") from None
+        return cls.from_json(obj)
+
+
+_GENESIS_FIELDS = frozenset(
+    {
+        "chainName",
+        "genesisTime",
+        "blockTime",
+        "activeDelegates",
+        "maxBlockTransactions",
+        "maxBlockBytes",
+        "minFees",
+        "accounts",
+        "delegates",
+    }
+)
+
+
+def _genesis_from_json(obj: Any) -> GenesisConfig:
+    obj = json_object(obj, "genesis", _GENESIS_FIELDS)
+    missing = sorted(_GENESIS_FIELDS - set(obj))
+    if missing:
+        raise _fail(f"genesis: missing field(s) {', '.join(missing)}")
+    chain_name = json_str(obj["chainName"], "chainName", max_len=64)
+    if not chain_name:
+        raise _fail("chainName: must not be empty")
+    fees_obj = json_object(obj["minFees"], "minFees", frozenset(FEE_NAMES.values()))
+    min_fees = tuple(
+        json_bigint(fees_obj[name], f"minFees.{name}") if name in fees_obj else DEFAULT_MIN_FEES[t]
+        for t, name in FEE_NAMES.items()
+    )
+    accounts = _accounts_from_json(obj["accounts"])
+    delegates = _delegates_from_json(obj["delegates"])
+    active = json_int(obj["activeDelegates"], "activeDelegates", 1, 101)
+    if not delegates:
+        raise _fail("delegates: at least one genesis delegate is needed to produce blocks")
+    if len(delegates) < active:
+        raise _fail(f"delegates: {len(delegates)} given, activeDelegates is {active}")
+    return GenesisConfig(
+        chain_name=chain_name,
+        genesis_time=json_int(obj["genesisTime"], "genesisTime", 0, 2**40),
+        block_time=json_int(obj["blockTime"], "blockTime", 1, 60),
+        active_delegates=active,
+        max_block_transactions=json_int(
+            obj["maxBlockTransactions"], "maxBlockTransactions", 1, 50_000
+        ),
+        max_block_bytes=json_int(obj["maxBlockBytes"], "maxBlockBytes", 1024, 16 * 1024 * 1024),
+        min_fees=min_fees,
+        accounts=accounts,
+        delegates=delegates,
+    )
+
+
+def _accounts_from_json(value: Any) -> tuple[GenesisAccount, ...]:
+    if type(value) is not list or len(value) > MAX_GENESIS_ACCOUNTS:
+        raise _fail(f"accounts: a list of at most {MAX_GENESIS_ACCOUNTS} accounts")
+    seen: set[str] = set()
+    total = 0
+    out = []
+    for i, item in enumerate(value):
+        name = f"accounts[{i}]"
+        item = json_object(
+            item, name, frozenset({"address", "publicKey", "balance", "locked", "label"})
+        )
+        address = json_str(item.get("address"), f"{name}.address", max_len=21)
+        address_raw(address)
+        public_key = None
+        if item.get("publicKey") is not None:
+            public_key = json_hex(item["publicKey"], f"{name}.publicKey", size=32)
+            if address_from_public_key(public_key) != address:
+                raise _fail(f"{name}: publicKey does not match address")
+        locked = item.get("locked", False)
+        if type(locked) is not bool:
+            raise _fail(f"{name}.locked: true or false")
+        balance = json_bigint(item.get("balance"), f"{name}.balance")
+        total += balance
+        if total > MAX_BIGINT:
+            raise _fail("accounts: total supply exceeds 2**63-1 base units")
+        if address in seen:
+            raise _fail(f"{name}: duplicate address {address}")
+        seen.add(address)
+        label = json_str(item.get("label", ""), f"{name}.label", max_len=64)
+        out.append(GenesisAccount(address, balance, public_key, locked, label))
+    return tuple(out)
+
+
+def _delegates_from_json(value: Any) -> tuple[GenesisDelegate, ...]:
+    if type(value) is not list or len(value) > 1000:
+        raise _fail("delegates: a list of at most 1000 delegates")
+    out = []
+    keys: set[bytes] = set()
+    names: set[str] = set()
+    bridges: set[bytes] = set()
+    for i, item in enumerate(value):
+        name = f"delegates[{i}]"
+        item = json_object(
+            item, name, frozenset({"publicKey", "username", "bridgeAddress", "certFingerprint"})
+        )
+        public_key = json_hex(item.get("publicKey"), f"{name}.publicKey", size=32)
+        asset = DelegateAsset.from_json({k: v for k, v in item.items() if k != "publicKey"})
+        if public_key in keys or asset.username in names or asset.bridge_address in bridges:
+            raise _fail(f"{name}: duplicate publicKey, username or bridgeAddress")
+        keys.add(public_key)
+        names.add(asset.username)
+        bridges.add(asset.bridge_address)
+        out.append(GenesisDelegate(public_key, asset))
+    return tuple(out)
