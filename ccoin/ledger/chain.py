@@ -390,7 +390,10 @@ class Chain:
         return self.store.get(schema.transaction(tx_hash[:14])) is not None
 
     def account(self, address: str) -> Account | None:
-        raw = self.store.get(schema.account(address_raw(address)))
+        return self.account_raw(address_raw(address))
+
+    def account_raw(self, raw_address: bytes) -> Account | None:
+        raw = self.store.get(schema.account(raw_address))
         return None if raw is None else Account.decode(raw)
 
     def delegate(self, public_key: bytes) -> DelegateRecord | None:

@@ -1,0 +1,106 @@
+"""Shared CLI plumbing: error reporting, passphrases, network ids, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import KeystoreError, decrypt_seed, load_keystore
+from ccoin.errors import CcoinError, DecodeError, ErrorCode
+from ccoin.ledger.genesis import network_id_of
+from ccoin.types.genesis import GenesisConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PASSPHRASE_ENV = "CCOIN_PASSPHRASE"
+
+
+def reports_errors(func: F) -> F:
+    """Turn typed errors into one clear line and exit status 2 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CcoinError as exc:
+            click.echo(f"error: {exc.code.name} ({exc.code.number}): {exc.message}", err=True)
+            sys.exit(2)
+        except KeystoreError as exc:
+            click.echo(f"error: KEYSTORE_INVALID: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2))
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text().rstrip("\n")
+        except OSError as exc:
+            raise click.UsageError(f"{passphrase_file}: {exc.strerror}") from None
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env
+    value: str = click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def load_key(keystore: Path, passphrase_file: Path | None) -> KeyPair:
+    ks = load_keystore(keystore)
+    return KeyPair(decrypt_seed(ks, read_passphrase(passphrase_file)))
+
+
+def network_id(genesis: Path | None, network_id_hex: str | None) -> bytes:
+    if (genesis is None) == (network_id_hex is None):
+        raise click.UsageError("give exactly one of --genesis FILE or --network-id HEX")
+    if genesis is not None:
+        return network_id_of(GenesisConfig.load(genesis))
+    assert network_id_hex is not None
+    try:
+        raw = bytes.fromhex(network_id_hex)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise DecodeError(ErrorCode.BAD_FIELD, "--network-id: 64 hex characters")
+    return raw
+
+
+def read_json_input(source: str) -> Any:
+    """JSON from a file path, or from stdin when `source` is '-'."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as exc:
+        raise click.UsageError(f"{source}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(ErrorCode.BAD_JSON, f"{source}: not JSON ({exc})") from None
+
+
+network_options = [
+    click.option(
+        "--genesis",
+        "genesis",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Genesis file of the network (gives the network id).",
+    ),
+    click.option("--network-id", "network_id_hex", help="Network id as 64 hex characters."),
+]
+
+
+def with_network(func: F) -> F:
+    for option in reversed(network_options):
+        func = option(func)
+    return func

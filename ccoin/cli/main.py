@@ -1,0 +1,27 @@
+"""Entry point of the `ccoin` command."""
+
+from __future__ import annotations
+
+import click
+
+from ccoin import __version__
+from ccoin.cli.genesis import genesis_group
+from ccoin.cli.keys import keys_group
+from ccoin.cli.node import node_group
+from ccoin.cli.tx import tx_group
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ccoin")
+def cli() -> None:
+    """Carbon Coin node: a permissioned DPoS sidechain of BNB Smart Chain."""
+
+
+cli.add_command(keys_group)
+cli.add_command(tx_group)
+cli.add_command(genesis_group)
+cli.add_command(node_group)
+
+
+def main() -> None:
+    cli(prog_name="ccoin")

@@ -1,0 +1,84 @@
+"""Genesis presets. The whitepaper's issuance: 500 trillion C, allocated as below; the
+ecological and community funds are locked (they cannot send)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccoin.crypto.keys import KeyPair
+from ccoin.types.assets import DelegateAsset, TxType
+from ccoin.types.genesis import (
+    DEFAULT_MIN_FEES,
+    UNIT,
+    GenesisAccount,
+    GenesisConfig,
+    GenesisDelegate,
+)
+
+TRILLION = 10**12
+
+
+@dataclass(frozen=True)
+class Fund:
+    label: str
+    name: str  # file-friendly
+    trillions_of_c: int
+    locked: bool
+
+
+WHITEPAPER_FUNDS = (
+    Fund("NFT mining reserve", "nft-mining-reserve", 100, False),
+    Fund("ecological fund", "ecological-fund", 50, True),
+    Fund("community fund", "community-fund", 25, True),
+    Fund("reward fund", "reward-fund", 10, False),
+    Fund("environmental organisations", "environmental-organisations", 20, False),
+    Fund("liquidity", "liquidity", 295, False),
+)
+TOTAL_ISSUANCE = 500 * TRILLION * UNIT
+assert sum(f.trillions_of_c for f in WHITEPAPER_FUNDS) * TRILLION * UNIT == TOTAL_ISSUANCE
+
+
+@dataclass(frozen=True)
+class DelegateSpec:
+    key: KeyPair
+    asset: DelegateAsset
+
+
+def whitepaper_genesis(
+    *,
+    chain_name: str,
+    genesis_time: int,
+    funds: dict[str, KeyPair],
+    delegates: list[DelegateSpec],
+    test_accounts: list[KeyPair] = (),  # type: ignore[assignment]
+    test_balance: int = 1_000_000 * UNIT,
+    block_time: int = 1,
+    active_delegates: int | None = None,
+    max_block_transactions: int = 20_000,
+    max_block_bytes: int = 8 * 1024 * 1024,
+) -> GenesisConfig:
+    """The whitepaper's allocation; test accounts are funded out of the liquidity fund, so
+    the total stays 500 trillion C."""
+    accounts = []
+    for fund in WHITEPAPER_FUNDS:
+        balance = fund.trillions_of_c * TRILLION * UNIT
+        if fund.name == "liquidity":
+            balance -= test_balance * len(test_accounts)
+        key = funds[fund.name]
+        accounts.append(
+            GenesisAccount(key.address, balance, key.public_key, fund.locked, fund.label)
+        )
+    for i, key in enumerate(test_accounts):
+        accounts.append(GenesisAccount(key.address, test_balance, key.public_key, False,
+                                       f"test account {i}"))
+    return GenesisConfig(
+        chain_name=chain_name,
+        genesis_time=genesis_time,
+        block_time=block_time,
+        active_delegates=active_delegates or len(delegates),
+        max_block_transactions=max_block_transactions,
+        max_block_bytes=max_block_bytes,
+        min_fees=tuple(DEFAULT_MIN_FEES[TxType(t)] for t in range(10)),
+        accounts=tuple(accounts),
+        delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
+    )

@@ -1,0 +1,128 @@
+"""Node configuration: a JSON file; relative paths are relative to the file's directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.node.mempool import PoolLimits
+from ccoin.types.codec import json_int, json_object, json_str
+
+MAX_CONFIG_FILE = 1024 * 1024
+_FIELDS = frozenset(
+    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel"}
+)
+_POOL_FIELDS = frozenset({"maxTransactions", "maxBytes", "perSender", "ttlSeconds"})
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    data_dir: Path
+    genesis: Path
+    keystore: Path | None
+    passphrase_file: Path | None
+    pool: PoolLimits
+    log_level: str = "info"
+
+    @classmethod
+    def load(cls, path: str | Path) -> NodeConfig:
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_CONFIG_FILE:
+                raise _fail(f"{p}: larger than {MAX_CONFIG_FILE} bytes")
+            obj = json.loads(p.read_text())
+        except OSError as exc:
+            raise _fail(f"{p}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _fail(f"{p}: not JSON ({exc})") from None
+        try:
+            return cls.from_json(obj, p.resolve().parent)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a typed DecodeError from the json_* helpers
+            raise _fail(f"{p}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, obj: Any, base: Path) -> NodeConfig:
+        obj = json_object(obj, "config", _FIELDS)
+        for name in ("name", "dataDir", "genesis"):
+            if name not in obj:
+                raise _fail(f"config: missing field {name}")
+
+        def path(name: str) -> Path | None:
+            if obj.get(name) is None:
+                return None
+            return base / json_str(obj[name], name, max_len=4096)
+
+        pool_obj = json_object(obj.get("pool", {}), "pool", _POOL_FIELDS)
+        defaults = PoolLimits()
+        pool = PoolLimits(
+            max_transactions=json_int(
+                pool_obj.get("maxTransactions", defaults.max_transactions),
+                "pool.maxTransactions",
+                1,
+                10_000_000,
+            ),
+            max_bytes=json_int(
+                pool_obj.get("maxBytes", defaults.max_bytes), "pool.maxBytes", 1024, 2**34
+            ),
+            per_sender=json_int(
+                pool_obj.get("perSender", defaults.per_sender), "pool.perSender", 1, 10_000_000
+            ),
+            ttl_seconds=json_int(
+                pool_obj.get("ttlSeconds", defaults.ttl_seconds), "pool.ttlSeconds", 1, 30 * 86400
+            ),
+        )
+        level = json_str(obj.get("logLevel", "info"), "logLevel", max_len=8)
+        if level not in ("debug", "info", "warning", "error"):
+            raise _fail("logLevel: one of debug, info, warning, error")
+        keystore = path("keystore")
+        passphrase = path("passphraseFile")
+        if (keystore is None) != (passphrase is None):
+            raise _fail("keystore and passphraseFile go together")
+        data_dir = path("dataDir")
+        genesis = path("genesis")
+        assert data_dir is not None and genesis is not None
+        return cls(
+            name=json_str(obj["name"], "name", max_len=64),
+            data_dir=data_dir,
+            genesis=genesis,
+            keystore=keystore,
+            passphrase_file=passphrase,
+            pool=pool,
+            log_level=level,
+        )
+
+    def to_json(self, base: Path) -> dict[str, Any]:
+        def rel(p: Path | None) -> str | None:
+            if p is None:
+                return None
+            try:
+                return str(p.relative_to(base))
+            except ValueError:
+                return str(p)
+
+        out: dict[str, Any] = {
+            "name": self.name,
+            "dataDir": rel(self.data_dir),
+            "genesis": rel(self.genesis),
+            "pool": {
+                "maxTransactions": self.pool.max_transactions,
+                "maxBytes": self.pool.max_bytes,
+                "perSender": self.pool.per_sender,
+                "ttlSeconds": self.pool.ttl_seconds,
+            },
+            "logLevel": self.log_level,
+        }
+        if self.keystore is not None:
+            out["keystore"] = rel(self.keystore)
+            out["passphraseFile"] = rel(self.passphrase_file)
+        return out

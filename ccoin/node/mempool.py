@@ -1,0 +1,277 @@
+"""The transaction pool: bounded, ordered by fee per byte, with per-sender limits.
+
+Admission checks what can be checked cheaply against the current state (type enabled, fee,
+replay, sender exists, not locked, balance for amount + fee, primary signature done by the
+caller in a batch off the event loop). The block builder re-checks everything against the
+state of the block being built. Transactions of a multisignature account that still lack
+co-signatures wait in a *pending* area for at most the group's lifetime; `add_cosignatures`
+moves them to the ready set once `min` valid co-signatures are in.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sortedcontainers import SortedList
+
+from ccoin.crypto.address import address_raw_from_public_key
+from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
+from ccoin.ledger.execute import ENABLED_TYPES, count_cosignatures
+from ccoin.types.account import Account
+from ccoin.types.assets import TxType
+from ccoin.types.genesis import GenesisConfig
+from ccoin.types.transaction import CoSignature, Transaction
+
+# Fee per byte is compared as an integer scaled by this factor, so ordering never depends on
+# float rounding.
+_FEE_SCALE = 1_000_000
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    max_transactions: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024
+    per_sender: int = 1_000
+    ttl_seconds: int = 3 * 3600
+
+    def __post_init__(self) -> None:
+        for name in ("max_transactions", "max_bytes", "per_sender", "ttl_seconds"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"pool limit {name} must be positive")
+
+
+@dataclass
+class PoolEntry:
+    tx: Transaction
+    tx_hash: bytes
+    size: int
+    sender: bytes  # raw address
+    received: int  # chain seconds
+    seq: int
+    pending_until: int | None = None  # set while waiting for co-signatures
+    rank: tuple[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rank = (-(self.tx.body.fee * _FEE_SCALE // self.size), self.seq)
+
+
+class StateReader(Protocol):
+    """What the pool needs to know about the chain (implemented by `Chain`)."""
+
+    def account_raw(self, address_raw: bytes) -> Account | None: ...
+
+    def is_included(self, tx_hash: bytes) -> bool: ...
+
+
+class Mempool:
+    def __init__(
+        self,
+        genesis: GenesisConfig,
+        network_id: bytes,
+        state: StateReader,
+        limits: PoolLimits | None = None,
+    ) -> None:
+        self.genesis = genesis
+        self.network_id = network_id
+        self.state = state
+        self.limits = limits or PoolLimits()
+        self._by_hash: dict[bytes, PoolEntry] = {}
+        self._ready: SortedList = SortedList(key=lambda e: e.rank)
+        self._per_sender: dict[bytes, int] = {}
+        self._bytes = 0
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def __contains__(self, tx_hash: bytes) -> bool:
+        return tx_hash in self._by_hash
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def is_verified(self, tx_hash: bytes) -> bool:
+        """True when the pool holds `tx_hash`: its primary signature was checked on entry."""
+        return tx_hash in self._by_hash
+
+    # -- admission ------------------------------------------------------------------------
+
+    def add(self, tx: Transaction, now: int) -> bytes:
+        """Admit `tx`, whose primary signature the caller has verified. Returns its hash.
+        Raises `InvalidTransaction` or `PoolError`; a refused transaction changes nothing."""
+        body = tx.body
+        tx_hash = tx.hash(self.network_id)
+        if tx_hash in self._by_hash:
+            raise PoolError(ErrorCode.POOL_DUPLICATE)
+        if body.type not in ENABLED_TYPES:
+            raise InvalidTransaction(
+                ErrorCode.TX_TYPE_NOT_ENABLED,
+                f"type {body.type} ({TxType(body.type).name.lower()}) is not enabled yet",
+            )
+        min_fee = self.genesis.min_fees[body.type]
+        if body.fee < min_fee:
+            raise InvalidTransaction(
+                ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
+            )
+        if now - body.timestamp > self.limits.ttl_seconds:
+            raise InvalidTransaction(ErrorCode.TX_EXPIRED)
+        if body.timestamp > now + 15:
+            raise InvalidTransaction(ErrorCode.TX_TIMESTAMP_IN_FUTURE)
+        if self.state.is_included(tx_hash):
+            raise InvalidTransaction(ErrorCode.TX_ALREADY_INCLUDED)
+        sender_raw = address_raw_from_public_key(body.sender_public_key)
+        account = self.state.account_raw(sender_raw)
+        pending_until = self._check_sender(tx, account, now)
+        if self._per_sender.get(sender_raw, 0) >= self.limits.per_sender:
+            raise PoolError(
+                ErrorCode.POOL_SENDER_LIMIT,
+                f"{self.limits.per_sender} transactions from this sender already wait",
+            )
+        entry = PoolEntry(
+            tx, tx_hash, len(tx.encode()), sender_raw, now, next(self._seq), pending_until
+        )
+        self._make_room(entry)
+        self._insert(entry)
+        return tx_hash
+
+    def _check_sender(self, tx: Transaction, account: Account | None, now: int) -> int | None:
+        body = tx.body
+        if account is None:
+            raise InvalidTransaction(
+                ErrorCode.TX_SENDER_UNKNOWN, f"account {body.sender_id} has never received C"
+            )
+        if account.locked:
+            raise InvalidTransaction(ErrorCode.TX_ACCOUNT_LOCKED)
+        if account.public_key is not None and account.public_key != body.sender_public_key:
+            raise InvalidTransaction(ErrorCode.TX_SENDER_KEY_MISMATCH)
+        if body.amount + body.fee > account.balance:
+            raise InvalidTransaction(
+                ErrorCode.TX_INSUFFICIENT_BALANCE,
+                f"balance {account.balance} < amount {body.amount} + fee {body.fee}",
+            )
+        if account.second_public_key is None and tx.sign_signature is not None:
+            raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_SECOND_SIGNATURE)
+        if account.second_public_key is not None and tx.sign_signature is None:
+            raise InvalidTransaction(ErrorCode.TX_MISSING_SECOND_SIGNATURE)
+        group = account.multisignature
+        if group is None or body.type == TxType.MULTISIGNATURE:
+            if group is None and tx.signatures and body.type != TxType.MULTISIGNATURE:
+                raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
+            return None
+        message = tx.digest(self.network_id)[0]
+        if count_cosignatures(tx, group.keysgroup, message) >= group.min:
+            return None
+        return now + group.lifetime * 3600
+
+    def _make_room(self, entry: PoolEntry) -> None:
+        limits = self.limits
+        while (
+            len(self._by_hash) >= limits.max_transactions
+            or self._bytes + entry.size > limits.max_bytes
+        ):
+            if not self._ready:
+                raise PoolError(ErrorCode.POOL_FULL)
+            lowest = self._ready[-1]
+            if lowest.rank[0] <= entry.rank[0]:
+                raise PoolError(
+                    ErrorCode.POOL_FULL,
+                    "pool is full and this fee per byte is not higher "
+                    "than the lowest waiting; retry later or raise the fee",
+                )
+            self._remove(lowest)
+
+    def _insert(self, entry: PoolEntry) -> None:
+        self._by_hash[entry.tx_hash] = entry
+        if entry.pending_until is None:
+            self._ready.add(entry)
+        self._per_sender[entry.sender] = self._per_sender.get(entry.sender, 0) + 1
+        self._bytes += entry.size
+
+    def _remove(self, entry: PoolEntry) -> None:
+        del self._by_hash[entry.tx_hash]
+        if entry.pending_until is None:
+            self._ready.remove(entry)
+        count = self._per_sender[entry.sender] - 1
+        if count:
+            self._per_sender[entry.sender] = count
+        else:
+            del self._per_sender[entry.sender]
+        self._bytes -= entry.size
+
+    # -- multisignature co-signatures -----------------------------------------------------
+
+    def add_cosignatures(self, tx_hash: bytes, cosignatures: list[CoSignature]) -> bool:
+        """Merge co-signatures into a waiting transaction; True when it became ready.
+        Invalid co-signatures raise and change nothing."""
+        entry = self._by_hash.get(tx_hash)
+        if entry is None:
+            raise PoolError(ErrorCode.BAD_ID, "no such transaction waiting in the pool")
+        updated = entry.tx.with_signatures(cosignatures)
+        account = self.state.account_raw(entry.sender)
+        if account is None or account.multisignature is None:
+            raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
+        message = updated.digest(self.network_id)[0]
+        valid = count_cosignatures(updated, account.multisignature.keysgroup, message)
+        self._remove(entry)
+        ready = valid >= account.multisignature.min
+        new_entry = PoolEntry(
+            updated,
+            tx_hash,
+            len(updated.encode()),
+            entry.sender,
+            entry.received,
+            entry.seq,
+            None if ready else entry.pending_until,
+        )
+        self._insert(new_entry)
+        return ready
+
+    # -- block building and housekeeping --------------------------------------------------
+
+    def ready(self) -> Iterator[Transaction]:
+        """Ready transactions, highest fee per byte first (ties: first come)."""
+        for entry in list(self._ready):
+            yield entry.tx
+
+    def remove(self, tx_hashes: list[bytes]) -> None:
+        for tx_hash in tx_hashes:
+            entry = self._by_hash.get(tx_hash)
+            if entry is not None:
+                self._remove(entry)
+
+    def expire(self, now: int) -> int:
+        """Drop transactions past the pool's TTL and pending ones past their lifetime."""
+        ttl = self.limits.ttl_seconds
+        stale = [
+            e
+            for e in self._by_hash.values()
+            if now - e.tx.body.timestamp > ttl
+            or (e.pending_until is not None and now > e.pending_until)
+        ]
+        for entry in stale:
+            self._remove(entry)
+        return len(stale)
+
+    def get(self, tx_hash: bytes) -> Transaction | None:
+        entry = self._by_hash.get(tx_hash)
+        return None if entry is None else entry.tx
+
+    def is_pending(self, tx_hash: bytes) -> bool:
+        entry = self._by_hash.get(tx_hash)
+        return entry is not None and entry.pending_until is not None
+
+
+def drop_invalid(pool: Mempool, rejected: list[tuple[Transaction, InvalidTransaction]]) -> None:
+    """Forget transactions a block builder found invalid against the head state; one whose
+    timestamp is only ahead of the block stays, as it becomes valid with time."""
+    pool.remove(
+        [
+            tx.hash(pool.network_id)
+            for tx, exc in rejected
+            if exc.code is not ErrorCode.TX_TIMESTAMP_IN_FUTURE
+        ]
+    )
