@@ -43,7 +43,6 @@ class ErrorCode(Enum):
     TX_UNEXPECTED_COSIGNATURES = (2013, "co-signatures given but the sender is not multisig")
     TX_NOT_ENOUGH_COSIGNATURES = (2014, "not enough valid co-signatures")
     TX_TYPE_NOT_ENABLED = (2015, "transaction type not enabled on this network yet")
-    TX_TOO_LARGE = (2016, "transaction too large")
 
     # 3xxx: transaction, against state
     TX_ALREADY_INCLUDED = (3000, "transaction id already included (replay)")

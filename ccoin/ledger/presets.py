@@ -69,8 +69,9 @@ def whitepaper_genesis(
             GenesisAccount(key.address, balance, key.public_key, fund.locked, fund.label)
         )
     for i, key in enumerate(test_accounts):
-        accounts.append(GenesisAccount(key.address, test_balance, key.public_key, False,
-                                       f"test account {i}"))
+        accounts.append(
+            GenesisAccount(key.address, test_balance, key.public_key, False, f"test account {i}")
+        )
     return GenesisConfig(
         chain_name=chain_name,
         genesis_time=genesis_time,

@@ -38,7 +38,7 @@ def delegate_asset(k: KeyPair, username: str) -> DelegateAsset:
 
 
 @dataclass(frozen=True)
-class TestNet:
+class LocalNet:
     """A genesis plus the keys that control its accounts and delegates."""
 
     genesis: GenesisConfig
@@ -55,7 +55,7 @@ def make_testnet(
     genesis_time: int = 1_700_000_000,
     max_block_transactions: int = 10_000,
     prefix: str = "acct",
-) -> TestNet:
+) -> LocalNet:
     account_keys = tuple(key(f"{prefix}{i}") for i in range(accounts))
     delegate_keys = tuple(key(f"delegate{i}") for i in range(delegates))
     genesis = GenesisConfig(
@@ -75,7 +75,7 @@ def make_testnet(
             for i, k in enumerate(delegate_keys)
         ),
     )
-    return TestNet(genesis, account_keys, delegate_keys)
+    return LocalNet(genesis, account_keys, delegate_keys)
 
 
 def transfer(

@@ -22,6 +22,7 @@ from ccoin.types.codec import (
     field_int,
     field_list,
     field_str,
+    json_bigint,
     json_hex,
     json_int,
     json_object,
@@ -289,9 +290,7 @@ def _contract_args(value: Any, name: str, depth: int = 0) -> tuple[ContractValue
                 raise _bad(f"{name}: integer out of range")
             out.append(item)
         elif kind is str:
-            if len(item) > MAX_ARG_STR:
-                raise _bad(f"{name}: string longer than {MAX_ARG_STR}")
-            out.append(item)
+            out.append(field_str(item, name, max_len=MAX_ARG_STR))
         elif kind in (list, tuple):
             if depth + 1 >= MAX_ARGS_DEPTH:
                 raise _bad(f"{name}: nested deeper than {MAX_ARGS_DEPTH}")
@@ -319,7 +318,7 @@ class ContractDeployAsset:
         if not _CONTRACT_NAME_RE.match(self.name):
             raise _bad("asset.name: 1-64 characters of A-Z a-z 0-9 _ . -")
         field_str(self.code, "asset.code", max_len=MAX_CONTRACT_CODE)
-        if not self.code or len(self.code.encode("utf-8", "surrogatepass")) > MAX_CONTRACT_CODE:
+        if not self.code or len(self.code.encode("utf-8")) > MAX_CONTRACT_CODE:
             raise _bad(f"asset.code: 1 to {MAX_CONTRACT_CODE} bytes of UTF-8")
         _contract_args(self.init_args, "asset.initArgs")
 
@@ -382,7 +381,7 @@ class InTransferAsset:
         return {
             "bscChainId": self.bsc_chain_id,
             "bridgeAddress": self.bridge_address.hex(),
-            "depositNonce": self.deposit_nonce,
+            "depositNonce": str(self.deposit_nonce),
             "bscTxHash": self.bsc_tx_hash.hex(),
         }
 
@@ -394,7 +393,7 @@ class InTransferAsset:
         return cls(
             json_int(obj.get("bscChainId"), "asset.bscChainId", 0, MAX_UINT64),
             json_hex(obj.get("bridgeAddress"), "asset.bridgeAddress", size=BRIDGE_ADDRESS_LEN),
-            json_int(obj.get("depositNonce"), "asset.depositNonce", 0, MAX_UINT64),
+            json_bigint(obj.get("depositNonce"), "asset.depositNonce", MAX_UINT64),
             json_hex(obj.get("bscTxHash"), "asset.bscTxHash", size=32),
         )
 

@@ -3,8 +3,9 @@
 Canonical means: arrays in a fixed field order (never maps in signed or hashed bytes),
 `use_bin_type=True`, integers in their shortest form, no floats. msgpack's packer already
 writes the shortest form, so a byte string is canonical exactly when re-packing its decoded
-value gives it back; `unpack_canonical` checks that, which rejects over-long integers and
-strings, maps, floats in disguise and trailing bytes in one rule.
+value gives it back; `unpack_canonical` checks that, which rejects over-long integers,
+strings and arrays, float32 and trailing bytes in one rule. Maps and float64 re-pack to
+the same bytes; the typed `field_*` readers reject them (WRONG_TYPE).
 
 The `field_*` readers check one decoded field and name it in the error, so a caller learns
 which field was wrong, not just that something was.
@@ -24,7 +25,7 @@ MIN_BIGINT = -(2**63)
 MAX_UINT64 = 2**64 - 1
 
 _HEX_RE = re.compile(r"\A(?:[0-9a-f]{2})*\Z")
-_DECIMAL_RE = re.compile(r"\A(?:0|[1-9][0-9]{0,18})\Z")
+_DECIMAL_RE = re.compile(r"\A(?:0|[1-9][0-9]{0,19})\Z")
 
 
 def packb(value: Any) -> bytes:
@@ -83,7 +84,17 @@ def field_str(value: Any, name: str, *, max_len: int) -> str:
         raise DecodeError(ErrorCode.WRONG_TYPE, f"{name}: expected a string")
     if len(value) > max_len:
         raise DecodeError(ErrorCode.TOO_LONG, f"{name}: {len(value)} characters, limit {max_len}")
+    if not value.isascii():
+        check_utf8(value, name)
     return value
+
+
+def check_utf8(value: str, name: str) -> None:
+    """Reject strings msgpack cannot pack (lone surrogates arrive through JSON escapes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: not valid Unicode text") from None
 
 
 def field_list(value: Any, name: str, *, size: int | None = None, max_len: int = 0) -> list[Any]:
@@ -110,11 +121,12 @@ def json_hex(value: Any, name: str, *, size: int | None = None, max_size: int = 
     return field_bytes(bytes.fromhex(value), name, size=size, max_size=max_size)
 
 
-def json_bigint(value: Any, name: str) -> int:
+def json_bigint(value: Any, name: str, hi: int = MAX_BIGINT) -> int:
+    """A non-negative integer given as a JSON number or as its decimal string."""
     if type(value) is int:
-        return field_int(value, name)
+        return field_int(value, name, 0, hi)
     if type(value) is str and _DECIMAL_RE.match(value):
-        return field_int(int(value), name)
+        return field_int(int(value), name, 0, hi)
     raise DecodeError(
         ErrorCode.BAD_JSON, f"{name}: expected a non-negative integer or its decimal string"
     )
