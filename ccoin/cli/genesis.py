@@ -10,24 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import nacl.pwhash
 
 from ccoin.cli.common import print_json, read_passphrase, reports_errors
 from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
 from ccoin.crypto.keystore import encrypt_seed, save_keystore
 from ccoin.ledger.genesis import network_id_of
 from ccoin.ledger.presets import WHITEPAPER_FUNDS, DelegateSpec, whitepaper_genesis
 from ccoin.testing.factories import delegate_asset
 from ccoin.types.genesis import UNIT, GenesisConfig
 
-KDF_COSTS = {
-    "moderate": (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE),
-    "interactive": (
-        nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
-        nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
-    ),
-    "fast": (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN),
-}
 TEST_ACCOUNTS_FILE = "test-accounts.json"
 
 

@@ -8,6 +8,7 @@ import click
 
 from ccoin.cli.common import print_json, read_passphrase, reports_errors
 from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
 from ccoin.crypto.keystore import decrypt_seed, encrypt_seed, load_keystore, save_keystore
 
 
@@ -28,13 +29,21 @@ def keys_group() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Read the passphrase from this file instead of prompting.",
 )
+@click.option(
+    "--kdf",
+    type=click.Choice(["fast", "interactive", "moderate"]),
+    default="moderate",
+    show_default=True,
+    help="argon2id cost; fast is only for throwaway devnet keys.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @reports_errors
-def keys_new(out: Path, passphrase_file: Path | None, as_json: bool) -> None:
+def keys_new(out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -> None:
     """Generate a key and write it encrypted to OUT."""
     passphrase = read_passphrase(passphrase_file, confirm=True)
     key = KeyPair.generate()
-    save_keystore(encrypt_seed(key.seed, passphrase), out)
+    opslimit, memlimit = KDF_COSTS[kdf]
+    save_keystore(encrypt_seed(key.seed, passphrase, opslimit=opslimit, memlimit=memlimit), out)
     show(key.address, key.public_key.hex(), str(out), as_json)
 
 

@@ -27,6 +27,7 @@ import nacl.utils
 __all__ = [
     "DEFAULT_MEMLIMIT",
     "DEFAULT_OPSLIMIT",
+    "KDF_PRESETS",
     "KEYSTORE_VERSION",
     "MAX_KEYSTORE_FILE_SIZE",
     "Keystore",
@@ -50,6 +51,15 @@ CIPHERTEXT_SIZE: Final = SEED_SIZE + nacl.secret.SecretBox.MACBYTES  # 48
 
 DEFAULT_OPSLIMIT: Final = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
 DEFAULT_MEMLIMIT: Final = nacl.pwhash.argon2id.MEMLIMIT_MODERATE
+# Named (opslimit, memlimit) costs offered by the CLI; "fast" is for throwaway devnet keys.
+KDF_PRESETS: Final[dict[str, tuple[int, int]]] = {
+    "moderate": (DEFAULT_OPSLIMIT, DEFAULT_MEMLIMIT),
+    "interactive": (
+        nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
+        nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+    ),
+    "fast": (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN),
+}
 OPSLIMIT_BOUNDS: Final = (
     nacl.pwhash.argon2id.OPSLIMIT_MIN,
     nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE,
