@@ -25,3 +25,7 @@ cli.add_command(node_group)
 
 def main() -> None:
     cli(prog_name="ccoin")
+
+
+if __name__ == "__main__":
+    main()
