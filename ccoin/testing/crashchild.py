@@ -26,7 +26,7 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.ledger.chain import Chain
 from ccoin.storage.kv import KeyValueStore
 from ccoin.storage.memory import MemoryStore
-from ccoin.testing.factories import TestNet, key, make_testnet, transfer
+from ccoin.testing.factories import LocalNet, key, make_testnet, transfer
 from ccoin.types.genesis import UNIT
 from ccoin.types.transaction import Transaction
 
@@ -41,7 +41,7 @@ HUGE_AMOUNT = 10**15
 
 
 @cache
-def testnet() -> TestNet:
+def testnet() -> LocalNet:
     """The fixed genesis every crash child and reference replay uses."""
     return make_testnet(accounts=ACCOUNTS, delegates=1)
 

@@ -27,6 +27,7 @@ from ccoin.types.codec import (
     json_int,
     json_object,
     json_str,
+    packb,
 )
 
 PUBLIC_KEY_LEN = 32
@@ -43,6 +44,9 @@ MAX_ARGS_DEPTH = 8
 MAX_ARGS_ITEMS = 256
 MAX_ARG_STR = 4096
 MAX_GAS_LIMIT = 10**9
+# Contract code plus arguments must leave room in a transaction (MAX_TX_BYTES, 80 KiB) for
+# the other fields and up to 101 co-signatures (~10 KiB).
+MAX_CONTRACT_ASSET_BYTES = 68 * 1024
 
 _USERNAME_RE = re.compile(r"\A[a-z0-9!@$&_.]{1,20}\Z")
 _VOTE_RE = re.compile(r"\A[+-][0-9a-f]{64}\Z")
@@ -300,6 +304,12 @@ def _contract_args(value: Any, name: str, depth: int = 0) -> tuple[ContractValue
     return tuple(out)
 
 
+def _check_asset_size(array: list[Any]) -> None:
+    size = len(packb(array))
+    if size > MAX_CONTRACT_ASSET_BYTES:
+        raise _bad(f"asset: {size} bytes encoded, limit {MAX_CONTRACT_ASSET_BYTES}")
+
+
 def _args_to_json(args: tuple[ContractValue, ...]) -> list[Any]:
     return [_args_to_json(a) if type(a) is tuple else a for a in args]
 
@@ -321,6 +331,7 @@ class ContractDeployAsset:
         if not self.code or len(self.code.encode("utf-8")) > MAX_CONTRACT_CODE:
             raise _bad(f"asset.code: 1 to {MAX_CONTRACT_CODE} bytes of UTF-8")
         _contract_args(self.init_args, "asset.initArgs")
+        _check_asset_size(self.to_array())
 
     def to_array(self) -> list[Any]:
         return [self.name, self.code, list(self.init_args)]
@@ -446,6 +457,7 @@ class ContractCallAsset:
             raise _bad("asset.method: a lowercase name, a-z first, then a-z 0-9 _")
         _contract_args(self.args, "asset.args")
         field_int(self.gas_limit, "asset.gasLimit", 1, MAX_GAS_LIMIT)
+        _check_asset_size(self.to_array())
 
     def to_array(self) -> list[Any]:
         return [self.contract, self.method, list(self.args), self.gas_limit]

@@ -120,7 +120,8 @@ class BlockHeader:
     withdrawal_root: bytes
     attestation: Attestation | None
     block_signature: bytes = ZERO_SIGNATURE
-    _hash: list[bytes] = field(default_factory=list, repr=False, compare=False)
+    # init=False: `dataclasses.replace` gives the copy a fresh cache, never a stale hash.
+    _hash: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         field_int(self.version, "version", 0, 255)
@@ -174,7 +175,7 @@ class BlockHeader:
         if key.public_key != self.generator_public_key:
             raise ValueError("the key does not match generatorPublicKey")
         signature = key.sign(self.signing_bytes(network_id))
-        return replace(self, block_signature=signature, _hash=[])
+        return replace(self, block_signature=signature)
 
     def to_array(self) -> list[Any]:
         return [*self.unsigned_fields(), self.block_signature]

@@ -92,6 +92,9 @@ class TxBody:
     asset: Asset
 
     def __post_init__(self) -> None:
+        if type(self.type) is TxType:
+            object.__setattr__(self, "type", int(self.type))
+        field_int(self.type, "type", 0, 255)  # first: True == 1 would pick type 1's asset
         cls = asset_class(self.type)
         if type(self.asset) is not cls:
             raise InvalidTransaction(
@@ -154,7 +157,10 @@ class Transaction:
     signature: bytes
     sign_signature: bytes | None = None
     signatures: tuple[CoSignature, ...] = ()
-    _digest: list[Any] = field(default_factory=list, repr=False, compare=False)
+    _digest: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
+    # The canonical bytes once known (from `decode` or the first `encode`): a transaction is
+    # encoded for its size, the payload hash and its stored record, so this saves two packs.
+    _encoded: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         field_bytes(self.signature, "signature", size=SIGNATURE_LEN)
@@ -225,11 +231,16 @@ class Transaction:
         ]
 
     def encode(self) -> bytes:
-        return packb(self.to_array())
+        cached = self._encoded
+        if not cached:
+            cached.append(packb(self.to_array()))
+        return cached[0]
 
     @classmethod
     def decode(cls, data: bytes) -> Transaction:
-        return cls.from_array(unpack_canonical(data, max_size=MAX_TX_BYTES, what="transaction"))
+        tx = cls.from_array(unpack_canonical(data, max_size=MAX_TX_BYTES, what="transaction"))
+        tx._encoded.append(bytes(data))
+        return tx
 
     @classmethod
     def from_array(cls, arr: Any) -> Transaction:

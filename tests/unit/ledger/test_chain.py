@@ -64,7 +64,7 @@ def test_replica_applies_blocks_to_the_same_state(chain: Chain, net: LocalNet) -
 
 
 def _resign(block: Block, net: LocalNet, nid: bytes, **changes: object) -> Block:
-    header = replace(block.header, _hash=[], **changes).signed(net.delegates[0], nid)
+    header = replace(block.header, **changes).signed(net.delegates[0], nid)
     return Block(header, block.transactions)
 
 
@@ -91,7 +91,7 @@ def test_tampered_block_is_rejected_and_changes_nothing(
     nid = chain.network_id
     header = block.header
     if tamper == "signature":
-        bad = Block(replace(header, _hash=[], block_signature=bytes(64)), block.transactions)
+        bad = Block(replace(header, block_signature=bytes(64)), block.transactions)
     elif tamper == "state_root":
         bad = _resign(block, net, nid, state_root=bytes(32))
     elif tamper == "payload":
@@ -108,7 +108,7 @@ def test_tampered_block_is_rejected_and_changes_nothing(
         bad = _resign(block, net, nid, timestamp=0)
     elif tamper == "generator":
         stranger = f.key("stranger")
-        bad_header = replace(header, _hash=[], generator_public_key=stranger.public_key)
+        bad_header = replace(header, generator_public_key=stranger.public_key)
         bad = Block(bad_header.signed(stranger, nid), block.transactions)
     else:
         bad = Block(header, block.transactions[1:])
@@ -127,7 +127,7 @@ def test_block_with_invalid_transaction_is_rejected(chain: Chain, net: LocalNet)
     block = Chain(MemoryStore(), net.genesis).build_block([good], 1, net.delegates[0])[0]
     broke = f.transfer(net.accounts[1], net.accounts[2].address, 10**9 * UNIT, nid)
     txs = (broke,)
-    header = replace(block.header, _hash=[], payload_hash=Block(block.header, txs).payload_hash())
+    header = replace(block.header, payload_hash=Block(block.header, txs).payload_hash())
     bad = Block(header.signed(net.delegates[0], nid), txs)
     with pytest.raises(InvalidBlock) as info:
         chain.apply_block(bad)
