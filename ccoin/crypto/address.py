@@ -30,6 +30,7 @@ def address_from_public_key(public_key: bytes) -> str:
     return address_from_raw(address_raw_from_public_key(public_key))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def address_raw_from_public_key(public_key: bytes) -> bytes:
     """The 14 raw address bytes (the storage key) without the base58 round trip."""
     body = hashlib.sha256(public_key).digest()[:ADDRESS_BODY_LEN]

@@ -70,7 +70,7 @@ class StateOverlay:
 
     def account(self, address_raw: bytes) -> Account | None:
         data = self.get(schema.account(address_raw))
-        return None if data is None else Account.decode(data)
+        return None if data is None else Account.load(data)
 
     def put_account(self, address_raw: bytes, account: Account) -> None:
         self.put(schema.account(address_raw), account.encode())

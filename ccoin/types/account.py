@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
+
 from ccoin.errors import DecodeError, ErrorCode
 from ccoin.types.codec import (
     MAX_BIGINT,
@@ -73,6 +75,22 @@ class Account:
 
     def encode(self) -> bytes:
         return packb(self.to_array())
+
+    @classmethod
+    def load(cls, data: bytes) -> Account:
+        """Read a record this node wrote itself (hot path: no canonical re-check; the
+        database is trusted, bytes from outside go through `decode`)."""
+        balance, pk, second, multisig, votes, locked = msgpack.unpackb(data)
+        return cls(
+            balance,
+            pk,
+            second,
+            None
+            if multisig is None
+            else MultisigGroup(multisig[0], multisig[1], tuple(multisig[2])),
+            tuple(votes),
+            locked,
+        )
 
     @classmethod
     def decode(cls, data: bytes) -> Account:
