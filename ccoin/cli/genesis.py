@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ def write_genesis(
     for i in range(delegates):
         key = keystore(f"delegate-{i}")
         specs.append(DelegateSpec(key, delegate_asset(key, f"delegate_{i}")))
-    tests = [KeyPair.generate() for _ in range(test_accounts)]
+    tests = generate_keys(test_accounts)
     if tests:
         (keys_dir / TEST_ACCOUNTS_FILE).write_text(
             json.dumps(
@@ -160,6 +161,14 @@ def genesis_new(
             "delegates": len(result.genesis.delegates),
         }
     )
+
+
+def generate_keys(count: int) -> list[KeyPair]:
+    """`count` fresh keys, with a progress bar on stderr when it takes a while."""
+    if count < 2_000:
+        return [KeyPair.generate() for _ in range(count)]
+    with click.progressbar(range(count), label="generating test accounts", file=sys.stderr) as bar:
+        return [KeyPair.generate() for _ in bar]
 
 
 def random_passphrase() -> str:

@@ -285,8 +285,13 @@ def test_sigkill_while_applying_blocks_leaves_a_whole_database(tmp_path: Path) -
         context = f"CRASH_SEED={test_seed} round {round_}"
         log = tmp_path / f"child-{round_}.err"
         lines, mode, block_seconds = run_child(db_dir, seed, rng, block_seconds, log)
-        moments[where_killed(lines)] += 1
+        previous = head
         head = check_database(db_dir, ref, seed, head, lines, f"{context} (kill {mode})")
+        moment = where_killed(lines)
+        if moment == "inside block commit":
+            last = max(applied_heights(lines), default=previous)
+            moment += " (block kept)" if head > last else " (block absent)"
+        moments[moment] += 1
         heads.append(head)
     elapsed = time.monotonic() - started
     print(
