@@ -33,10 +33,10 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
-        "--no-pipeline",
-        dest="pipeline",
-        action="store_false",
-        help="verify each block before executing it, not alongside",
+        "--pipeline",
+        action="store_true",
+        help="verify block k+1 on threads while block k executes (slower here: the verify "
+        "threads and the executing thread contend for the GIL)",
     )
     args = parser.parse_args()
 
