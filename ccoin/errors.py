@@ -79,6 +79,7 @@ class ErrorCode(Enum):
     POOL_DUPLICATE = (5002, "transaction already in the pool")
     CONFIG_INVALID = (5003, "invalid configuration")
     KEYSTORE_INVALID = (5004, "invalid keystore")
+    STORAGE_FAILURE = (5005, "the database could not be opened or written")
 
     @property
     def number(self) -> int:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -16,6 +16,7 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KeystoreError, decrypt_seed, load_keystore
 from ccoin.errors import CcoinError, DecodeError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
+from ccoin.storage.kv import StorageError
 from ccoin.types.genesis import GenesisConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,13 +32,19 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CcoinError as exc:
-            click.echo(f"error: {exc.code.name} ({exc.code.number}): {exc.message}", err=True)
-            sys.exit(2)
+            fail(exc.code, exc.message)
         except KeystoreError as exc:
-            click.echo(f"error: KEYSTORE_INVALID: {exc}", err=True)
-            sys.exit(2)
+            fail(ErrorCode.KEYSTORE_INVALID, str(exc))
+        except StorageError as exc:
+            hint = " (is another node using this data directory?)" if "lock" in str(exc) else ""
+            fail(ErrorCode.STORAGE_FAILURE, f"{exc}{hint}")
 
     return wrapper  # type: ignore[return-value]
+
+
+def fail(code: ErrorCode, message: str) -> NoReturn:
+    click.echo(f"error: {code.name} ({code.number}): {message}", err=True)
+    sys.exit(2)
 
 
 def print_json(value: Any) -> None:

@@ -80,7 +80,7 @@ def test_keys_new_and_show(tmp_path: Path, passfile: Path) -> None:
     wrong = tmp_path / "wrong"
     wrong.write_text("nope")
     result = run("keys", "show", str(ks), "--check", "--passphrase-file", str(wrong))
-    assert result.exit_code == 2 and "KEYSTORE_INVALID" in result.stderr
+    assert result.exit_code == 2 and "KEYSTORE_INVALID (5004)" in result.stderr
     again = run("keys", "new", "--out", str(ks), "--passphrase-file", str(passfile))
     assert again.exit_code == 2  # never overwrites a keystore
 
@@ -240,3 +240,18 @@ def test_node_init_writes_a_working_config(tmp_path: Path) -> None:
     assert config["keystore"] == "keys/delegate-0.json"
     assert (tmp_path / "net" / "keys" / "test-accounts.json").exists()
     assert run("node", "init", "--dir", str(tmp_path / "net")).exit_code != 0
+
+
+def test_node_start_reports_a_locked_database(tmp_path: Path) -> None:
+    from ccoin.storage.leveldb import LevelDBStore
+
+    info = ok("node", "init", "--dir", str(tmp_path / "net"), "--test-accounts", "0")
+    config = json.loads(Path(info["config"]).read_text())
+    holder = LevelDBStore(str(tmp_path / "net" / config["dataDir"]))  # as a running node would
+    try:
+        result = run("node", "start", "--config", info["config"])
+    finally:
+        holder.close()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: STORAGE_FAILURE (5005): ")
+    assert "another node" in result.stderr
