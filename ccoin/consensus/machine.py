@@ -1,0 +1,388 @@
+"""The consensus state machine: `step(config, state, event) -> (state, actions)`.
+
+Inputs are clock ticks (slots), headers, the node's confirmation that it applied a head,
+the ledger's verdict that a block is invalid, and votes. Outputs are what the node must do:
+produce a block, apply a head (rolling back and re-applying as needed), broadcast a vote
+(after persisting the voter record it carries), record finality, fetch missing ancestors,
+penalize a bad header's sender, or publish equivocation evidence. Nothing here does I/O,
+reads a clock or keeps hidden state; signing and signature checks are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ccoin.consensus.schedule import producer_for, round_of, round_order, slot_of, threshold
+from ccoin.consensus.tree import Checkpoint, ForkTree, TreeBlock
+from ccoin.consensus.votes import Vote, VoteData, VoterRecord, conflicting
+from ccoin.types.block import Attestation, BlockHeader
+from ccoin.types.transaction import CoSignature
+
+Verify = Callable[[bytes, bytes, bytes], bool]
+Sign = Callable[[bytes], bytes]
+MAX_VOTES_KEPT_PER_VOTER = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    network_id: bytes
+    block_time: int
+    active: tuple[bytes, ...]  # the active set (membership); the order is per round
+    verify: Verify
+    key: bytes | None = None  # this node's delegate key, if it is one
+    sign: Sign | None = None
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tick:
+    slot: int
+
+
+@dataclass(frozen=True)
+class HeaderReceived:
+    header: BlockHeader
+    origin: str = ""  # who sent it (opaque to consensus; echoed in actions)
+
+
+@dataclass(frozen=True)
+class HeadApplied:
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class BlockInvalid:
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class VoteReceived:
+    vote: Vote
+    origin: str = ""
+
+
+Event = Tick | HeaderReceived | HeadApplied | BlockInvalid | VoteReceived
+
+
+# -- actions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProduceBlock:
+    slot: int
+    parent: bytes
+    attestation: Attestation | None
+
+
+@dataclass(frozen=True)
+class ApplyHead:
+    """Make `hash` the ledger head: roll back to the common ancestor, apply `path`."""
+
+    hash: bytes
+    path: tuple[bytes, ...]  # block hashes from the root's child down to `hash`
+
+
+@dataclass(frozen=True)
+class CastVote:
+    """Persist `record` first, then broadcast `vote`."""
+
+    vote: Vote
+    record: VoterRecord
+
+
+@dataclass(frozen=True)
+class Finalized:
+    checkpoint: Checkpoint
+
+
+@dataclass(frozen=True)
+class FetchAncestors:
+    header: BlockHeader
+    origin: str
+
+
+@dataclass(frozen=True)
+class RejectHeader:
+    hash: bytes
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RejectVote:
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Two signed messages by one delegate that no honest delegate signs: two headers for
+    one slot, or two conflicting votes."""
+
+    kind: str  # "double-block" or "double-vote"
+    offender: bytes
+    first: BlockHeader | Vote
+    second: BlockHeader | Vote
+
+
+Action = (
+    ProduceBlock
+    | ApplyHead
+    | CastVote
+    | Finalized
+    | FetchAncestors
+    | RejectHeader
+    | RejectVote
+    | Evidence
+)
+
+
+# -- state ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    tree: ForkTree
+    head: bytes
+    finalized: Checkpoint
+    voter: VoterRecord = field(default_factory=VoterRecord)
+    # vote data -> {voter: signature}
+    votes: dict[VoteData, dict[bytes, bytes]] = field(default_factory=dict)
+    # voter -> recent vote data it signed (for evidence)
+    history: dict[bytes, tuple[VoteData, ...]] = field(default_factory=dict)
+    produced_slot: int = -1
+    reported: frozenset[tuple[str, bytes]] = frozenset()  # (kind, offender) already reported
+
+
+def root_block(
+    header: BlockHeader,
+    block_hash: bytes,
+    block_time: int,
+    seed: bytes | None = None,
+    justified: Checkpoint | None = None,
+) -> TreeBlock:
+    """The tree root: genesis, or on restart the last finalized block. For the latter the
+    node persists what the block knew on its branch, its round seed and its latest justified
+    checkpoint, since the next attestation's source must equal that checkpoint."""
+    cp = Checkpoint(header.height, block_hash)
+    slot = slot_of(header.timestamp, block_time)
+    return TreeBlock(
+        header, block_hash, slot, justified or cp, cp, seed if seed is not None else block_hash
+    )
+
+
+def initial_state(root: TreeBlock, voter: VoterRecord | None = None) -> State:
+    return State(ForkTree.from_root(root), root.hash, root.checkpoint, voter or VoterRecord())
+
+
+def step(config: Config, state: State, event: Event) -> tuple[State, list[Action]]:
+    if isinstance(event, Tick):
+        return _on_tick(config, state, event)
+    if isinstance(event, HeaderReceived):
+        return _on_header(config, state, event)
+    if isinstance(event, HeadApplied):
+        return _on_head_applied(config, state, event)
+    if isinstance(event, BlockInvalid):
+        return _choose_head(replace(state, tree=state.tree.remove_subtree(event.hash)), [])
+    return _on_vote(config, state, event)
+
+
+# -- production -----------------------------------------------------------------------------
+
+
+def _seed_for(parent: TreeBlock, slot: int, size: int) -> bytes:
+    same_round = parent.height > 0 and round_of(parent.slot, size) == round_of(slot, size)
+    return parent.seed if same_round else parent.hash
+
+
+def scheduled(config: Config, parent: TreeBlock, slot: int) -> bytes:
+    """Who may produce at `slot` on top of `parent`."""
+    size = len(config.active)
+    return producer_for(round_order(config.active, _seed_for(parent, slot, size)), slot)
+
+
+def _on_tick(config: Config, state: State, event: Tick) -> tuple[State, list[Action]]:
+    head = state.tree.blocks[state.head]
+    slot = event.slot
+    if config.key is None or slot <= head.slot or slot <= state.produced_slot:
+        return state, []
+    if scheduled(config, head, slot) != config.key:
+        return state, []
+    return replace(state, produced_slot=slot), [
+        ProduceBlock(slot, head.hash, best_attestation(config, state, head))
+    ]
+
+
+def best_attestation(config: Config, state: State, head: TreeBlock) -> Attestation | None:
+    if head.hash == state.tree.root and head.height == 0:
+        return None
+    data = VoteData(head.justified.height, head.justified.hash, head.height, head.hash)
+    signers = state.votes.get(data, {})
+    if len(signers) < threshold(len(config.active)):
+        return None
+    votes = tuple(CoSignature(k, s) for k, s in sorted(signers.items()))
+    return Attestation(
+        data.source_height, data.source_hash, data.target_height, data.target_hash, votes
+    )
+
+
+# -- headers --------------------------------------------------------------------------------
+
+
+def check_header(
+    config: Config, parent: TreeBlock, header: BlockHeader, block_hash: bytes
+) -> tuple[TreeBlock | None, str]:
+    """The consensus rules of a header on top of `parent`: slot order, the scheduled
+    producer, its signature and its attestation. Returns (block, "") or (None, reason)."""
+    slot = slot_of(header.timestamp, config.block_time)
+    if header.height != parent.height + 1:
+        return None, "height is not parent + 1"
+    if slot <= parent.slot:
+        return None, "slot not after the parent's"
+    if header.generator_public_key != scheduled(config, parent, slot):
+        return None, "generator is not scheduled for this slot"
+    if not config.verify(
+        header.generator_public_key, header.signing_bytes(config.network_id), header.block_signature
+    ):
+        return None, "bad block signature"
+    justified, finalized = parent.justified, parent.finalized
+    att = header.attestation
+    if att is not None:
+        reason = _check_attestation(config, parent, att)
+        if reason:
+            return None, reason
+        justified = parent.checkpoint
+        if parent.justified.height == parent.height - 1 and parent.justified.hash == parent.parent:
+            finalized = parent.justified
+    size = len(config.active)
+    return TreeBlock(
+        header, block_hash, slot, justified, finalized, _seed_for(parent, slot, size)
+    ), ""
+
+
+def _check_attestation(config: Config, parent: TreeBlock, att: Attestation) -> str:
+    if (att.target_height, att.target_hash) != (parent.height, parent.hash):
+        return "attestation does not target the parent"
+    if (att.source_height, att.source_hash) != (parent.justified.height, parent.justified.hash):
+        return "attestation source is not the parent's justified checkpoint"
+    active = set(config.active)
+    if len(att.votes) < threshold(len(config.active)):
+        return "attestation below the supermajority"
+    data = VoteData(att.source_height, att.source_hash, att.target_height, att.target_hash)
+    message = data.signing_bytes(config.network_id)
+    for vote in att.votes:
+        if vote.public_key not in active:
+            return "attestation signer outside the active set"
+        if not config.verify(vote.public_key, message, vote.signature):
+            return "attestation signature does not verify"
+    return ""
+
+
+def _on_header(config: Config, state: State, event: HeaderReceived) -> tuple[State, list[Action]]:
+    header = event.header
+    block_hash = header.hash(config.network_id)
+    if block_hash in state.tree or header.height <= state.finalized.height:
+        return state, []
+    parent = state.tree.get(header.previous_block_hash)
+    if parent is None:
+        if header.height <= state.finalized.height + 1:
+            # Its parent would be at or below our finalized height, yet it is not our
+            # finalized block: the header is on a branch that conflicts with finality.
+            return state, [RejectHeader(block_hash, event.origin, "conflicts with finality")]
+        return state, [FetchAncestors(header, event.origin)]
+    block, reason = check_header(config, parent, header, block_hash)
+    if block is None:
+        return state, [RejectHeader(block_hash, event.origin, reason)]
+    actions: list[Action] = []
+    twin = state.tree.same_slot_sibling(block)
+    offender = block.header.generator_public_key
+    if twin is not None and ("double-block", offender) not in state.reported:
+        actions.append(Evidence("double-block", offender, twin.header, header))
+        state = replace(state, reported=state.reported | {("double-block", offender)})
+    state = replace(state, tree=state.tree.add(block))
+    return _choose_head(state, actions)
+
+
+def _choose_head(state: State, actions: list[Action]) -> tuple[State, list[Action]]:
+    best = state.tree.best_leaf()
+    current = state.tree.blocks.get(state.head)
+    if current is None:  # the head was removed as invalid: fall back to the best leaf
+        state = replace(state, head=state.tree.root)
+        current = state.tree.root_block
+    if best.hash != current.hash and _better(best, current):
+        path = tuple(b.hash for b in state.tree.path_from_root(best.hash))
+        actions.append(ApplyHead(best.hash, path))
+    return state, actions
+
+
+def _better(a: TreeBlock, b: TreeBlock) -> bool:
+    ka = (a.justified.height, a.height)
+    kb = (b.justified.height, b.height)
+    return ka > kb or (ka == kb and a.hash < b.hash)
+
+
+# -- applied heads: finality and voting -------------------------------------------------------
+
+
+def _on_head_applied(
+    config: Config, state: State, event: HeadApplied
+) -> tuple[State, list[Action]]:
+    block = state.tree.get(event.hash)
+    if block is None:
+        return state, []
+    state = replace(state, head=event.hash)
+    actions: list[Action] = []
+    if block.finalized.height > state.finalized.height:
+        state = _finalize(state, block.finalized)
+        actions.append(Finalized(block.finalized))
+    if config.key is not None and config.sign is not None and config.key in config.active:
+        data = VoteData(block.justified.height, block.justified.hash, block.height, block.hash)
+        if block.height > 0 and state.voter.allows(data):
+            record = state.voter.after(data)
+            vote = Vote(data, config.key, config.sign(data.signing_bytes(config.network_id)))
+            state = _add_vote(replace(state, voter=record), vote)
+            actions.append(CastVote(vote, record))
+    return state, actions
+
+
+def _finalize(state: State, checkpoint: Checkpoint) -> State:
+    tree = state.tree.prune(checkpoint.hash)
+    votes = {d: s for d, s in state.votes.items() if d.target_height > checkpoint.height}
+    return replace(state, tree=tree, finalized=checkpoint, votes=votes)
+
+
+# -- votes ----------------------------------------------------------------------------------
+
+
+def _on_vote(config: Config, state: State, event: VoteReceived) -> tuple[State, list[Action]]:
+    vote = event.vote
+    data = vote.data
+    if vote.voter not in config.active:
+        return state, [RejectVote(event.origin, "voter outside the active set")]
+    if data.target_height <= state.finalized.height:
+        return state, []  # stale, harmless
+    if vote.signature == state.votes.get(data, {}).get(vote.voter):
+        return state, []  # duplicate
+    if not config.verify(vote.voter, data.signing_bytes(config.network_id), vote.signature):
+        return state, [RejectVote(event.origin, "vote signature does not verify")]
+    actions: list[Action] = []
+    for earlier in state.history.get(vote.voter, ()):
+        if conflicting(earlier, data) and ("double-vote", vote.voter) not in state.reported:
+            first = Vote(earlier, vote.voter, state.votes.get(earlier, {}).get(vote.voter, b""))
+            actions.append(Evidence("double-vote", vote.voter, first, vote))
+            state = replace(state, reported=state.reported | {("double-vote", vote.voter)})
+            break
+    return _add_vote(state, vote), actions
+
+
+def _add_vote(state: State, vote: Vote) -> State:
+    votes = dict(state.votes)
+    signers = dict(votes.get(vote.data, {}))
+    signers[vote.voter] = vote.signature
+    votes[vote.data] = signers
+    history = dict(state.history)
+    history[vote.voter] = (*history.get(vote.voter, ()), vote.data)[-MAX_VOTES_KEPT_PER_VOTER:]
+    return replace(state, votes=votes, history=history)
