@@ -13,13 +13,40 @@ from ccoin.types.codec import json_int, json_object, json_str
 
 MAX_CONFIG_FILE = 1024 * 1024
 _FIELDS = frozenset(
-    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel"}
+    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel", "p2p"}
 )
+_P2P_FIELDS = frozenset({"listen", "peers", "cert", "key"})
+STATUS_FILE = "status.json"  # written by the node into its dataDir on every new head
 _POOL_FIELDS = frozenset({"maxTransactions", "maxBytes", "perSender", "ttlSeconds"})
 
 
 def _fail(message: str) -> ConfigError:
     return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+@dataclass(frozen=True)
+class HostPort:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @classmethod
+    def parse(cls, value: Any, name: str) -> HostPort:
+        text = json_str(value, name, max_len=255)
+        host, sep, port = text.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise _fail(f"{name}: expected host:port, got {text!r}")
+        return cls(host, int(port))
+
+
+@dataclass(frozen=True)
+class P2PConfig:
+    listen: HostPort
+    peers: tuple[HostPort, ...]
+    cert: Path
+    key: Path
 
 
 @dataclass(frozen=True)
@@ -31,6 +58,11 @@ class NodeConfig:
     passphrase_file: Path | None
     pool: PoolLimits
     log_level: str = "info"
+    p2p: P2PConfig | None = None
+
+    @property
+    def status_file(self) -> Path:
+        return self.data_dir / STATUS_FILE
 
     @classmethod
     def load(cls, path: str | Path) -> NodeConfig:
@@ -91,6 +123,9 @@ class NodeConfig:
         data_dir = path("dataDir")
         genesis = path("genesis")
         assert data_dir is not None and genesis is not None
+        p2p = None
+        if obj.get("p2p") is not None:
+            p2p = _p2p_from_json(obj["p2p"], base)
         return cls(
             name=json_str(obj["name"], "name", max_len=64),
             data_dir=data_dir,
@@ -99,6 +134,7 @@ class NodeConfig:
             passphrase_file=passphrase,
             pool=pool,
             log_level=level,
+            p2p=p2p,
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
@@ -125,4 +161,27 @@ class NodeConfig:
         if self.keystore is not None:
             out["keystore"] = rel(self.keystore)
             out["passphraseFile"] = rel(self.passphrase_file)
+        if self.p2p is not None:
+            out["p2p"] = {
+                "listen": str(self.p2p.listen),
+                "peers": [str(p) for p in self.p2p.peers],
+                "cert": rel(self.p2p.cert),
+                "key": rel(self.p2p.key),
+            }
         return out
+
+
+def _p2p_from_json(value: Any, base: Path) -> P2PConfig:
+    obj = json_object(value, "p2p", _P2P_FIELDS)
+    for name in ("listen", "cert", "key"):
+        if name not in obj:
+            raise _fail(f"p2p: missing field {name}")
+    peers = obj.get("peers", [])
+    if type(peers) is not list or len(peers) > 1000:
+        raise _fail("p2p.peers: a list of host:port")
+    return P2PConfig(
+        listen=HostPort.parse(obj["listen"], "p2p.listen"),
+        peers=tuple(HostPort.parse(p, "p2p.peers[]") for p in peers),
+        cert=base / json_str(obj["cert"], "p2p.cert", max_len=4096),
+        key=base / json_str(obj["key"], "p2p.key", max_len=4096),
+    )

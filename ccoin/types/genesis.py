@@ -104,6 +104,9 @@ class GenesisConfig:
     min_fees: tuple[int, ...]  # indexed by transaction type
     accounts: tuple[GenesisAccount, ...]
     delegates: tuple[GenesisDelegate, ...]
+    # PEM of the network CA certificate: every node certificate must chain to it (DESIGN
+    # section 7). Pinned by the network id like every other genesis field.
+    network_ca: str = ""
 
     def min_fee(self, tx_type: int) -> int:
         return self.min_fees[tx_type]
@@ -124,6 +127,7 @@ class GenesisConfig:
             list(self.min_fees),
             [a.to_array() for a in self.accounts],
             [d.to_array() for d in self.delegates],
+            self.network_ca,
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -137,6 +141,7 @@ class GenesisConfig:
             "minFees": {FEE_NAMES[TxType(t)]: str(f) for t, f in enumerate(self.min_fees)},
             "accounts": [a.to_json() for a in self.accounts],
             "delegates": [d.to_json() for d in self.delegates],
+            "networkCa": self.network_ca,
         }
 
     @classmethod
@@ -177,13 +182,15 @@ _GENESIS_FIELDS = frozenset(
         "minFees",
         "accounts",
         "delegates",
+        "networkCa",
     }
 )
+_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa"}
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
     obj = json_object(obj, "genesis", _GENESIS_FIELDS)
-    missing = sorted(_GENESIS_FIELDS - set(obj))
+    missing = sorted(_GENESIS_REQUIRED - set(obj))
     if missing:
         raise _fail(f"genesis: missing field(s) {', '.join(missing)}")
     chain_name = json_str(obj["chainName"], "chainName", max_len=64)
@@ -213,7 +220,15 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         min_fees=min_fees,
         accounts=accounts,
         delegates=delegates,
+        network_ca=_network_ca(obj.get("networkCa", "")),
     )
+
+
+def _network_ca(value: Any) -> str:
+    pem = json_str(value, "networkCa", max_len=16 * 1024)
+    if pem and not pem.startswith("-----BEGIN CERTIFICATE-----"):
+        raise _fail("networkCa: a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return pem
 
 
 def _accounts_from_json(value: Any) -> tuple[GenesisAccount, ...]:
