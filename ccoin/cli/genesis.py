@@ -3,10 +3,12 @@ that control it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +45,18 @@ def write_genesis(
     block_time: int,
     kdf: str,
     test_balance: int = 1_000_000 * UNIT,
+    cert_fingerprints: Sequence[bytes] | None = None,
+    network_ca: str = "",
 ) -> GenesisOutput:
     """Generate keys, write their keystores into `keys_dir` and the genesis file to `out`.
 
     Test accounts are a devnet convenience for benchmarks: their seeds are written in
-    plain text to `keys_dir/test-accounts.json`, which says so in its first field."""
+    plain text to `keys_dir/test-accounts.json`, which says so in its first field.
+
+    `cert_fingerprints[i]`, when given, is delegate i's node certificate fingerprint (else a
+    placeholder); `network_ca` is the network CA certificate PEM pinned in the genesis."""
+    if cert_fingerprints is not None and len(cert_fingerprints) != delegates:
+        raise ValueError(f"{len(cert_fingerprints)} certificate fingerprints for {delegates}")
     if out.exists():
         raise click.UsageError(f"{out} exists; refusing to overwrite a genesis file")
     keys_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +75,10 @@ def write_genesis(
     specs = []
     for i in range(delegates):
         key = keystore(f"delegate-{i}")
-        specs.append(DelegateSpec(key, delegate_asset(key, f"delegate_{i}")))
+        asset = delegate_asset(key, f"delegate_{i}")
+        if cert_fingerprints is not None:
+            asset = dataclasses.replace(asset, cert_fingerprint=cert_fingerprints[i])
+        specs.append(DelegateSpec(key, asset))
     tests = generate_keys(test_accounts)
     if tests:
         (keys_dir / TEST_ACCOUNTS_FILE).write_text(
@@ -89,6 +101,7 @@ def write_genesis(
         test_balance=test_balance,
         block_time=block_time,
     )
+    config = dataclasses.replace(config, network_ca=network_ca)
     config = GenesisConfig.from_json(config.to_json())  # the same checks a loaded file gets
     out.parent.mkdir(parents=True, exist_ok=True)
     config.save(out)

@@ -33,7 +33,14 @@ from ccoin.ledger.state import StateOverlay, next_state_root
 from ccoin.storage import schema
 from ccoin.storage.kv import KeyValueStore
 from ccoin.types.account import Account, DelegateRecord
-from ccoin.types.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, payload_hash
+from ccoin.types.block import (
+    BLOCK_VERSION,
+    ZERO_HASH,
+    Attestation,
+    Block,
+    BlockHeader,
+    payload_hash,
+)
 from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
@@ -180,6 +187,7 @@ class Chain:
         key: KeyPair,
         *,
         preverified: Callable[[bytes], bool] = lambda _h: False,
+        attestation: Attestation | None = None,
     ) -> tuple[Block, Execution]:
         """Build and sign the next block from `candidates` (invalid ones are skipped), then
         commit it. Returns the block and what happened to each candidate."""
@@ -201,7 +209,7 @@ class Chain:
             reward=0,
             state_root=execution.state_root,
             withdrawal_root=ZERO_HASH,
-            attestation=None,
+            attestation=attestation,
         ).signed(key, self.network_id)
         block = Block(header, tuple(execution.included))
         self._commit(block, execution)
@@ -252,8 +260,8 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "payloadHash mismatch")
         if header.reward != 0 or header.withdrawal_root != ZERO_HASH:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "reward and withdrawals are not enabled")
-        if header.attestation is not None:
-            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "attestations arrive with consensus")
+        # The slot schedule and the attestation are consensus rules, checked by
+        # `ccoin.consensus.machine.check_header` before a node applies a block.
 
     # -- commit, undo, rollback ------------------------------------------------------------
 
@@ -322,8 +330,10 @@ class Chain:
         self.head = self._load_head()
         return removed
 
-    def set_finalized(self, height: int) -> None:
-        """Record `height` as final and drop the undo records it no longer needs."""
+    def set_finalized(self, height: int, consensus: bytes | None = None) -> None:
+        """Record `height` as final and drop the undo records it no longer needs.
+        `consensus` is what the consensus layer must remember about that block (its round
+        seed and justified checkpoint), stored in the same batch."""
         current = self.finalized_height
         if height <= current:
             return
@@ -333,7 +343,15 @@ class Chain:
             schema.undo(h): None for h in range(current + 1, height + 1)
         }
         changes[schema.META_FINALIZED] = schema.u64(height)
+        if consensus is not None:
+            changes[schema.META_FINALIZED_CONSENSUS] = consensus
         self.store.commit(changes, sync=True)
+
+    def save_meta(self, key: bytes, value: bytes) -> None:
+        """A synced single write of a node-local meta record (e.g. the voter record)."""
+        if not key.startswith(schema.META):
+            raise ValueError("only meta keys")
+        self.store.commit({key: value}, sync=True)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -1,34 +1,60 @@
-"""The single-node service: storage, chain, pool and block production wired on trio.
+"""The node: storage, chain, pool, the consensus machine and the P2P network wired on trio.
 
-Until the consensus issue lands, a node with a delegate key produces a block in every slot
-(slot = floor((now - genesis time) / block time)); the block timestamp is the slot's start
-in chain seconds. With one delegate the finality rule of DESIGN section 6 reduces to "a
-block is final once two blocks are built on it" (its own vote is a 1-of-1 supermajority),
-which is what `_finalize` records; the BFT votes replace it in the consensus issue.
+One task (`_consensus_loop`) owns the consensus state and reads one channel of events
+(slot ticks, headers and votes from peers); it carries out the machine's actions against
+the chain (produce, switch heads by rollback and re-apply, vote, finalize) and the network.
+Ledger work runs in a worker thread so the event loop keeps serving peers. Without a `p2p`
+section the node runs alone: with a one-delegate genesis its own vote is the supermajority.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import math
+import os
+import time
+from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
-from ccoin.crypto.keys import KeyPair
+from ccoin.consensus import machine as m
+from ccoin.consensus.schedule import slot_of
+from ccoin.crypto.keys import KeyPair, verify
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
-from ccoin.errors import CcoinError, ConfigError, ErrorCode, InvalidTransaction, PoolError
-from ccoin.ledger.chain import Chain, Execution
+from ccoin.errors import (
+    CcoinError,
+    ChainError,
+    ConfigError,
+    ErrorCode,
+    InvalidBlock,
+    InvalidTransaction,
+    PoolError,
+)
+from ccoin.ledger.chain import Chain
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
+from ccoin.node.consensus_state import (
+    active_set,
+    encode_root,
+    encode_voter,
+    load_root,
+    load_voter,
+)
 from ccoin.node.log import event
 from ccoin.node.mempool import Mempool, drop_invalid
+from ccoin.node.network_link import NetworkLink
 from ccoin.node.verify import SignatureVerifier
+from ccoin.storage import schema
 from ccoin.storage.leveldb import LevelDBStore
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
 
-FINALITY_DEPTH = 2
+MAX_CACHED_BLOCKS = 4096
 
 
 @dataclass(frozen=True)
@@ -67,16 +93,48 @@ class Node:
         self.store = LevelDBStore(str(config.data_dir))
         try:
             self.chain = Chain(self.store, genesis)
+            if key is not None and self.chain.delegate(key.public_key) is None:
+                raise ConfigError(
+                    ErrorCode.CONFIG_INVALID, "the node's key is not a delegate in this genesis"
+                )
         except BaseException:
+            self.verifier.close()
             self.store.close()
             raise
-        self.pool = Mempool(genesis, self.chain.network_id, self.chain, config.pool)
+        self.network_id = self.chain.network_id
+        self.pool = Mempool(genesis, self.network_id, self.chain, config.pool)
+        self.blocks: dict[bytes, Block] = {}  # bodies of unfinalized and recent blocks
+        self.consensus_config = m.Config(
+            self.network_id,
+            genesis.block_time,
+            active_set(self.chain),
+            verify,
+            key.public_key if key else None,
+            key.sign if key else None,
+        )
+        self.consensus = m.initial_state(load_root(self.chain), load_voter(self.chain))
+        self._replay_unfinalized()
+        self.link = NetworkLink.create(self) if config.p2p is not None else None
+        self._events_in, self._events = trio.open_memory_channel[m.Event](10_000)
         self._new_head = trio.Event()
-        if key is not None and self.chain.delegate(key.public_key) is None:
-            self.close()
-            raise ConfigError(
-                ErrorCode.CONFIG_INVALID, "the node's key is not a delegate in this genesis"
+        self.evidence: deque[m.Evidence] = deque(maxlen=100)
+
+    def _replay_unfinalized(self) -> None:
+        """Rebuild the fork tree above the finalized block from our own chain."""
+        for height in range(self.chain.finalized_height + 1, self.chain.height + 1):
+            block = self.chain.block_at(height)
+            if block is None:
+                raise ChainError(ErrorCode.CHAIN_CORRUPT, f"missing block {height}")
+            self.blocks[block.header.hash(self.network_id)] = block
+            self.consensus, _ = m.step(
+                self.consensus_config, self.consensus, m.HeaderReceived(block.header, "disk")
             )
+        self.consensus = m.State(
+            self.consensus.tree,
+            self.chain.head.hash(self.network_id),
+            self.consensus.finalized,
+            self.consensus.voter,
+        )
 
     @property
     def clock(self) -> ChainClock:
@@ -88,90 +146,244 @@ class Node:
         self.verifier.close()
         self.store.close()
 
-    def chain_time(self) -> int:
+    def chain_time(self) -> float:
         """Seconds since genesis, by the node's clock."""
-        return math.floor(self.clock.now()) - self.genesis.genesis_time
+        return self.clock.now() - self.genesis.genesis_time
 
-    # -- running ----------------------------------------------------------------------------
+    # -- running --------------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         event(
             "node_started",
             name=self.config.name,
-            network=self.chain.network_id.hex()[:16],
+            network=self.network_id.hex()[:16],
             height=self.chain.height,
             finalized=self.chain.finalized_height,
             producing=self.key is not None,
+            peers=len(self.config.p2p.peers) if self.config.p2p else 0,
         )
-        task_status.started()
         try:
-            if self.key is not None:
-                await self._produce_forever(self.key)
-            else:
-                await trio.sleep_forever()
+            async with trio.open_nursery() as nursery:
+                if self.link is not None:
+                    await nursery.start(self.link.run)
+                nursery.start_soon(self._consensus_loop)
+                nursery.start_soon(self._clock_loop)
+                self._write_status()
+                task_status.started()
         finally:
             event("node_stopped", name=self.config.name, height=self.chain.height)
 
-    async def _produce_forever(self, key: KeyPair) -> None:
+    async def _clock_loop(self) -> None:
         block_time = self.genesis.block_time
         while True:
-            slot = max(
-                self.chain_time() // block_time + 1, self.chain.head.timestamp // block_time + 1
-            )
+            slot = math.floor(self.chain_time()) // block_time + 1
             await self.clock.sleep_until(self.genesis.genesis_time + slot * block_time)
-            await self.produce(key, slot * block_time)
+            await self._events_in.send(m.Tick(slot))
 
-    async def produce(self, key: KeyPair, timestamp: int) -> Block:
-        """Build, sign and commit one block at `timestamp` (chain seconds)."""
+    async def _consensus_loop(self) -> None:
+        async for ev in self._events:
+            if isinstance(ev, m.Tick) and ev.slot < self.slot_now():
+                continue  # a tick that waited past its slot: producing now would be late
+            await self.handle(ev)
+
+    def post(self, ev: m.Event) -> None:
+        """Queue an event for the consensus task (drops it if the queue is full: a peer will
+        resend, and ticks recur)."""
+        try:
+            self._events_in.send_nowait(ev)
+        except trio.WouldBlock:
+            event("event_dropped", kind=type(ev).__name__)
+
+    async def handle(self, first: m.Event) -> None:
+        pending = [first]
+        while pending:
+            ev = pending.pop(0)
+            self.consensus, actions = m.step(self.consensus_config, self.consensus, ev)
+            for action in actions:
+                pending.extend(await self._act(action))
+
+    # -- actions --------------------------------------------------------------------------
+
+    async def _act(self, action: m.Action) -> list[m.Event]:
+        if isinstance(action, m.ProduceBlock):
+            return await self._produce(action)
+        if isinstance(action, m.ApplyHead):
+            return await self._apply_head(action)
+        if isinstance(action, m.CastVote):
+            self.chain.save_meta(schema.META_VOTER, encode_voter(action.record))
+            if self.link is not None:
+                self.link.broadcast_vote(action.vote)
+            return []
+        if isinstance(action, m.Finalized):
+            self._finalize(action)
+        elif isinstance(action, m.FetchAncestors):
+            if self.link is not None:
+                self.link.fetch(action.origin, self.chain.finalized_height + 1)
+        elif isinstance(action, m.RejectHeader):
+            event("header_rejected", origin=action.origin[:16], reason=action.reason)
+            if self.link is not None:
+                self.link.penalize(action.origin, "invalid_block")
+        elif isinstance(action, m.RejectVote):
+            if self.link is not None:
+                self.link.penalize(action.origin, "invalid_signature")
+        elif isinstance(action, m.Evidence):
+            self.evidence.append(action)
+            event("equivocation", kind=action.kind, offender=action.offender.hex()[:16])
+        return []
+
+    async def _produce(self, action: m.ProduceBlock) -> list[m.Event]:
+        key = self.key
+        if key is None or self.chain.head.hash(self.network_id) != action.parent:
+            return []
         candidates = list(self.pool.ready())
-        verified = {tx.hash(self.chain.network_id) for tx in candidates}
+        verified = {tx.hash(self.network_id) for tx in candidates}
         started = trio.current_time()
         block, execution = await trio.to_thread.run_sync(
             lambda: self.chain.build_block(
-                candidates, timestamp, key, preverified=verified.__contains__
+                candidates,
+                action.slot * self.genesis.block_time,
+                key,
+                preverified=verified.__contains__,
+                attestation=action.attestation,
             )
         )
-        self._after_block(block, execution)
+        block_hash = block.header.hash(self.network_id)
+        self.blocks[block_hash] = block
+        self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
+        drop_invalid(self.pool, execution.rejected)
+        if self.link is not None:
+            self.link.broadcast_block(block)
         event(
             "block_produced",
             height=block.header.height,
-            id=block.header.id(self.chain.network_id),
+            id=block.header.id(self.network_id),
             txs=len(block.transactions),
-            rejected=len(execution.rejected),
+            attested=block.header.attestation is not None,
             pool=len(self.pool),
-            finalized=self.chain.finalized_height,
             ms=round((trio.current_time() - started) * 1000, 1),
         )
-        return block
+        return [m.HeaderReceived(block.header, "self")]
 
-    def _after_block(self, block: Block, execution: Execution) -> None:
-        nid = self.chain.network_id
-        self.pool.remove([tx.hash(nid) for tx in block.transactions])
-        drop_invalid(self.pool, execution.rejected)
-        self.pool.expire(block.header.timestamp)
-        self.chain.set_finalized(max(0, block.header.height - FINALITY_DEPTH))
+    async def _apply_head(self, action: m.ApplyHead) -> list[m.Event]:
+        chain = self.chain
+        if chain.head.hash(self.network_id) == action.hash:
+            return [m.HeadApplied(action.hash)]
+        fork = chain.finalized_height
+        todo: list[Block] = []
+        for block_hash in action.path:
+            block = self.blocks.get(block_hash)
+            if block is None:
+                return []  # body not here (yet); a peer will send it again
+            ours = chain.header_at(block.header.height)
+            if not todo and ours is not None and ours.hash(self.network_id) == block_hash:
+                fork = block.header.height
+            else:
+                todo.append(block)
+        if fork < chain.height:
+            removed = await trio.to_thread.run_sync(chain.rollback_to, fork)
+            event("fork_switch", rolled_back=len(removed), to=action.hash.hex()[:16])
+            self._return_to_pool(removed)
+        for block in todo:
+            try:
+                await trio.to_thread.run_sync(
+                    functools.partial(chain.apply_block, block, preverified=self.pool.is_verified)
+                )
+            except InvalidBlock as exc:
+                bad = block.header.hash(self.network_id)
+                event("block_invalid", height=block.header.height, code=exc.code.name)
+                self.blocks.pop(bad, None)
+                return [m.BlockInvalid(bad)]
+            self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
+        self._after_new_head()
+        return [m.HeadApplied(action.hash)]
+
+    def _return_to_pool(self, blocks: list[Block]) -> None:
+        now = math.floor(self.chain_time())
+        for block in blocks:
+            for tx in block.transactions:
+                with contextlib.suppress(InvalidTransaction, PoolError):
+                    self.pool.add(tx, now)  # what the new branch still allows
+
+    def _after_new_head(self) -> None:
+        self.pool.expire(self.chain.head.timestamp)
+        self._write_status()
+        if self.link is not None:
+            self.link.announce_status()
         self._new_head.set()
         self._new_head = trio.Event()
+
+    def _finalize(self, action: m.Finalized) -> None:
+        root = self.consensus.tree.root_block
+        self.chain.set_finalized(action.checkpoint.height, encode_root(root))
+        self.blocks = {
+            h: b for h, b in self.blocks.items() if b.header.height > action.checkpoint.height
+        }
+        event("block_finalized", height=action.checkpoint.height, head=self.chain.height)
+        self._after_new_head()
+        # The active set follows the ledger (votes move weight); recomputed as blocks finalize.
+        active = active_set(self.chain)
+        if active != self.consensus_config.active:
+            self.consensus_config = m.Config(
+                self.consensus_config.network_id,
+                self.consensus_config.block_time,
+                active,
+                verify,
+                self.consensus_config.key,
+                self.consensus_config.sign,
+            )
+
+    # -- waiting, status ------------------------------------------------------------------
 
     async def wait_for_height(self, height: int) -> None:
         while self.chain.height < height:
             await self._new_head.wait()
 
-    # -- submission ---------------------------------------------------------------------------
+    async def wait_for_finalized(self, height: int) -> None:
+        while self.chain.finalized_height < height:
+            await self._new_head.wait()
 
-    async def submit(self, txs: list[Transaction]) -> list[SubmitResult]:
+    def status(self) -> dict[str, Any]:
+        return {
+            "name": self.config.name,
+            "height": self.chain.height,
+            "finalized": self.chain.finalized_height,
+            "peers": self.link.peer_count() if self.link is not None else 0,
+            "head": self.chain.head.id(self.network_id),
+            "updated": time.time(),
+        }
+
+    def _write_status(self) -> None:
+        path = self.config.status_file
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(self.status()))
+            os.replace(tmp, path)
+        except OSError as exc:
+            event("status_write_failed", error=exc.strerror)
+
+    # -- submission -----------------------------------------------------------------------
+
+    async def submit(self, txs: list[Transaction], *, gossip: bool = True) -> list[SubmitResult]:
         """Verify signatures in a batch off the event loop, then admit to the pool."""
-        nid = self.chain.network_id
-        items = [(tx.body.sender_public_key, tx.digest(nid)[0], tx.signature) for tx in txs]
+        items = [
+            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature) for tx in txs
+        ]
         valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
-        now = self.chain_time()
+        now = math.floor(self.chain_time())
         results = []
+        admitted = []
         for tx, ok in zip(txs, valid, strict=True):
             if not ok:
                 results.append(SubmitResult(None, InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE)))
                 continue
             try:
                 results.append(SubmitResult(self.pool.add(tx, now), None))
+                admitted.append(tx)
             except (InvalidTransaction, PoolError) as exc:
                 results.append(SubmitResult(None, exc))
+        if gossip and admitted and self.link is not None:
+            self.link.broadcast_transactions(admitted)
         return results
+
+    def slot_now(self) -> int:
+        return slot_of(math.floor(self.chain_time()), self.genesis.block_time)

@@ -76,6 +76,9 @@ META_NETWORK_ID = META + b"network_id"
 META_HEAD = META + b"head"  # u64 height of the head block
 META_FINALIZED = META + b"finalized"  # u64 height of the last finalized block
 META_GENESIS = META + b"genesis"  # canonical genesis config bytes
+# Consensus memory (node-local, never part of the stateRoot):
+META_VOTER = META + b"voter"  # [last target height, max source height], synced before a vote
+META_FINALIZED_CONSENSUS = META + b"finalized_consensus"  # [seed, justified height, hash]
 
 
 def is_state_key(key: bytes) -> bool:

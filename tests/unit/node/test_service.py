@@ -44,7 +44,7 @@ async def test_produces_blocks_includes_and_finalizes_transactions(
                     NET.accounts[3].address,
                     100 + i,
                     nid,
-                    timestamp=node.chain_time(),
+                    timestamp=int(node.chain_time()),
                 )
                 for i in range(3)
             ]

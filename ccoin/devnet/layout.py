@@ -1,0 +1,355 @@
+"""`ccoin devnet init`: a network CA, one certificate, keystore and node.json per node, a
+genesis naming every node as a delegate, and `devnet.json` describing it all.
+
+Layout of DIR (every path inside a node.json is relative to its node directory, so DIR can
+be moved or mounted elsewhere, e.g. at /devnet in the docker-compose services)::
+
+    devnet.json            chain name, network id, one entry per node
+    genesis.json           whitepaper allocation, N delegates, networkCa = ca/ca.crt
+    ca/ca.crt, ca/ca.key   the network CA (key 0600)
+    keys/                  fund and delegate keystores, the passphrase, test accounts
+    nodeI/node.json        name nodeI, dataDir data, genesis ../genesis.json, p2p section
+    nodeI/tls/node.crt|key the node's certificate (CN nodeI) and key (0600)
+    nodeI/keys/            delegate.json (delegate I's keystore), passphrase (0600)
+
+Everything is built in a hidden staging directory inside DIR and moved into place with
+devnet.json last, so devnet.json exists only when the rest does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ccoin.cli.genesis import random_passphrase, write_genesis
+from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.ledger.genesis import network_id_of
+from ccoin.node.config import HostPort, NodeConfig, P2PConfig
+from ccoin.node.mempool import PoolLimits
+from ccoin.p2p.certs import NetworkCA, fingerprint
+
+DEVNET_FILE = "devnet.json"
+GENESIS_FILE = "genesis.json"
+CONFIG_FILE = "node.json"
+CHAIN_NAME = "ccoin-devnet"
+HOST = "127.0.0.1"
+DEFAULT_NODES = 4
+DEFAULT_BASE_PORT = 26600
+DEFAULT_TEST_ACCOUNTS = 1000
+DEFAULT_BLOCK_TIME = 1
+RPC_PORT_OFFSET = 100  # node I's RPC port is base + 100 + I (reserved for the RPC issue)
+MAX_NODES = 21
+MAX_PORT = 65535
+KDF = "fast"
+STAGING_PREFIX = ".devnet-init-"
+_NODE_DIR = re.compile(r"node\d{1,3}")
+_MAX_DEVNET_FILE = 1024 * 1024
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+def node_name(index: int) -> str:
+    return f"node{index}"
+
+
+def p2p_port(base_port: int, index: int) -> int:
+    return base_port + index
+
+
+def rpc_port(base_port: int, index: int) -> int:
+    return base_port + RPC_PORT_OFFSET + index
+
+
+def check_shape(nodes: int, base_port: int) -> None:
+    """Refuse a node count or base port that gives no valid devnet."""
+    if not 1 <= nodes <= MAX_NODES:
+        raise _fail(f"--nodes: 1 to {MAX_NODES}, got {nodes}")
+    top = rpc_port(base_port, nodes - 1)
+    if base_port < 1 or top > MAX_PORT:
+        raise _fail(
+            f"--base-port: ports {base_port}..{top} (p2p base+I, rpc base+{RPC_PORT_OFFSET}+I) "
+            f"must lie in 1..{MAX_PORT}"
+        )
+
+
+@dataclass(frozen=True)
+class DevnetNode:
+    """One node's entry in devnet.json; paths are relative to the devnet directory."""
+
+    name: str
+    p2p: str
+    rpc: str
+    config: str
+    data_dir: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "p2p": self.p2p,
+            "rpc": self.rpc,
+            "config": self.config,
+            "dataDir": self.data_dir,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> DevnetNode:
+        fields = ("name", "p2p", "rpc", "config", "dataDir")
+        if type(obj) is not dict or set(obj) != set(fields):
+            raise _fail(f"{where}: an object with exactly {', '.join(fields)}")
+        if not all(type(obj[f]) is str for f in fields):
+            raise _fail(f"{where}: every field is a string")
+        if not _NODE_DIR.fullmatch(obj["name"]):
+            raise _fail(f"{where}.name: nodeI, got {obj['name']!r}")
+        for f in ("p2p", "rpc"):
+            HostPort.parse(obj[f], f"{where}.{f}")
+        for f in ("config", "dataDir"):
+            _relative(obj[f], f"{where}.{f}")
+        return cls(obj["name"], obj["p2p"], obj["rpc"], obj["config"], obj["dataDir"])
+
+
+def _relative(value: str, where: str) -> None:
+    p = PurePosixPath(value)
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        raise _fail(f"{where}: a path inside the devnet directory, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Devnet:
+    root: Path  # absolute
+    chain_name: str
+    network_id: str  # hex
+    nodes: tuple[DevnetNode, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chainName": self.chain_name,
+            "networkId": self.network_id,
+            "nodes": [n.to_json() for n in self.nodes],
+        }
+
+    def node_dir(self, node: DevnetNode) -> Path:
+        return self.root / node.name
+
+    def config_path(self, node: DevnetNode) -> Path:
+        return self.root / node.config
+
+    def data_dir(self, node: DevnetNode) -> Path:
+        return self.root / node.data_dir
+
+    def pid_file(self, node: DevnetNode) -> Path:
+        return self.node_dir(node) / PID_FILE
+
+    @classmethod
+    def load(cls, directory: Path) -> Devnet:
+        root = Path(directory).resolve()
+        path = root / DEVNET_FILE
+        try:
+            if path.stat().st_size > _MAX_DEVNET_FILE:
+                raise _fail(f"{path}: larger than {_MAX_DEVNET_FILE} bytes")
+            obj = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise _fail(f"{path}: no devnet here; create one with `ccoin devnet init`") from None
+        except OSError as exc:
+            raise _fail(f"{path}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _fail(f"{path}: not JSON ({exc})") from None
+        if type(obj) is not dict or set(obj) != {"chainName", "networkId", "nodes"}:
+            raise _fail(f"{path}: an object with chainName, networkId and nodes")
+        if type(obj["chainName"]) is not str or type(obj["networkId"]) is not str:
+            raise _fail(f"{path}: chainName and networkId are strings")
+        nodes = obj["nodes"]
+        if type(nodes) is not list or not 1 <= len(nodes) <= MAX_NODES:
+            raise _fail(f"{path}: nodes is a list of 1 to {MAX_NODES} nodes")
+        parsed = tuple(DevnetNode.from_json(n, f"nodes[{i}]") for i, n in enumerate(nodes))
+        if len({n.name for n in parsed}) != len(parsed):
+            raise _fail(f"{path}: duplicate node names")
+        return cls(root, obj["chainName"], obj["networkId"], parsed)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    devnet: Devnet
+    created: bool  # False when --if-missing found an existing devnet
+
+
+def generated_entries(root: Path) -> list[Path]:
+    """What `init` creates in `root` (including leftovers of an interrupted init)."""
+    if not root.is_dir():
+        return []
+    out = []
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if (
+            name in (DEVNET_FILE, GENESIS_FILE, "ca", "keys")
+            or (_NODE_DIR.fullmatch(name) and entry.is_dir())
+            or name.startswith(STAGING_PREFIX)
+        ):
+            out.append(entry)
+    return out
+
+
+def _running_in(root: Path) -> list[str]:
+    running = []
+    for entry in generated_entries(root):
+        if not _NODE_DIR.fullmatch(entry.name):
+            continue
+        pid = read_pid(entry / PID_FILE)
+        if pid is not None and node_alive(pid, (entry / CONFIG_FILE).resolve()):
+            running.append(f"{entry.name} (pid {pid})")
+    return running
+
+
+def init_devnet(
+    directory: Path,
+    *,
+    nodes: int = DEFAULT_NODES,
+    base_port: int = DEFAULT_BASE_PORT,
+    test_accounts: int = DEFAULT_TEST_ACCOUNTS,
+    block_time: int = DEFAULT_BLOCK_TIME,
+    force: bool = False,
+    if_missing: bool = False,
+    genesis_time: int | None = None,
+) -> InitResult:
+    """Create a devnet of `nodes` nodes in `directory` (see the module docstring)."""
+    if force and if_missing:
+        raise _fail("--force and --if-missing contradict each other")
+    root = Path(directory).resolve()
+    if (root / DEVNET_FILE).exists():
+        if if_missing:
+            return InitResult(Devnet.load(root), created=False)
+        if not force:
+            raise _fail(f"{root / DEVNET_FILE} exists; use --force to replace this devnet")
+    check_shape(nodes, base_port)
+    existing = generated_entries(root)
+    if existing and not force:
+        names = ", ".join(e.name for e in existing)
+        raise _fail(f"{root} holds files of an unfinished devnet init ({names}); use --force")
+    if force:
+        running = _running_in(root)
+        if running:
+            raise _fail(
+                f"nodes of this devnet are running: {', '.join(running)}; "
+                "stop them with `ccoin devnet down` first"
+            )
+        for entry in existing:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    try:
+        devnet = _build(
+            stage,
+            nodes=nodes,
+            base_port=base_port,
+            test_accounts=test_accounts,
+            block_time=block_time,
+            genesis_time=int(time.time()) if genesis_time is None else genesis_time,
+        )
+        for entry in sorted(stage.iterdir()):
+            if entry.name != DEVNET_FILE:
+                os.replace(entry, root / entry.name)
+        os.replace(stage / DEVNET_FILE, root / DEVNET_FILE)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return InitResult(Devnet(root, devnet.chain_name, devnet.network_id, devnet.nodes), True)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n")
+
+
+def _build(
+    stage: Path,
+    *,
+    nodes: int,
+    base_port: int,
+    test_accounts: int,
+    block_time: int,
+    genesis_time: int,
+) -> Devnet:
+    names = [node_name(i) for i in range(nodes)]
+    ca = NetworkCA.create(f"{CHAIN_NAME} CA")
+    (stage / "ca").mkdir()
+    ca.save(stage / "ca" / "ca.crt", stage / "ca" / "ca.key")
+    fingerprints = []
+    for name in names:
+        identity = ca.issue_node_cert(name)
+        tls = stage / name / "tls"
+        tls.mkdir(parents=True)
+        identity.save(tls / "node.crt", tls / "node.key")
+        fingerprints.append(fingerprint(identity.cert_der))
+
+    keys = stage / "keys"
+    keys.mkdir()
+    passphrase = random_passphrase()
+    _write_private(keys / "passphrase", (passphrase + "\n").encode())
+    result = write_genesis(
+        out=stage / GENESIS_FILE,
+        keys_dir=keys,
+        passphrase=passphrase,
+        delegates=nodes,
+        test_accounts=test_accounts,
+        chain_name=CHAIN_NAME,
+        genesis_time=genesis_time,
+        block_time=block_time,
+        kdf=KDF,
+        cert_fingerprints=fingerprints,
+        network_ca=ca.cert_pem.decode("ascii"),
+    )
+
+    addresses = [HostPort(HOST, p2p_port(base_port, i)) for i in range(nodes)]
+    entries = []
+    for i, name in enumerate(names):
+        node_dir = stage / name
+        (node_dir / "keys").mkdir()
+        _write_private(node_dir / "keys" / "delegate.json", result.delegate_keystores[i].read_bytes())
+        _write_private(node_dir / "keys" / "passphrase", (passphrase + "\n").encode())
+        config = NodeConfig(
+            name=name,
+            data_dir=node_dir / "data",
+            genesis=stage / GENESIS_FILE,
+            keystore=node_dir / "keys" / "delegate.json",
+            passphrase_file=node_dir / "keys" / "passphrase",
+            pool=PoolLimits(),
+            p2p=P2PConfig(
+                listen=addresses[i],
+                peers=tuple(a for j, a in enumerate(addresses) if j != i),
+                cert=node_dir / "tls" / "node.crt",
+                key=node_dir / "tls" / "node.key",
+            ),
+        )
+        obj = config.to_json(node_dir)
+        obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute
+        NodeConfig.from_json(obj, node_dir)  # what `node start` will check
+        _write_json(node_dir / CONFIG_FILE, obj)
+        entries.append(
+            DevnetNode(
+                name=name,
+                p2p=str(addresses[i]),
+                rpc=str(HostPort(HOST, rpc_port(base_port, i))),
+                config=f"{name}/{CONFIG_FILE}",
+                data_dir=f"{name}/data",
+            )
+        )
+    devnet = Devnet(stage, CHAIN_NAME, network_id_of(result.genesis).hex(), tuple(entries))
+    _write_json(stage / DEVNET_FILE, devnet.to_json())
+    return devnet
