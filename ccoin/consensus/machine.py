@@ -154,6 +154,7 @@ class State:
     # voter -> recent vote data it signed (for evidence)
     history: dict[bytes, tuple[VoteData, ...]] = field(default_factory=dict)
     produced_slot: int = -1
+    clock_slot: int = -1  # the latest slot a tick announced; -1 until the first tick
     reported: frozenset[tuple[str, bytes]] = frozenset()  # (kind, offender) already reported
 
 
@@ -207,6 +208,8 @@ def scheduled(config: Config, parent: TreeBlock, slot: int) -> bytes:
 def _on_tick(config: Config, state: State, event: Tick) -> tuple[State, list[Action]]:
     head = state.tree.blocks[state.head]
     slot = event.slot
+    if slot > state.clock_slot:
+        state = replace(state, clock_slot=slot)
     if config.key is None or slot <= head.slot or slot <= state.produced_slot:
         return state, []
     if scheduled(config, head, slot) != config.key:
@@ -296,6 +299,10 @@ def _on_header(config: Config, state: State, event: HeaderReceived) -> tuple[Sta
     block, reason = check_header(config, parent, header, block_hash)
     if block is None:
         return state, [RejectHeader(block_hash, event.origin, reason)]
+    if state.clock_slot >= 0 and block.slot > state.clock_slot + 1:
+        # One slot of clock skew is tolerated; a block from further ahead is refused (it
+        # may come back once its slot arrives).
+        return state, [RejectHeader(block_hash, event.origin, "slot is in the future")]
     actions: list[Action] = []
     twin = state.tree.same_slot_sibling(block)
     offender = block.header.generator_public_key
@@ -370,8 +377,11 @@ def _on_vote(config: Config, state: State, event: VoteReceived) -> tuple[State, 
         return state, [RejectVote(event.origin, "vote signature does not verify")]
     actions: list[Action] = []
     for earlier in state.history.get(vote.voter, ()):
+        signed = state.votes.get(earlier, {}).get(vote.voter)
+        if signed is None:
+            continue  # its signature was pruned with finality: no provable evidence left
         if conflicting(earlier, data) and ("double-vote", vote.voter) not in state.reported:
-            first = Vote(earlier, vote.voter, state.votes.get(earlier, {}).get(vote.voter, b""))
+            first = Vote(earlier, vote.voter, signed)
             actions.append(Evidence("double-vote", vote.voter, first, vote))
             state = replace(state, reported=state.reported | {("double-vote", vote.voter)})
             break
