@@ -53,6 +53,10 @@ class PartitionProxy:
                 client.close()
                 continue
             with self._lock:
+                if not link.open:  # cut while this connection was being set up
+                    client.close()
+                    upstream.close()
+                    continue
                 link.connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
