@@ -68,6 +68,7 @@ class Execution:
     total_amount: int
     total_fee: int
     state_root: bytes
+    reward: int = 0
 
 
 class Chain:
@@ -164,10 +165,10 @@ class Chain:
             used += size
             included.append(tx)
         overlay.forget_journal()
+        generator = address_raw_from_public_key(ctx.generator_public_key)
         if executor.total_fee:
-            executor.credit(
-                address_raw_from_public_key(ctx.generator_public_key), executor.total_fee
-            )
+            executor.credit(generator, executor.total_fee)
+        reward = self._pay_reward(executor, generator, ctx.height)
         overlay.forget_journal()
         return Execution(
             overlay,
@@ -176,7 +177,22 @@ class Chain:
             executor.total_amount,
             executor.total_fee,
             next_state_root(self.head.state_root, overlay.writes),
+            reward,
         )
+
+    def _pay_reward(self, executor: TxExecutor, generator: bytes, height: int) -> int:
+        """Move the block reward from the reward fund to the generator (never minted)."""
+        schedule = self.genesis.rewards
+        amount = schedule.at(height)
+        if not amount:
+            return 0
+        fund_raw = address_raw(schedule.account)
+        fund = executor.state.account(fund_raw)
+        amount = min(amount, fund.balance if fund else 0)
+        if amount and fund is not None:
+            executor.set_balance(fund_raw, fund, fund.balance - amount)
+            executor.credit(generator, amount)
+        return amount
 
     # -- producing and applying -----------------------------------------------------------
 
@@ -206,7 +222,7 @@ class Chain:
             number_of_transactions=len(execution.included),
             total_amount=execution.total_amount,
             total_fee=execution.total_fee,
-            reward=0,
+            reward=execution.reward,
             state_root=execution.state_root,
             withdrawal_root=ZERO_HASH,
             attestation=attestation,
@@ -226,6 +242,8 @@ class Chain:
         execution = self.execute(block.transactions, ctx, strict=True, preverified=preverified)
         if (execution.total_amount, execution.total_fee) != (header.total_amount, header.total_fee):
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "totalAmount or totalFee mismatch")
+        if execution.reward != header.reward:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "reward does not follow the schedule")
         if execution.state_root != header.state_root:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_STATE_ROOT)
         self._commit(block, execution)
@@ -258,8 +276,8 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "numberOfTransactions mismatch")
         if header.payload_hash != payload_hash(block.transactions):
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "payloadHash mismatch")
-        if header.reward != 0 or header.withdrawal_root != ZERO_HASH:
-            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "reward and withdrawals are not enabled")
+        if header.withdrawal_root != ZERO_HASH:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "withdrawals are not enabled")
         # The slot schedule and the attestation are consensus rules, checked by
         # `ccoin.consensus.machine.check_header` before a node applies a block.
 

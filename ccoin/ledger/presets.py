@@ -13,6 +13,7 @@ from ccoin.types.genesis import (
     GenesisAccount,
     GenesisConfig,
     GenesisDelegate,
+    RewardSchedule,
 )
 
 TRILLION = 10**12
@@ -72,6 +73,7 @@ def whitepaper_genesis(
         accounts.append(
             GenesisAccount(key.address, test_balance, key.public_key, False, f"test account {i}")
         )
+    reward_fund = funds["reward-fund"].address
     return GenesisConfig(
         chain_name=chain_name,
         genesis_time=genesis_time,
@@ -82,4 +84,5 @@ def whitepaper_genesis(
         min_fees=tuple(DEFAULT_MIN_FEES[TxType(t)] for t in range(10)),
         accounts=tuple(accounts),
         delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
+        rewards=RewardSchedule(reward_fund, 1, 3_000_000, tuple(c * UNIT for c in (5, 4, 3, 2, 1))),
     )

@@ -8,7 +8,7 @@ bytes (`ccoin.ledger.genesis`), so any change to this file makes a different net
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,53 @@ class GenesisDelegate:
 
 
 @dataclass(frozen=True)
+class RewardSchedule:
+    """Block rewards, paid from a genesis account (the whitepaper's reward fund) rather than
+    minted, so the total supply never changes. The reward at height h is 0 below `offset`,
+    else milestones[min((h - offset) // distance, last)], capped by what the account holds."""
+
+    account: str = ""  # empty: no rewards
+    offset: int = 1
+    distance: int = 3_000_000
+    milestones: tuple[int, ...] = ()
+
+    def at(self, height: int) -> int:
+        if not self.account or not self.milestones or height < self.offset:
+            return 0
+        step = (height - self.offset) // self.distance
+        return self.milestones[min(step, len(self.milestones) - 1)]
+
+    def to_array(self) -> list[Any]:
+        return [self.account, self.offset, self.distance, list(self.milestones)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "offset": self.offset,
+            "distance": self.distance,
+            "milestones": [str(m) for m in self.milestones],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, accounts: tuple[GenesisAccount, ...]) -> RewardSchedule:
+        obj = json_object(
+            obj, "rewards", frozenset({"account", "offset", "distance", "milestones"})
+        )
+        account = json_str(obj.get("account", ""), "rewards.account", max_len=21)
+        if account and account not in {a.address for a in accounts}:
+            raise _fail("rewards.account: must be one of the genesis accounts")
+        milestones = obj.get("milestones", [])
+        if type(milestones) is not list or len(milestones) > 100:
+            raise _fail("rewards.milestones: a list of at most 100 amounts")
+        return cls(
+            account,
+            json_int(obj.get("offset", 1), "rewards.offset", 1, MAX_BIGINT),
+            json_int(obj.get("distance", 3_000_000), "rewards.distance", 1, MAX_BIGINT),
+            tuple(json_bigint(m, "rewards.milestones[]") for m in milestones),
+        )
+
+
+@dataclass(frozen=True)
 class GenesisConfig:
     chain_name: str
     genesis_time: int  # unix seconds; every timestamp on chain counts from here
@@ -107,6 +154,7 @@ class GenesisConfig:
     # PEM of the network CA certificate: every node certificate must chain to it (DESIGN
     # section 7). Pinned by the network id like every other genesis field.
     network_ca: str = ""
+    rewards: RewardSchedule = field(default_factory=lambda: RewardSchedule())
 
     def min_fee(self, tx_type: int) -> int:
         return self.min_fees[tx_type]
@@ -128,6 +176,7 @@ class GenesisConfig:
             [a.to_array() for a in self.accounts],
             [d.to_array() for d in self.delegates],
             self.network_ca,
+            self.rewards.to_array(),
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +191,7 @@ class GenesisConfig:
             "accounts": [a.to_json() for a in self.accounts],
             "delegates": [d.to_json() for d in self.delegates],
             "networkCa": self.network_ca,
+            "rewards": self.rewards.to_json(),
         }
 
     @classmethod
@@ -183,9 +233,10 @@ _GENESIS_FIELDS = frozenset(
         "accounts",
         "delegates",
         "networkCa",
+        "rewards",
     }
 )
-_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa"}
+_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards"}
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
@@ -221,6 +272,7 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         accounts=accounts,
         delegates=delegates,
         network_ca=_network_ca(obj.get("networkCa", "")),
+        rewards=RewardSchedule.from_json(obj.get("rewards", {}), accounts),
     )
 
 
