@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ccoin import __version__
+from ccoin.cli.devnet import devnet_group
 from ccoin.cli.genesis import genesis_group
 from ccoin.cli.keys import keys_group
 from ccoin.cli.node import node_group
@@ -21,6 +22,7 @@ cli.add_command(keys_group)
 cli.add_command(tx_group)
 cli.add_command(genesis_group)
 cli.add_command(node_group)
+cli.add_command(devnet_group)
 
 
 def main() -> None:

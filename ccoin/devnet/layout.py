@@ -321,7 +321,9 @@ def _build(
     for i, name in enumerate(names):
         node_dir = stage / name
         (node_dir / "keys").mkdir()
-        _write_private(node_dir / "keys" / "delegate.json", result.delegate_keystores[i].read_bytes())
+        _write_private(
+            node_dir / "keys" / "delegate.json", result.delegate_keystores[i].read_bytes()
+        )
         _write_private(node_dir / "keys" / "passphrase", (passphrase + "\n").encode())
         config = NodeConfig(
             name=name,

@@ -62,8 +62,15 @@ def node_alive(pid: int, config: Path) -> bool:
     if not (_PROC / "self" / "cmdline").exists():
         return True  # no /proc: the pid is all there is to go on
     try:
-        args = (_PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    # A zombie has an empty command line: it no longer runs.
-    return os.fsencode(str(config)) in args
+        stat = (_PROC / str(pid) / "stat").read_text()
+        cmdline = (_PROC / str(pid) / "cmdline").read_bytes()
+    except (OSError, UnicodeDecodeError):
+        return False  # it vanished meanwhile
+    state = stat.rpartition(")")[2].split()[:1]
+    if state in (["Z"], ["X"]):
+        return False  # exited; its parent has not collected it yet
+    if not cmdline:
+        # Just after exec the new program's arguments are not readable yet: give it the
+        # benefit of the doubt rather than call a starting node dead.
+        return True
+    return os.fsencode(str(config)) in cmdline.split(b"\0")

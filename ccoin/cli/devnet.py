@@ -1,0 +1,219 @@
+"""`ccoin devnet init|up|status|down|compose`: a local multi-node dev network."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import click
+
+from ccoin.cli.common import print_json, reports_errors
+from ccoin.devnet.compose import render_compose
+from ccoin.devnet.layout import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_BLOCK_TIME,
+    DEFAULT_NODES,
+    DEFAULT_TEST_ACCOUNTS,
+    DEVNET_FILE,
+    MAX_NODES,
+    Devnet,
+    init_devnet,
+)
+from ccoin.devnet.processes import (
+    NodeStatus,
+    StartedNode,
+    node_statuses,
+    render_table,
+    start_nodes,
+    stop_nodes,
+    stop_started,
+)
+
+REFRESH_SECONDS = 0.5
+# Nodes started with --detach outlive the command; holding their Popen objects keeps Popen
+# from warning, when collected, that they still run (in a long-lived caller such as tests).
+_detached: list[StartedNode] = []
+
+dir_option = click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The devnet directory (holds devnet.json).",
+)
+
+
+@click.group("devnet")
+def devnet_group() -> None:
+    """A local multi-node dev network."""
+
+
+@devnet_group.command("init")
+@click.option(
+    "--nodes", default=DEFAULT_NODES, show_default=True, type=click.IntRange(1, MAX_NODES)
+)
+@dir_option
+@click.option(
+    "--base-port",
+    default=DEFAULT_BASE_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Node I listens for peers on base+I (and will serve RPC on base+100+I).",
+)
+@click.option(
+    "--test-accounts",
+    default=DEFAULT_TEST_ACCOUNTS,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Funded accounts whose seeds are written in plain text to DIR/keys.",
+)
+@click.option(
+    "--block-time", default=DEFAULT_BLOCK_TIME, show_default=True, type=click.IntRange(1, 60)
+)
+@click.option("--force", is_flag=True, help="Replace an existing devnet in DIR (deletes it).")
+@click.option("--if-missing", is_flag=True, help="Do nothing if DIR already holds a devnet.")
+@reports_errors
+def devnet_init(
+    nodes: int,
+    directory: Path,
+    base_port: int,
+    test_accounts: int,
+    block_time: int,
+    force: bool,
+    if_missing: bool,
+) -> None:
+    """Create an N-node devnet in DIR: network CA, node certificates, genesis, node configs."""
+    result = init_devnet(
+        directory,
+        nodes=nodes,
+        base_port=base_port,
+        test_accounts=test_accounts,
+        block_time=block_time,
+        force=force,
+        if_missing=if_missing,
+    )
+    devnet = result.devnet
+    print_json(
+        {
+            "devnet": str(devnet.root / DEVNET_FILE),
+            "created": result.created,
+            "chainName": devnet.chain_name,
+            "networkId": devnet.network_id,
+            "nodes": [{"name": n.name, "p2p": n.p2p, "config": n.config} for n in devnet.nodes],
+        }
+    )
+
+
+@devnet_group.command("up")
+@dir_option
+@click.option("--detach", is_flag=True, help="Return once every node has started.")
+@reports_errors
+def devnet_up(directory: Path, detach: bool) -> None:
+    """Start every node of the devnet; without --detach, show their progress until Ctrl-C
+    (or SIGTERM), then stop them."""
+    devnet = Devnet.load(directory)
+    if detach:
+        started = start_nodes(devnet)
+        _detached.extend(started)
+        print_json(
+            {"started": [{"name": s.node.name, "pid": s.pid, "log": str(s.log)} for s in started]}
+        )
+        return
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, on_signal) for s in watched}
+    try:
+        started = start_nodes(devnet)
+        try:
+            table = LiveTable(sys.stdout)
+            click.echo(f"{devnet.chain_name} {devnet.network_id[:16]}: Ctrl-C stops every node")
+            while not stop.is_set():
+                table.show(node_statuses(devnet))
+                stop.wait(REFRESH_SECONDS)
+        finally:
+            click.echo("stopping nodes...", err=True)
+            results = stop_started(devnet, started)
+        print_json({"stopped": [r.to_json() for r in results]})
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@devnet_group.command("status")
+@dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def devnet_status(directory: Path, as_json: bool) -> None:
+    """Height, finalized height, peers and up/down of every node."""
+    statuses = node_statuses(Devnet.load(directory))
+    if as_json:
+        print_json({"nodes": [s.to_json() for s in statuses]})
+    else:
+        for line in render_table(statuses):
+            click.echo(line)
+
+
+@devnet_group.command("down")
+@dir_option
+@reports_errors
+def devnet_down(directory: Path) -> None:
+    """Stop every running node (SIGTERM, then SIGKILL after 10 s)."""
+    results = stop_nodes(Devnet.load(directory))
+    if not results:
+        click.echo("no node of this devnet was running", err=True)
+    print_json({"stopped": [r.to_json() for r in results]})
+    if any(r.outcome == "still running" for r in results):
+        sys.exit(1)
+
+
+@devnet_group.command("compose")
+@click.option(
+    "--nodes", default=DEFAULT_NODES, show_default=True, type=click.IntRange(1, MAX_NODES)
+)
+@click.option(
+    "--base-port", default=DEFAULT_BASE_PORT, show_default=True, type=click.IntRange(1, 65535)
+)
+@click.option(
+    "--out",
+    default="-",
+    show_default=True,
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Where to write the compose file ('-': stdout).",
+)
+@reports_errors
+def devnet_compose(nodes: int, base_port: int, out: Path) -> None:
+    """Write the docker-compose file for an N-node devnet."""
+    text = render_compose(nodes, base_port)
+    if str(out) == "-":
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"wrote {out}", err=True)
+
+
+class LiveTable:
+    """Redraws the status table in place on a terminal; elsewhere prints it when it changes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last: list[str] = []
+
+    def show(self, statuses: list[NodeStatus]) -> None:
+        lines = render_table(statuses)
+        if lines == self.last:
+            return
+        if self.tty and self.last:
+            self.stream.write(f"\x1b[{len(self.last)}F")  # back to the table's first line
+        for line in lines:
+            self.stream.write(("\x1b[2K" if self.tty else "") + line + "\n")
+        self.stream.flush()
+        self.last = lines
