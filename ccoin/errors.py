@@ -60,6 +60,10 @@ class ErrorCode(Enum):
     TX_MULTISIG_EXISTS = (3012, "account already has a multisignature group")
     TX_SENDER_UNKNOWN = (3013, "sender account does not exist")
     TX_BRIDGE_ADDRESS_TAKEN = (3014, "bridge address already registered by another delegate")
+    TX_NOT_GOVERNANCE = (3015, "only the network's governance account may admit or revoke")
+    TX_GOVERNANCE_NO_CHANGE = (3016, "the account or certificate is already in that state")
+    TX_NOT_ADMITTED = (3017, "the account is not admitted to this permissioned network")
+    TX_CERT_REVOKED = (3018, "the node certificate is revoked")
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")

@@ -71,6 +71,7 @@ def write_genesis(
         return key
 
     funds = {fund.name: keystore(f"fund-{fund.name}") for fund in WHITEPAPER_FUNDS}
+    governance = keystore("governance")
     delegate_paths = [keys_dir / f"delegate-{i}.json" for i in range(delegates)]
     specs = []
     for i in range(delegates):
@@ -100,6 +101,7 @@ def write_genesis(
         test_accounts=tests,
         test_balance=test_balance,
         block_time=block_time,
+        governance=governance,
     )
     config = dataclasses.replace(config, network_ca=network_ca)
     config = GenesisConfig.from_json(config.to_json())  # the same checks a loaded file gets

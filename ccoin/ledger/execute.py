@@ -19,6 +19,7 @@ from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
     DelegateAsset,
+    GovernanceAsset,
     MultisignatureAsset,
     SecondSignatureAsset,
     TxType,
@@ -31,7 +32,14 @@ from ccoin.types.transaction import Transaction
 MAX_FUTURE_SECONDS = 15
 # Types whose state logic exists; the rest are rejected until their issues land.
 ENABLED_TYPES = frozenset(
-    {TxType.TRANSFER, TxType.SECOND_SIGNATURE, TxType.DELEGATE, TxType.VOTE, TxType.MULTISIGNATURE}
+    {
+        TxType.TRANSFER,
+        TxType.SECOND_SIGNATURE,
+        TxType.DELEGATE,
+        TxType.VOTE,
+        TxType.MULTISIGNATURE,
+        TxType.GOVERNANCE,
+    }
 )
 
 
@@ -261,6 +269,12 @@ def _delegate(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accoun
     assert isinstance(asset, DelegateAsset)
     key = tx.body.sender_public_key
     state = ex.state
+    if state.get(schema.admitted(sender_raw)) is None:
+        raise InvalidTransaction(
+            ErrorCode.TX_NOT_ADMITTED, "only admitted accounts can register as delegates"
+        )
+    if state.get(schema.revoked_cert(asset.cert_fingerprint)) is not None:
+        raise InvalidTransaction(ErrorCode.TX_CERT_REVOKED)
     if state.get(schema.delegate(key)) is not None:
         raise InvalidTransaction(ErrorCode.TX_DELEGATE_EXISTS)
     if state.get(schema.delegate_username(asset.username)) is not None:
@@ -348,10 +362,35 @@ def _multisignature(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: 
     )
 
 
+def _governance(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, GovernanceAsset)
+    governance = ex.ctx.genesis.governance
+    if not governance or address_raw(governance) != sender_raw:
+        raise InvalidTransaction(ErrorCode.TX_NOT_GOVERNANCE)
+    if asset.kind == "account":
+        key = schema.admitted(address_raw(asset.subject))
+        present_means = "admit"
+    else:
+        key = schema.revoked_cert(bytes.fromhex(asset.subject))
+        present_means = "revoke"
+    present = ex.state.get(key) is not None
+    wanted = asset.action == present_means
+    if present == wanted:
+        raise InvalidTransaction(
+            ErrorCode.TX_GOVERNANCE_NO_CHANGE, f"{asset.kind} {asset.subject} already so"
+        )
+    if wanted:
+        ex.state.put(key, b"")
+    else:
+        ex.state.delete(key)
+
+
 RULES: dict[int, Rule] = {
     TxType.TRANSFER: _transfer,
     TxType.SECOND_SIGNATURE: _second_signature,
     TxType.DELEGATE: _delegate,
     TxType.VOTE: _vote,
     TxType.MULTISIGNATURE: _multisignature,
+    TxType.GOVERNANCE: _governance,
 }

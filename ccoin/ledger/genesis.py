@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ccoin.crypto.address import address_raw
+from ccoin.crypto.address import address_raw, address_raw_from_public_key
 from ccoin.ledger.state import next_state_root
 from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord
@@ -30,6 +30,7 @@ def genesis_state(genesis: GenesisConfig) -> dict[bytes, bytes | None]:
         writes[schema.delegate(d.public_key)] = record.encode()
         writes[schema.delegate_username(d.asset.username)] = d.public_key
         writes[schema.bridge_address(d.asset.bridge_address)] = d.public_key
+        writes[schema.admitted(address_raw_from_public_key(d.public_key))] = b""
     return writes
 
 

@@ -52,6 +52,7 @@ def whitepaper_genesis(
     funds: dict[str, KeyPair],
     delegates: list[DelegateSpec],
     test_accounts: list[KeyPair] = (),  # type: ignore[assignment]
+    governance: KeyPair | None = None,
     test_balance: int = 1_000_000 * UNIT,
     block_time: int = 1,
     active_delegates: int | None = None,
@@ -73,6 +74,10 @@ def whitepaper_genesis(
         accounts.append(
             GenesisAccount(key.address, test_balance, key.public_key, False, f"test account {i}")
         )
+    if governance is not None:  # holds no C: governance transactions have no minimum fee
+        accounts.append(
+            GenesisAccount(governance.address, 0, governance.public_key, False, "governance")
+        )
     reward_fund = funds["reward-fund"].address
     return GenesisConfig(
         chain_name=chain_name,
@@ -84,5 +89,6 @@ def whitepaper_genesis(
         min_fees=tuple(DEFAULT_MIN_FEES[TxType(t)] for t in range(10)),
         accounts=tuple(accounts),
         delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
+        governance=governance.address if governance is not None else "",
         rewards=RewardSchedule(reward_fund, 1, 3_000_000, tuple(c * UNIT for c in (5, 4, 3, 2, 1))),
     )

@@ -11,6 +11,7 @@ from ccoin.consensus import machine as m
 from ccoin.consensus.schedule import elect
 from ccoin.consensus.tree import Checkpoint, TreeBlock
 from ccoin.consensus.votes import VoterRecord
+from ccoin.crypto.address import address_raw_from_public_key
 from ccoin.errors import ChainError, ErrorCode
 from ccoin.ledger.chain import Chain
 from ccoin.storage import schema
@@ -47,5 +48,10 @@ def load_root(chain: Chain) -> TreeBlock:
 
 
 def active_set(chain: Chain) -> tuple[bytes, ...]:
-    weights = [(d.public_key, d.vote_weight) for d in chain.delegates()]
+    """Top delegates by weight among those whose account is still admitted."""
+    weights = [
+        (d.public_key, d.vote_weight)
+        for d in chain.delegates()
+        if chain.store.get(schema.admitted(address_raw_from_public_key(d.public_key))) is not None
+    ]
     return elect(weights, chain.genesis.active_delegates)

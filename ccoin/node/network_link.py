@@ -24,6 +24,7 @@ from ccoin.p2p.messages import (
 )
 from ccoin.p2p.network import Network
 from ccoin.p2p.peer import PeerAddress
+from ccoin.storage import schema
 from ccoin.types.block import Block
 from ccoin.types.transaction import Transaction
 
@@ -62,6 +63,7 @@ class NetworkLink:
             listen=PeerAddress(p2p.listen.host, p2p.listen.port),
             peers=[PeerAddress(p.host, p.port) for p in p2p.peers],
             status=lambda: link.status(),
+            is_revoked=lambda fp: node.store.get(schema.revoked_cert(fp)) is not None,
         )
         link = cls(node, network)
         return link
@@ -106,6 +108,8 @@ class NetworkLink:
 
     def announce_status(self) -> None:
         self.network.broadcast(self.status())
+        # A type-9 revocation in the new head takes effect on live connections too.
+        self.network.disconnect_revoked()
 
     def penalize(self, origin: str, reason: str) -> None:
         peer = _peer(origin)

@@ -66,6 +66,8 @@ CONTRACT_CODE = b"\x15"  # contract address raw -> code record (VM issue)
 CONTRACT_STORAGE = b"\x16"  # contract address raw + key -> value (VM issue)
 DEPOSIT_CONSUMED = b"\x17"  # bsc chain id + bridge + nonce -> tx id raw (bridge issue)
 WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
+ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
+REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
 
 _STATE_FIRST = 0x10
 _STATE_LAST = 0x1F
@@ -140,6 +142,14 @@ def delegate_username(username: str) -> bytes:
 
 def bridge_address(address: bytes) -> bytes:
     return BRIDGE_ADDRESS + address
+
+
+def admitted(address_raw: bytes) -> bytes:
+    return ADMITTED + address_raw
+
+
+def revoked_cert(fingerprint: bytes) -> bytes:
+    return REVOKED_CERT + fingerprint
 
 
 def vote(delegate_public_key: bytes, voter_address_raw: bytes) -> bytes:

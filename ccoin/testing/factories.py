@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import (
     DelegateAsset,
+    GovernanceAsset,
     MultisignatureAsset,
     SecondSignatureAsset,
     TransferAsset,
@@ -55,7 +56,9 @@ def make_testnet(
     genesis_time: int = 1_700_000_000,
     max_block_transactions: int = 10_000,
     prefix: str = "acct",
+    governance: bool = True,
 ) -> LocalNet:
+    """Funded accounts; the last one is the network's governance account when `governance`."""
     account_keys = tuple(key(f"{prefix}{i}") for i in range(accounts))
     delegate_keys = tuple(key(f"delegate{i}") for i in range(delegates))
     genesis = GenesisConfig(
@@ -74,6 +77,7 @@ def make_testnet(
             GenesisDelegate(k.public_key, delegate_asset(k, f"delegate_{i}"))
             for i, k in enumerate(delegate_keys)
         ),
+        governance=account_keys[-1].address if governance and account_keys else "",
     )
     return LocalNet(genesis, account_keys, delegate_keys)
 
@@ -155,3 +159,18 @@ def register_multisig(
     for member in members:
         tx = tx.cosign(member, network_id)
     return tx
+
+
+def govern(
+    sender: KeyPair, action: str, kind: str, subject: str, network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    body = TxBody(
+        9,
+        timestamp,
+        sender.public_key,
+        None,
+        0,
+        DEFAULT_MIN_FEES[TxType.GOVERNANCE],
+        GovernanceAsset(action, kind, subject),
+    )
+    return body.sign(sender, network_id)

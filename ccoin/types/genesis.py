@@ -155,6 +155,9 @@ class GenesisConfig:
     # section 7). Pinned by the network id like every other genesis field.
     network_ca: str = ""
     rewards: RewardSchedule = field(default_factory=lambda: RewardSchedule())
+    # The account whose type-9 transactions admit and revoke accounts and node certificates
+    # (it may be a multisignature account); empty: nobody can.
+    governance: str = ""
 
     def min_fee(self, tx_type: int) -> int:
         return self.min_fees[tx_type]
@@ -177,6 +180,7 @@ class GenesisConfig:
             [d.to_array() for d in self.delegates],
             self.network_ca,
             self.rewards.to_array(),
+            self.governance,
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -192,6 +196,7 @@ class GenesisConfig:
             "delegates": [d.to_json() for d in self.delegates],
             "networkCa": self.network_ca,
             "rewards": self.rewards.to_json(),
+            "governance": self.governance,
         }
 
     @classmethod
@@ -234,9 +239,10 @@ _GENESIS_FIELDS = frozenset(
         "delegates",
         "networkCa",
         "rewards",
+        "governance",
     }
 )
-_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards"}
+_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance"}
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
@@ -273,7 +279,15 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         delegates=delegates,
         network_ca=_network_ca(obj.get("networkCa", "")),
         rewards=RewardSchedule.from_json(obj.get("rewards", {}), accounts),
+        governance=_governance(obj.get("governance", ""), accounts),
     )
+
+
+def _governance(value: Any, accounts: tuple[GenesisAccount, ...]) -> str:
+    address = json_str(value, "governance", max_len=21)
+    if address and address not in {a.address for a in accounts}:
+        raise _fail("governance: must be one of the genesis accounts")
+    return address
 
 
 def _network_ca(value: Any) -> str:

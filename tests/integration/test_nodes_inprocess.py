@@ -64,6 +64,7 @@ def build_network(tmp: Path) -> list[Node]:
         )
         nodes.append(Node(config, genesis, net.delegates[i], clock=ChainClock()))
     nodes[0].testnet = net  # type: ignore[attr-defined]
+    nodes[0].identities = identities  # type: ignore[attr-defined]
     return nodes
 
 
@@ -101,6 +102,46 @@ async def test_four_nodes_finalize_and_agree(tmp_path: Path) -> None:
                     for h in range(1, nodes[0].chain.height + 1)
                 }
                 assert len(producers) >= 3  # delegates take turns
+                nursery.cancel_scope.cancel()
+    finally:
+        for node in nodes:
+            node.close()
+
+
+async def test_revoked_node_certificate_is_refused_by_every_peer(tmp_path: Path) -> None:
+    nodes = build_network(tmp_path)
+    net = nodes[0].testnet  # type: ignore[attr-defined]
+    identities = nodes[0].identities  # type: ignore[attr-defined]
+    nid = nodes[0].network_id
+    revoked = fingerprint(identities[3].cert_der)
+    try:
+        with trio.fail_after(60):
+            async with trio.open_nursery() as nursery:
+                for node in nodes:
+                    await nursery.start(node.run)
+                for node in nodes[:3]:
+                    assert node.link is not None
+                    await node.link.network.wait_connected(3)
+                tx = f.govern(
+                    net.accounts[-1],
+                    "revoke",
+                    "node",
+                    revoked.hex(),
+                    nid,
+                    timestamp=int(nodes[0].chain_time()),
+                )
+                [result] = await nodes[0].submit([tx])
+                assert result.error is None
+                for node in nodes[:3]:
+                    assert node.link is not None
+                    network = node.link.network
+                    await network.wait_until(
+                        lambda n=network: all(p.fingerprint != revoked for p in n.peers())
+                    )
+                    await network.wait_stat("refused_revoked", 1)  # it tried to come back
+                # The three others still finalize on their own (3 of 4 is a supermajority).
+                final = nodes[0].chain.finalized_height
+                await nodes[0].wait_for_finalized(final + 2)
                 nursery.cancel_scope.cancel()
     finally:
         for node in nodes:

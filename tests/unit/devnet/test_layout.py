@@ -52,7 +52,10 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
     assert genesis.chain_name == "ccoin-devnet"
     assert genesis.active_delegates == 3
     assert len(genesis.delegates) == 3
-    assert len(genesis.accounts) == 6 + 2  # whitepaper funds plus test accounts
+    assert len(genesis.accounts) == 6 + 1 + 2  # whitepaper funds, governance, test accounts
+    assert genesis.governance == next(
+        a.address for a in genesis.accounts if a.label == "governance"
+    )
     assert sum(a.balance for a in genesis.accounts) == genesis.total_supply
 
     passphrase = (root / "keys" / "passphrase").read_text().rstrip("\n")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ccoin.crypto.address import address_raw
+from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ErrorCode, InvalidTransaction
 from ccoin.ledger.chain import Chain, Execution
 from ccoin.ledger.execute import TxExecutor
@@ -17,7 +18,6 @@ from ccoin.testing.factories import LocalNet
 from ccoin.types.assets import (
     ContractCallAsset,
     ContractDeployAsset,
-    GovernanceAsset,
     InTransferAsset,
     OutTransferAsset,
     TxType,
@@ -143,7 +143,6 @@ def test_unknown_sender_and_locked_account(chain: Chain, net: LocalNet) -> None:
         ContractDeployAsset("token", "x = 1\n"),
         OutTransferAsset(b"\x01" * 20),
         ContractCallAsset(f.key("c").address, "mint", (1,), 1000),
-        GovernanceAsset("admit", "account", f.key("g").address),
     ],
 )
 def test_types_without_state_logic_are_not_enabled(chain: Chain, net: LocalNet, asset: Any) -> None:
@@ -193,14 +192,24 @@ def test_unexpected_second_signature(chain: Chain, net: LocalNet) -> None:
 # -- delegates and votes ----------------------------------------------------------------------
 
 
+def admit(chain: Chain, net: LocalNet, who: KeyPair) -> None:
+    tx = f.govern(net.accounts[-1], "admit", "account", who.address, chain.network_id)
+    assert block_with(chain, net, tx).included == [tx]
+
+
 def test_delegate_registration(chain: Chain, net: LocalNet) -> None:
     a = net.accounts[1]
     nid = chain.network_id
-    tx = f.register_delegate(a, "alice", nid)
+    assert rejected_code(chain, net, f.register_delegate(a, "alice", nid)) is (
+        ErrorCode.TX_NOT_ADMITTED
+    )
+    admit(chain, net, a)
+    admit(chain, net, net.accounts[2])
+    tx = f.register_delegate(a, "alice", nid, timestamp=1)
     assert block_with(chain, net, tx).included == [tx]
     record = chain.delegate(a.public_key)
     assert record is not None and record.username == "alice" and record.vote_weight == 0
-    assert rejected_code(chain, net, f.register_delegate(a, "alice2", nid)) is (
+    assert rejected_code(chain, net, f.register_delegate(a, "alice2", nid, timestamp=2)) is (
         ErrorCode.TX_DELEGATE_EXISTS
     )
     assert rejected_code(chain, net, f.register_delegate(net.accounts[2], "alice", nid)) is (
@@ -252,6 +261,7 @@ def test_vote_rejections(chain: Chain, net: LocalNet) -> None:
     )
     # activeDelegates is 3: a fourth vote is one too many.
     extra = net.accounts[2]
+    admit(chain, net, extra)
     block_with(chain, net, f.register_delegate(extra, "extra", nid))
     block_with(chain, net, f.vote(voter, [(True, d1), (True, d2)], nid, timestamp=3))
     assert rejected_code(chain, net, f.vote(voter, [(True, extra.public_key)], nid)) is (
@@ -302,3 +312,53 @@ def test_cosignatures_on_plain_account_rejected(chain: Chain, net: LocalNet) -> 
     tx = f.transfer(net.accounts[1], net.accounts[2].address, 1, chain.network_id)
     tx = tx.cosign(f.key("x"), chain.network_id)
     assert rejected_code(chain, net, tx) is ErrorCode.TX_UNEXPECTED_COSIGNATURES
+
+
+# -- governance (type 9) ----------------------------------------------------------------------
+
+
+def test_only_governance_admits_and_revokes(chain: Chain, net: LocalNet) -> None:
+    nid = chain.network_id
+    outsider = net.accounts[1]
+    target = f.key("newcomer").address
+    tx = f.govern(outsider, "admit", "account", target, nid)
+    assert rejected_code(chain, net, tx) is ErrorCode.TX_NOT_GOVERNANCE
+    gov = net.accounts[-1]
+    admit_tx = f.govern(gov, "admit", "account", target, nid)
+    assert block_with(chain, net, admit_tx).included == [admit_tx]
+    again = f.govern(gov, "admit", "account", target, nid, timestamp=1)
+    assert rejected_code(chain, net, again) is ErrorCode.TX_GOVERNANCE_NO_CHANGE
+    revoke = f.govern(gov, "revoke", "account", target, nid, timestamp=2)
+    assert block_with(chain, net, revoke).included == [revoke]
+    assert chain.asset_record(9, revoke.id(nid)) == ["revoke", "account", target]
+
+
+def test_revoked_certificate_cannot_register(chain: Chain, net: LocalNet) -> None:
+    nid = chain.network_id
+    gov, candidate = net.accounts[-1], net.accounts[1]
+    fingerprint = f.delegate_asset(candidate, "x").cert_fingerprint.hex()
+    for tx in (
+        f.govern(gov, "admit", "account", candidate.address, nid),
+        f.govern(gov, "revoke", "node", fingerprint, nid),
+    ):
+        assert block_with(chain, net, tx).included == [tx]
+    assert rejected_code(chain, net, f.register_delegate(candidate, "cand", nid)) is (
+        ErrorCode.TX_CERT_REVOKED
+    )
+    unrevoke = f.govern(gov, "admit", "node", fingerprint, nid)
+    assert block_with(chain, net, unrevoke).included == [unrevoke]
+    assert (
+        block_with(chain, net, f.register_delegate(candidate, "cand", nid, timestamp=1)).rejected
+        == []
+    )
+
+
+def test_revoking_a_delegate_account_removes_it_from_the_active_set(
+    chain: Chain, net: LocalNet
+) -> None:
+    from ccoin.node.consensus_state import active_set
+
+    assert net.delegates[2].public_key in active_set(chain)
+    tx = f.govern(net.accounts[-1], "revoke", "account", net.delegates[2].address, chain.network_id)
+    assert block_with(chain, net, tx).included == [tx]
+    assert net.delegates[2].public_key not in active_set(chain)
