@@ -64,6 +64,8 @@ class ErrorCode(Enum):
     TX_GOVERNANCE_NO_CHANGE = (3016, "the account or certificate is already in that state")
     TX_NOT_ADMITTED = (3017, "the account is not admitted to this permissioned network")
     TX_CERT_REVOKED = (3018, "the node certificate is revoked")
+    TX_BAD_EVIDENCE = (3019, "the evidence does not prove an equivocation")
+    TX_ALREADY_JAILED = (3020, "the delegate is already jailed")
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ccoin.consensus.schedule import slot_of
+from ccoin.consensus.votes import Vote, conflicting
 from ccoin.crypto.address import address_raw, address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
@@ -19,12 +21,14 @@ from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
     DelegateAsset,
+    EvidenceAsset,
     GovernanceAsset,
     MultisignatureAsset,
     SecondSignatureAsset,
     TxType,
     VoteAsset,
 )
+from ccoin.types.block import BlockHeader
 from ccoin.types.codec import MAX_BIGINT
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
@@ -39,6 +43,7 @@ ENABLED_TYPES = frozenset(
         TxType.VOTE,
         TxType.MULTISIGNATURE,
         TxType.GOVERNANCE,
+        TxType.EVIDENCE,
     }
 )
 
@@ -386,6 +391,47 @@ def _governance(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Acco
         ex.state.delete(key)
 
 
+def _evidence(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, EvidenceAsset)
+    offender = proven_offender(asset, ex.ctx.network_id, ex.ctx.genesis.block_time)
+    if ex.state.get(schema.delegate(offender)) is None:
+        raise InvalidTransaction(ErrorCode.TX_BAD_EVIDENCE, "the signer is not a delegate")
+    if ex.state.get(schema.jailed(offender)) is not None:
+        raise InvalidTransaction(ErrorCode.TX_ALREADY_JAILED)
+    ex.state.put(schema.jailed(offender), schema.u64(ex.ctx.height))
+
+
+def proven_offender(asset: EvidenceAsset, network_id: bytes, block_time: int) -> bytes:
+    """The delegate whose two signed messages in `asset` break a rule, or TX_BAD_EVIDENCE."""
+
+    def bad(why: str) -> InvalidTransaction:
+        return InvalidTransaction(ErrorCode.TX_BAD_EVIDENCE, why)
+
+    if asset.kind == "double-block":
+        a, b = BlockHeader.decode(asset.first), BlockHeader.decode(asset.second)
+        offender = a.generator_public_key
+        if b.generator_public_key != offender:
+            raise bad("the two headers have different generators")
+        if slot_of(a.timestamp, block_time) != slot_of(b.timestamp, block_time):
+            raise bad("the two headers are for different slots")
+        if a.hash(network_id) == b.hash(network_id):
+            raise bad("the two headers are the same block")
+        for header in (a, b):
+            if not verify(offender, header.signing_bytes(network_id), header.block_signature):
+                raise bad("a header signature does not verify")
+        return offender
+    va, vb = Vote.decode(asset.first), Vote.decode(asset.second)
+    if va.voter != vb.voter:
+        raise bad("the two votes have different voters")
+    if not conflicting(va.data, vb.data):
+        raise bad("the two votes do not conflict")
+    for v in (va, vb):
+        if not verify(v.voter, v.data.signing_bytes(network_id), v.signature):
+            raise bad("a vote signature does not verify")
+    return va.voter
+
+
 RULES: dict[int, Rule] = {
     TxType.TRANSFER: _transfer,
     TxType.SECOND_SIGNATURE: _second_signature,
@@ -393,4 +439,5 @@ RULES: dict[int, Rule] = {
     TxType.VOTE: _vote,
     TxType.MULTISIGNATURE: _multisignature,
     TxType.GOVERNANCE: _governance,
+    TxType.EVIDENCE: _evidence,
 }

@@ -86,7 +86,7 @@ def whitepaper_genesis(
         active_delegates=active_delegates or len(delegates),
         max_block_transactions=max_block_transactions,
         max_block_bytes=max_block_bytes,
-        min_fees=tuple(DEFAULT_MIN_FEES[TxType(t)] for t in range(10)),
+        min_fees=tuple(DEFAULT_MIN_FEES[t] for t in TxType),
         accounts=tuple(accounts),
         delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
         governance=governance.address if governance is not None else "",

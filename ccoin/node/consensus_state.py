@@ -48,10 +48,12 @@ def load_root(chain: Chain) -> TreeBlock:
 
 
 def active_set(chain: Chain) -> tuple[bytes, ...]:
-    """Top delegates by weight among those whose account is still admitted."""
+    """Top delegates by weight among those still admitted and not jailed."""
+    store = chain.store
     weights = [
         (d.public_key, d.vote_weight)
         for d in chain.delegates()
-        if chain.store.get(schema.admitted(address_raw_from_public_key(d.public_key))) is not None
+        if store.get(schema.admitted(address_raw_from_public_key(d.public_key))) is not None
+        and store.get(schema.jailed(d.public_key)) is None
     ]
     return elect(weights, chain.genesis.active_delegates)

@@ -50,9 +50,10 @@ from ccoin.node.network_link import NetworkLink
 from ccoin.node.verify import SignatureVerifier
 from ccoin.storage import schema
 from ccoin.storage.leveldb import LevelDBStore
+from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
-from ccoin.types.transaction import Transaction
+from ccoin.types.transaction import Transaction, TxBody
 
 MAX_CACHED_BLOCKS = 4096
 
@@ -229,7 +230,26 @@ class Node:
         elif isinstance(action, m.Evidence):
             self.evidence.append(action)
             event("equivocation", kind=action.kind, offender=action.offender.hex()[:16])
+            await self._report(action)
         return []
+
+    async def _report(self, evidence: m.Evidence) -> None:
+        """Put the proof on chain (a type-10 transaction): the offender is jailed."""
+        if self.key is None:
+            return
+        asset = EvidenceAsset(evidence.kind, evidence.first.encode(), evidence.second.encode())
+        body = TxBody(
+            TxType.EVIDENCE,
+            max(0, math.floor(self.chain_time())),
+            self.key.public_key,
+            None,
+            0,
+            self.genesis.min_fee(TxType.EVIDENCE),
+            asset,
+        )
+        [result] = await self.submit([body.sign(self.key, self.network_id)])
+        if result.error is not None:
+            event("evidence_not_submitted", code=result.error.code.name)
 
     async def _produce(self, action: m.ProduceBlock) -> list[m.Event]:
         key = self.key

@@ -42,6 +42,7 @@ ASSET_TABLE_PREFIX = {
     TxType.OUT_TRANSFER: b"\x0d",  # Asset_OutTransfer
     TxType.CONTRACT_CALL: b"\x0e",  # Asset_ContractCalls
     TxType.GOVERNANCE: b"\x0f",  # Asset_Governance
+    TxType.EVIDENCE: b"\x20",  # Asset_Evidence (0x10-0x1f are state tables)
 }
 ASSET_TABLE_NAME = {
     TxType.TRANSFER: "Asset_Transfers",
@@ -54,6 +55,7 @@ ASSET_TABLE_NAME = {
     TxType.OUT_TRANSFER: "Asset_OutTransfer",
     TxType.CONTRACT_CALL: "Asset_ContractCalls",
     TxType.GOVERNANCE: "Asset_Governance",
+    TxType.EVIDENCE: "Asset_Evidence",
 }
 
 # -- state tables (committed to by stateRoot) -----------------------------------------------
@@ -68,6 +70,7 @@ DEPOSIT_CONSUMED = b"\x17"  # bsc chain id + bridge + nonce -> tx id raw (bridge
 WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
 ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
 REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
+JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivocation)
 
 _STATE_FIRST = 0x10
 _STATE_LAST = 0x1F
@@ -146,6 +149,10 @@ def bridge_address(address: bytes) -> bytes:
 
 def admitted(address_raw: bytes) -> bytes:
     return ADMITTED + address_raw
+
+
+def jailed(public_key: bytes) -> bytes:
+    return JAILED + public_key
 
 
 def revoked_cert(fingerprint: bytes) -> bytes:

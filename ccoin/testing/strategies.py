@@ -38,6 +38,7 @@ from ccoin.types.assets import (
     ContractDeployAsset,
     ContractValue,
     DelegateAsset,
+    EvidenceAsset,
     GovernanceAsset,
     InTransferAsset,
     MultisignatureAsset,
@@ -323,6 +324,12 @@ _ASSET_STRATEGIES: dict[int, Any] = {
     TxType.OUT_TRANSFER: out_transfer_assets,
     TxType.CONTRACT_CALL: contract_call_assets,
     TxType.GOVERNANCE: governance_assets,
+    TxType.EVIDENCE: lambda: st.builds(
+        EvidenceAsset,
+        st.sampled_from(["double-block", "double-vote"]),
+        st.binary(min_size=1, max_size=64),
+        st.binary(min_size=65, max_size=128),
+    ),
 }
 
 

@@ -66,6 +66,7 @@ class TxType(IntEnum):
     OUT_TRANSFER = 7
     CONTRACT_CALL = 8
     GOVERNANCE = 9
+    EVIDENCE = 10
 
 
 def _bad(message: str) -> InvalidTransaction:
@@ -541,6 +542,51 @@ class GovernanceAsset:
         )
 
 
+EVIDENCE_KINDS = ("double-block", "double-vote")
+MAX_EVIDENCE_ITEM = 32 * 1024
+
+
+@dataclass(frozen=True)
+class EvidenceAsset:
+    """Type 10: proof that a delegate signed two things no honest delegate signs: two block
+    headers for one slot (`double-block`), or two conflicting finality votes (`double-vote`).
+    `first` and `second` are the two signed messages' canonical bytes (a header or a vote).
+    The ledger checks the proof against its signatures and jails the delegate."""
+
+    kind: str
+    first: bytes
+    second: bytes
+    TYPE: ClassVar[TxType] = TxType.EVIDENCE
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVIDENCE_KINDS:
+            raise _bad("asset.kind: 'double-block' or 'double-vote'")
+        field_bytes(self.first, "asset.first", max_size=MAX_EVIDENCE_ITEM)
+        field_bytes(self.second, "asset.second", max_size=MAX_EVIDENCE_ITEM)
+        if not self.first or self.first == self.second:
+            raise _bad("asset: two different signed messages are needed")
+
+    def to_array(self) -> list[Any]:
+        return [self.kind, self.first, self.second]
+
+    @classmethod
+    def from_array(cls, arr: Any) -> EvidenceAsset:
+        kind, first, second = _asset_fields(arr, "evidence", 3)
+        return cls(field_str(kind, "asset.kind", max_len=16), first, second)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "first": self.first.hex(), "second": self.second.hex()}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> EvidenceAsset:
+        obj = json_object(obj, "asset", frozenset({"kind", "first", "second"}))
+        return cls(
+            json_str(obj.get("kind"), "asset.kind", max_len=16),
+            json_hex(obj.get("first"), "asset.first", max_size=MAX_EVIDENCE_ITEM),
+            json_hex(obj.get("second"), "asset.second", max_size=MAX_EVIDENCE_ITEM),
+        )
+
+
 Asset: TypeAlias = (
     TransferAsset
     | SecondSignatureAsset
@@ -552,6 +598,7 @@ Asset: TypeAlias = (
     | OutTransferAsset
     | ContractCallAsset
     | GovernanceAsset
+    | EvidenceAsset
 )
 
 ASSET_CLASSES: dict[int, Any] = {
@@ -567,6 +614,7 @@ ASSET_CLASSES: dict[int, Any] = {
         OutTransferAsset,
         ContractCallAsset,
         GovernanceAsset,
+        EvidenceAsset,
     )
 }
 

@@ -39,6 +39,7 @@ FEE_NAMES = {
     TxType.OUT_TRANSFER: "outTransfer",
     TxType.CONTRACT_CALL: "contractCall",
     TxType.GOVERNANCE: "governance",
+    TxType.EVIDENCE: "evidence",
 }
 
 DEFAULT_MIN_FEES = {
@@ -52,6 +53,7 @@ DEFAULT_MIN_FEES = {
     TxType.OUT_TRANSFER: UNIT // 10,
     TxType.CONTRACT_CALL: UNIT // 10,
     TxType.GOVERNANCE: 0,
+    TxType.EVIDENCE: 0,  # reporting an equivocation should cost nothing
 }
 
 
