@@ -32,6 +32,24 @@ class Config:
     verify: Verify
     key: bytes | None = None  # this node's delegate key, if it is one
     sign: Sign | None = None
+    # Slots per round (genesis activeDelegates); 0 means len(active).
+    round_length: int = 0
+    # (first round, active set) pairs, ascending: the set elected for a round applies from
+    # that round on. Empty: `active` for every round.
+    round_sets: tuple[tuple[int, tuple[bytes, ...]], ...] = ()
+
+    @property
+    def slots_per_round(self) -> int:
+        return self.round_length or len(self.active)
+
+    def active_for_slot(self, slot: int) -> tuple[bytes, ...]:
+        """The active set of the round `slot` belongs to."""
+        current = round_of(slot, self.slots_per_round)
+        chosen = self.active
+        for first_round, members in self.round_sets:
+            if first_round <= current:
+                chosen = members
+        return chosen
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -201,8 +219,8 @@ def _seed_for(parent: TreeBlock, slot: int, size: int) -> bytes:
 
 def scheduled(config: Config, parent: TreeBlock, slot: int) -> bytes:
     """Who may produce at `slot` on top of `parent`."""
-    size = len(config.active)
-    return producer_for(round_order(config.active, _seed_for(parent, slot, size)), slot)
+    active = config.active_for_slot(slot)
+    return producer_for(round_order(active, _seed_for(parent, slot, config.slots_per_round)), slot)
 
 
 def _on_tick(config: Config, state: State, event: Tick) -> tuple[State, list[Action]]:
@@ -224,7 +242,7 @@ def best_attestation(config: Config, state: State, head: TreeBlock) -> Attestati
         return None
     data = VoteData(head.justified.height, head.justified.hash, head.height, head.hash)
     signers = state.votes.get(data, {})
-    if len(signers) < threshold(len(config.active)):
+    if len(signers) < threshold(len(config.active_for_slot(head.slot))):
         return None
     votes = tuple(CoSignature(k, s) for k, s in sorted(signers.items()))
     return Attestation(
@@ -260,7 +278,7 @@ def check_header(
         justified = parent.checkpoint
         if parent.justified.height == parent.height - 1 and parent.justified.hash == parent.parent:
             finalized = parent.justified
-    size = len(config.active)
+    size = config.slots_per_round
     return TreeBlock(
         header, block_hash, slot, justified, finalized, _seed_for(parent, slot, size)
     ), ""
@@ -271,8 +289,10 @@ def _check_attestation(config: Config, parent: TreeBlock, att: Attestation) -> s
         return "attestation does not target the parent"
     if (att.source_height, att.source_hash) != (parent.justified.height, parent.justified.hash):
         return "attestation source is not the parent's justified checkpoint"
-    active = set(config.active)
-    if len(att.votes) < threshold(len(config.active)):
+    # The target (the parent) was voted on by the active set of its own round.
+    members = config.active_for_slot(parent.slot)
+    active = set(members)
+    if len(att.votes) < threshold(len(members)):
         return "attestation below the supermajority"
     data = VoteData(att.source_height, att.source_hash, att.target_height, att.target_hash)
     message = data.signing_bytes(config.network_id)
@@ -345,7 +365,8 @@ def _on_head_applied(
     if block.finalized.height > state.finalized.height:
         state = _finalize(state, block.finalized)
         actions.append(Finalized(block.finalized))
-    if config.key is not None and config.sign is not None and config.key in config.active:
+    active = config.active_for_slot(block.slot)
+    if config.key is not None and config.sign is not None and config.key in active:
         data = VoteData(block.justified.height, block.justified.hash, block.height, block.hash)
         if block.height > 0 and state.voter.allows(data):
             record = state.voter.after(data)
@@ -367,7 +388,9 @@ def _finalize(state: State, checkpoint: Checkpoint) -> State:
 def _on_vote(config: Config, state: State, event: VoteReceived) -> tuple[State, list[Action]]:
     vote = event.vote
     data = vote.data
-    if vote.voter not in config.active:
+    target = state.tree.get(data.target_hash)
+    members = config.active_for_slot(target.slot) if target is not None else _all_sets(config)
+    if vote.voter not in members:
         return state, [RejectVote(event.origin, "voter outside the active set")]
     if data.target_height <= state.finalized.height:
         return state, []  # stale, harmless
@@ -386,6 +409,14 @@ def _on_vote(config: Config, state: State, event: VoteReceived) -> tuple[State, 
             state = replace(state, reported=state.reported | {("double-vote", vote.voter)})
             break
     return _add_vote(state, vote), actions
+
+
+def _all_sets(config: Config) -> tuple[bytes, ...]:
+    """Members of any known round's set (a vote for a block we have not seen yet)."""
+    members = set(config.active)
+    for _round, keys in config.round_sets:
+        members.update(keys)
+    return tuple(members)
 
 
 def _add_vote(state: State, vote: Vote) -> State:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ccoin.consensus.schedule import slot_of
 from ccoin.crypto.address import (
     address_raw,
     address_raw_from_public_key,
@@ -29,6 +30,7 @@ from ccoin.errors import (
 )
 from ccoin.ledger.execute import BlockContext, TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
+from ccoin.ledger.rounds import elect_active, encode_round, read_round
 from ccoin.ledger.state import StateOverlay, next_state_root
 from ccoin.storage import schema
 from ccoin.storage.kv import KeyValueStore
@@ -141,6 +143,7 @@ class Chain:
         first invalid transaction raises. Otherwise (building a block) invalid ones are
         skipped and reported."""
         overlay = StateOverlay(self.store)
+        self._open_round(overlay, ctx)
         executor = TxExecutor(overlay, ctx, preverified)
         included: list[Transaction] = []
         rejected: list[tuple[Transaction, InvalidTransaction]] = []
@@ -179,6 +182,19 @@ class Chain:
             next_state_root(self.head.state_root, overlay.writes),
             reward,
         )
+
+    def _open_round(self, overlay: StateOverlay, ctx: BlockContext) -> None:
+        """Elect the active set when this block opens a new round (before its transactions:
+        the state at the end of the previous round)."""
+        size = self.genesis.active_delegates
+        current = slot_of(ctx.timestamp, self.genesis.block_time) // size
+        recorded, _members = read_round(overlay)
+        if current > recorded:
+            overlay.put(schema.ROUND, encode_round(current, elect_active(overlay, size)))
+        overlay.forget_journal()
+
+    def round_record(self) -> tuple[int, tuple[bytes, ...]]:
+        return read_round(self.store)
 
     def _pay_reward(self, executor: TxExecutor, generator: bytes, height: int) -> int:
         """Move the block reward from the reward fund to the generator (never minted)."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
+from ccoin.consensus.schedule import elect
 from ccoin.crypto.address import address_raw, address_raw_from_public_key
+from ccoin.ledger.rounds import encode_round
 from ccoin.ledger.state import next_state_root
 from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord
@@ -31,6 +33,8 @@ def genesis_state(genesis: GenesisConfig) -> dict[bytes, bytes | None]:
         writes[schema.delegate_username(d.asset.username)] = d.public_key
         writes[schema.bridge_address(d.asset.bridge_address)] = d.public_key
         writes[schema.admitted(address_raw_from_public_key(d.public_key))] = b""
+    elected = elect([(d.public_key, 0) for d in genesis.delegates], genesis.active_delegates)
+    writes[schema.ROUND] = encode_round(0, elected)
     return writes
 
 

@@ -7,13 +7,14 @@ the voter record is stored (synced) before each vote leaves the node.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ccoin.consensus import machine as m
-from ccoin.consensus.schedule import elect
 from ccoin.consensus.tree import Checkpoint, TreeBlock
 from ccoin.consensus.votes import VoterRecord
-from ccoin.crypto.address import address_raw_from_public_key
 from ccoin.errors import ChainError, ErrorCode
 from ccoin.ledger.chain import Chain
+from ccoin.ledger.rounds import elect_active
 from ccoin.storage import schema
 from ccoin.types.codec import packb, unpack_canonical
 
@@ -48,12 +49,19 @@ def load_root(chain: Chain) -> TreeBlock:
 
 
 def active_set(chain: Chain) -> tuple[bytes, ...]:
-    """Top delegates by weight among those still admitted and not jailed."""
-    store = chain.store
-    weights = [
-        (d.public_key, d.vote_weight)
-        for d in chain.delegates()
-        if store.get(schema.admitted(address_raw_from_public_key(d.public_key))) is not None
-        and store.get(schema.jailed(d.public_key)) is None
-    ]
-    return elect(weights, chain.genesis.active_delegates)
+    """The set the next round would get if it opened on the current head."""
+    return elect_active(chain.store, chain.genesis.active_delegates)
+
+
+def consensus_config(chain: Chain, base: m.Config) -> m.Config:
+    """`base` with the active sets the head's branch implies: the recorded set for the
+    current round and, for any later round, the set elected from the head's state (what the
+    ledger will record when a block on top of the head opens that round)."""
+    current, members = chain.round_record()
+    upcoming = active_set(chain)
+    return replace(
+        base,
+        active=members,
+        round_length=chain.genesis.active_delegates,
+        round_sets=((current, members), (current + 1, upcoming)),
+    )

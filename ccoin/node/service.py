@@ -38,7 +38,7 @@ from ccoin.ledger.chain import Chain
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
 from ccoin.node.consensus_state import (
-    active_set,
+    consensus_config,
     encode_root,
     encode_voter,
     load_root,
@@ -105,14 +105,15 @@ class Node:
         self.network_id = self.chain.network_id
         self.pool = Mempool(genesis, self.network_id, self.chain, config.pool)
         self.blocks: dict[bytes, Block] = {}  # bodies of unfinalized and recent blocks
-        self.consensus_config = m.Config(
+        base = m.Config(
             self.network_id,
             genesis.block_time,
-            active_set(self.chain),
+            (),
             verify,
             key.public_key if key else None,
             key.sign if key else None,
         )
+        self.consensus_config = consensus_config(self.chain, base)
         self.consensus = m.initial_state(load_root(self.chain), load_voter(self.chain))
         self._replay_unfinalized()
         self.link = NetworkLink.create(self) if config.p2p is not None else None
@@ -325,6 +326,8 @@ class Node:
                     self.pool.add(tx, now)  # what the new branch still allows
 
     def _after_new_head(self) -> None:
+        # The head decides the active sets: its round's recorded set, and the next one's.
+        self.consensus_config = consensus_config(self.chain, self.consensus_config)
         self.pool.expire(self.chain.head.timestamp)
         self._write_status()
         if self.link is not None:
@@ -340,17 +343,6 @@ class Node:
         }
         event("block_finalized", height=action.checkpoint.height, head=self.chain.height)
         self._after_new_head()
-        # The active set follows the ledger (votes move weight); recomputed as blocks finalize.
-        active = active_set(self.chain)
-        if active != self.consensus_config.active:
-            self.consensus_config = m.Config(
-                self.consensus_config.network_id,
-                self.consensus_config.block_time,
-                active,
-                verify,
-                self.consensus_config.key,
-                self.consensus_config.sign,
-            )
 
     # -- waiting, status ------------------------------------------------------------------
 

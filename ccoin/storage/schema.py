@@ -71,6 +71,7 @@ WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
 ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
 REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
 JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivocation)
+ROUND = b"\x1c"  # the current round's elected active set: [round, [public keys]]
 
 _STATE_FIRST = 0x10
 _STATE_LAST = 0x1F
