@@ -23,11 +23,7 @@ from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
     BRIDGE_ADDRESS_LEN,
     FINGERPRINT_LEN,
-    GOVERNANCE_ACTIONS,
     MAX_ARGS_DEPTH,
-    MAX_CONTRACT_NAME,
-    MAX_GAS_LIMIT,
-    MAX_METHOD_NAME,
     MAX_MULTISIG_KEYS,
     MAX_MULTISIG_LIFETIME_HOURS,
     MAX_TRANSFER_DATA,
@@ -59,6 +55,8 @@ from ccoin.types.block import (
 )
 from ccoin.types.block import MAX_TIMESTAMP as BLOCK_MAX_TIMESTAMP
 from ccoin.types.codec import MAX_BIGINT, MAX_UINT64, MIN_BIGINT
+from ccoin.types.contract_assets import MAX_CONTRACT_NAME, MAX_GAS_LIMIT, MAX_METHOD_NAME
+from ccoin.types.network_assets import GOVERNANCE_ACTIONS
 from ccoin.types.transaction import (
     MAX_COSIGNATURES,
     MAX_TIMESTAMP,
