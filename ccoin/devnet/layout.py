@@ -32,9 +32,10 @@ from ccoin.cli.genesis import random_passphrase, write_genesis
 from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
-from ccoin.node.config import HostPort, NodeConfig, P2PConfig
+from ccoin.node.config import NodeConfig, P2PConfig, parse_address
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.certs import NetworkCA, fingerprint
+from ccoin.p2p.peer import PeerAddress
 
 DEVNET_FILE = "devnet.json"
 GENESIS_FILE = "genesis.json"
@@ -111,7 +112,7 @@ class DevnetNode:
         if not _NODE_DIR.fullmatch(obj["name"]):
             raise _fail(f"{where}.name: nodeI, got {obj['name']!r}")
         for f in ("p2p", "rpc"):
-            HostPort.parse(obj[f], f"{where}.{f}")
+            parse_address(obj[f], f"{where}.{f}")
         for f in ("config", "dataDir"):
             _relative(obj[f], f"{where}.{f}")
         return cls(obj["name"], obj["p2p"], obj["rpc"], obj["config"], obj["dataDir"])
@@ -316,7 +317,7 @@ def _build(
         network_ca=ca.cert_pem.decode("ascii"),
     )
 
-    addresses = [HostPort(HOST, p2p_port(base_port, i)) for i in range(nodes)]
+    addresses = [PeerAddress(HOST, p2p_port(base_port, i)) for i in range(nodes)]
     entries = []
     for i, name in enumerate(names):
         node_dir = stage / name
@@ -347,7 +348,7 @@ def _build(
             DevnetNode(
                 name=name,
                 p2p=str(addresses[i]),
-                rpc=str(HostPort(HOST, rpc_port(base_port, i))),
+                rpc=str(PeerAddress(HOST, rpc_port(base_port, i))),
                 config=f"{name}/{CONFIG_FILE}",
                 data_dir=f"{name}/data",
             )

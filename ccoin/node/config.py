@@ -9,6 +9,7 @@ from typing import Any
 
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.mempool import PoolLimits
+from ccoin.p2p.peer import PeerAddress
 from ccoin.types.codec import json_int, json_object, json_str
 
 MAX_CONFIG_FILE = 1024 * 1024
@@ -24,27 +25,19 @@ def _fail(message: str) -> ConfigError:
     return ConfigError(ErrorCode.CONFIG_INVALID, message)
 
 
-@dataclass(frozen=True)
-class HostPort:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    @classmethod
-    def parse(cls, value: Any, name: str) -> HostPort:
-        text = json_str(value, name, max_len=255)
-        host, sep, port = text.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise _fail(f"{name}: expected host:port, got {text!r}")
-        return cls(host, int(port))
+def parse_address(value: Any, name: str) -> PeerAddress:
+    """`host:port` text into the address type the P2P network dials and listens on."""
+    text = json_str(value, name, max_len=255)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise _fail(f"{name}: expected host:port, got {text!r}")
+    return PeerAddress(host, int(port))
 
 
 @dataclass(frozen=True)
 class P2PConfig:
-    listen: HostPort
-    peers: tuple[HostPort, ...]
+    listen: PeerAddress
+    peers: tuple[PeerAddress, ...]
     cert: Path
     key: Path
 
@@ -180,8 +173,8 @@ def _p2p_from_json(value: Any, base: Path) -> P2PConfig:
     if type(peers) is not list or len(peers) > 1000:
         raise _fail("p2p.peers: a list of host:port")
     return P2PConfig(
-        listen=HostPort.parse(obj["listen"], "p2p.listen"),
-        peers=tuple(HostPort.parse(p, "p2p.peers[]") for p in peers),
+        listen=parse_address(obj["listen"], "p2p.listen"),
+        peers=tuple(parse_address(p, "p2p.peers[]") for p in peers),
         cert=base / json_str(obj["cert"], "p2p.cert", max_len=4096),
         key=base / json_str(obj["key"], "p2p.key", max_len=4096),
     )

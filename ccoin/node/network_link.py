@@ -23,7 +23,6 @@ from ccoin.p2p.messages import (
     Votes,
 )
 from ccoin.p2p.network import Network
-from ccoin.p2p.peer import PeerAddress
 from ccoin.storage import schema
 from ccoin.types.block import Block
 from ccoin.types.transaction import Transaction
@@ -60,8 +59,8 @@ class NetworkLink:
             identity,
             node.genesis.network_ca.encode(),
             network_id=node.network_id,
-            listen=PeerAddress(p2p.listen.host, p2p.listen.port),
-            peers=[PeerAddress(p.host, p.port) for p in p2p.peers],
+            listen=p2p.listen,
+            peers=list(p2p.peers),
             status=lambda: link.status(),
             is_revoked=lambda fp: node.store.get(schema.revoked_cert(fp)) is not None,
         )

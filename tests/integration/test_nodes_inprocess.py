@@ -10,10 +10,11 @@ from pathlib import Path
 import trio
 
 from ccoin.node.clock import ChainClock
-from ccoin.node.config import HostPort, NodeConfig, P2PConfig
+from ccoin.node.config import NodeConfig, P2PConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
 from ccoin.p2p.certs import NetworkCA, fingerprint
+from ccoin.p2p.peer import PeerAddress
 from ccoin.testing import factories as f
 from ccoin.types.assets import DelegateAsset
 from ccoin.types.genesis import GenesisDelegate
@@ -54,8 +55,8 @@ def build_network(tmp: Path) -> list[Node]:
         home.mkdir()
         identities[i].save(home / "node.crt", home / "node.key")
         p2p = P2PConfig(
-            HostPort("127.0.0.1", ports[i]),
-            tuple(HostPort("127.0.0.1", p) for j, p in enumerate(ports) if j != i),
+            PeerAddress("127.0.0.1", ports[i]),
+            tuple(PeerAddress("127.0.0.1", p) for j, p in enumerate(ports) if j != i),
             home / "node.crt",
             home / "node.key",
         )

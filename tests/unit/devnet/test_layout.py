@@ -10,8 +10,9 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
 from ccoin.devnet.layout import Devnet
 from ccoin.ledger.genesis import network_id_of
-from ccoin.node.config import HostPort, NodeConfig
+from ccoin.node.config import NodeConfig
 from ccoin.p2p.certs import check_issued_by, fingerprint, load_identity
+from ccoin.p2p.peer import PeerAddress
 from ccoin.types.genesis import GenesisConfig
 from tests.unit.devnet.helpers import FakeNodes, init, ok, run
 
@@ -80,8 +81,8 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
         assert config.data_dir == node_dir.resolve() / "data"
         assert config.genesis.resolve() == (root / "genesis.json").resolve()
         assert config.p2p is not None
-        assert config.p2p.listen == HostPort("127.0.0.1", ports[i])
-        others = [HostPort("127.0.0.1", p) for j, p in enumerate(ports) if j != i]
+        assert config.p2p.listen == PeerAddress("127.0.0.1", ports[i])
+        others = [PeerAddress("127.0.0.1", p) for j, p in enumerate(ports) if j != i]
         assert list(config.p2p.peers) == others
         assert config.passphrase_file is not None and config.keystore is not None
         assert config.passphrase_file.read_text().rstrip("\n") == passphrase
