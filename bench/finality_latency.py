@@ -17,7 +17,6 @@ import re
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +24,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ccoin.cli.main import cli
+from ccoin.devnet.layout import Devnet
+from ccoin.devnet.processes import node_command
 
 LINE = re.compile(r"^(\S+Z) info (block_produced|block_finalized) height=(\d+)")
 
@@ -57,23 +58,12 @@ def main() -> None:
             ],
         )
         assert result.exit_code == 0, result.output
+        devnet = Devnet.load(root)
         procs = []
-        for i in range(args.nodes):
-            log = open(root / f"node{i}" / "node.log", "wb")  # noqa: SIM115
+        for node in devnet.nodes:
+            log = open(devnet.node_dir(node) / "node.log", "wb")  # noqa: SIM115
             procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "ccoin.cli.main",
-                        "node",
-                        "start",
-                        "--config",
-                        str(root / f"node{i}" / "node.json"),
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                subprocess.Popen(node_command(devnet, node), stdout=log, stderr=subprocess.STDOUT)
             )
         time.sleep(args.seconds)  # a benchmark runs for a chosen duration, by design
         for proc in procs:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,11 +24,14 @@ from click.testing import CliRunner
 
 from ccoin.cli.main import cli
 from ccoin.crypto.keys import KeyPair
+from ccoin.devnet.layout import Devnet
+from ccoin.devnet.processes import node_command, read_status_file, status_file
 from ccoin.p2p.certs import NetworkCA, load_ca
 from ccoin.p2p.messages import Blocks, GetBlocks, Transactions
 from ccoin.p2p.network import Network
 from ccoin.p2p.peer import PeerAddress
 from ccoin.testing.factories import transfer
+from ccoin.testing.ports import free_port_range
 from ccoin.testing.proxy import PartitionProxy
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
@@ -42,33 +43,12 @@ POLL = 0.1
 pytestmark = pytest.mark.slow
 
 
-def free_port_block(count: int) -> int:
-    """A base port with `count` (and the +100 RPC range) free ports after it."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + 200 > 65000:
-            continue
-        ok = True
-        for p in [*range(base, base + count), *range(base + 100, base + 100 + count)]:
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free port block")
-
-
-class Devnet:
+class RunningDevnet:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.proxy = PartitionProxy()
-        base = free_port_block(N)
+        base = free_port_range(N)
         result = CliRunner().invoke(
             cli,
             [
@@ -85,7 +65,8 @@ class Devnet:
             ],
         )
         assert result.exit_code == 0, result.output
-        self.info = json.loads((root / "devnet.json").read_text())
+        self.layout = Devnet.load(root)
+        self.info = self.layout.to_json()
         self.ports = [int(n["p2p"].rsplit(":", 1)[1]) for n in self.info["nodes"]]
         for i in range(N):  # route every node's dials through the proxy
             path = root / f"node{i}" / "node.json"
@@ -101,17 +82,7 @@ class Devnet:
     def start(self, i: int) -> None:
         log = open(self.root / f"node{i}" / "node.log", "ab")  # noqa: SIM115 - owned by the process
         self.procs[i] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ccoin.cli.main",
-                "node",
-                "start",
-                "--config",
-                str(self.root / f"node{i}" / "node.json"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            node_command(self.layout, self.layout.nodes[i]), stdout=log, stderr=subprocess.STDOUT
         )
 
     def kill9(self, i: int) -> None:
@@ -119,10 +90,8 @@ class Devnet:
         self.procs[i].wait(timeout=10)
 
     def status(self, i: int) -> dict[str, Any]:
-        try:
-            return json.loads((self.root / f"node{i}" / "data" / "status.json").read_text())
-        except (OSError, ValueError):
-            return {"height": -1, "finalized": -1, "peers": 0}
+        found = read_status_file(status_file(self.layout, self.layout.nodes[i]))
+        return dict(found) if found is not None else {"height": -1, "finalized": -1, "peers": 0}
 
     def wait(self, what: str, condition: Callable[[], bool], deadline: float = DEADLINE) -> None:
         end = time.monotonic() + deadline
@@ -156,7 +125,7 @@ def peer_identity(root: Path, name: str, *, foreign: bool = False):  # type: ign
 
 
 def as_peer(
-    net: Devnet,
+    net: RunningDevnet,
     body: Callable[[Network], Any],
     *,
     foreign: bool = False,
@@ -201,7 +170,7 @@ async def ask_blocks(network: Network, peer: bytes, start: int, count: int) -> l
 
 
 def test_devnet_end_to_end(tmp_path: Path) -> None:
-    net = Devnet(tmp_path / "devnet")
+    net = RunningDevnet(tmp_path / "devnet")
     nid = bytes.fromhex(net.info["networkId"])
     try:
         for i in range(N):

@@ -16,22 +16,11 @@ from ccoin.node.service import Node
 from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.p2p.peer import PeerAddress
 from ccoin.testing import factories as f
+from ccoin.testing.ports import free_port_range
 from ccoin.types.assets import DelegateAsset
 from ccoin.types.genesis import GenesisDelegate
 
 N = 4
-
-
-def free_ports(count: int) -> list[int]:
-    import socket
-
-    socks = [socket.socket() for _ in range(count)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def build_network(tmp: Path) -> list[Node]:
@@ -48,7 +37,8 @@ def build_network(tmp: Path) -> list[Node]:
         for i, d in enumerate(net.genesis.delegates)
     )
     genesis = replace(net.genesis, delegates=delegates, network_ca=ca.cert_pem.decode())
-    ports = free_ports(N)
+    base = free_port_range(N)
+    ports = [base + i for i in range(N)]
     nodes = []
     for i in range(N):
         home = tmp / f"node{i}"

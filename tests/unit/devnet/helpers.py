@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from ccoin.cli.main import cli
+from ccoin.testing.ports import free_port_range
 
 DEADLINE_SECONDS = 30.0
 
@@ -43,25 +43,7 @@ def init(directory: Path, *extra: str, nodes: int = 3, test_accounts: int = 0) -
 
 def free_base_port(nodes: int) -> int:
     """A base port whose p2p ports base..base+nodes-1 are free right now."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base: int = probe.getsockname()[1]
-        if base + 100 + nodes > 65535:
-            continue
-        try:
-            held = []
-            for i in range(nodes):
-                s = socket.socket()
-                held.append(s)
-                s.bind(("127.0.0.1", base + i))
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-        return base
-    raise AssertionError("no free port range found")
+    return free_port_range(nodes)
 
 
 def wait_until(predicate: Any, what: str, timeout: float = DEADLINE_SECONDS) -> None:
