@@ -31,7 +31,7 @@ from ccoin.types.assets import (
 from ccoin.types.block import BlockHeader
 from ccoin.types.codec import MAX_BIGINT
 from ccoin.types.genesis import GenesisConfig
-from ccoin.types.transaction import Transaction
+from ccoin.types.transaction import Transaction, TxBody
 
 MAX_FUTURE_SECONDS = 15
 # Types whose state logic exists; the rest are rejected until their issues land.
@@ -57,6 +57,36 @@ class BlockContext:
     generator_public_key: bytes
     genesis: GenesisConfig
     network_id: bytes
+
+
+def check_type_enabled(tx_type: int) -> None:
+    if tx_type not in ENABLED_TYPES:
+        raise InvalidTransaction(
+            ErrorCode.TX_TYPE_NOT_ENABLED,
+            f"type {tx_type} ({TxType(tx_type).name.lower()}) is not enabled yet",
+        )
+
+
+def check_min_fee(body: TxBody, genesis: GenesisConfig) -> None:
+    min_fee = genesis.min_fees[body.type]
+    if body.fee < min_fee:
+        raise InvalidTransaction(
+            ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
+        )
+
+
+def check_sender(body: TxBody, account: Account | None) -> Account:
+    """The sender account may send this body: it exists, is not locked, and its bound key
+    (if any) is the body's. Shared by the pool's admission and block execution."""
+    if account is None:
+        raise InvalidTransaction(
+            ErrorCode.TX_SENDER_UNKNOWN, f"account {body.sender_id} has never received C"
+        )
+    if account.locked:
+        raise InvalidTransaction(ErrorCode.TX_ACCOUNT_LOCKED, f"{body.sender_id} is locked")
+    if account.public_key is not None and account.public_key != body.sender_public_key:
+        raise InvalidTransaction(ErrorCode.TX_SENDER_KEY_MISMATCH)
+    return account
 
 
 @dataclass
@@ -87,37 +117,21 @@ class TxExecutor:
         body = tx.body
         ctx = self.ctx
         tx_type = body.type
-        if tx_type not in ENABLED_TYPES:
-            raise InvalidTransaction(
-                ErrorCode.TX_TYPE_NOT_ENABLED,
-                f"type {tx_type} ({TxType(tx_type).name.lower()}) is not enabled yet",
-            )
+        check_type_enabled(tx_type)
         if body.timestamp > ctx.timestamp + MAX_FUTURE_SECONDS:
             raise InvalidTransaction(
                 ErrorCode.TX_TIMESTAMP_IN_FUTURE,
                 f"timestamp {body.timestamp} is more than {MAX_FUTURE_SECONDS} s after the "
                 f"block's {ctx.timestamp}",
             )
-        min_fee = ctx.genesis.min_fees[tx_type]
-        if body.fee < min_fee:
-            raise InvalidTransaction(
-                ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
-            )
+        check_min_fee(body, ctx.genesis)
         message, tx_hash = tx.digest(ctx.network_id)
         id_raw = tx_hash[:14]
         if id_raw in self.included_ids or self.state.get(schema.transaction(id_raw)) is not None:
             raise InvalidTransaction(ErrorCode.TX_ALREADY_INCLUDED)
 
         sender_raw = address_raw_from_public_key(body.sender_public_key)
-        sender = self.state.account(sender_raw)
-        if sender is None:
-            raise InvalidTransaction(
-                ErrorCode.TX_SENDER_UNKNOWN, f"account {body.sender_id} has never received C"
-            )
-        if sender.locked:
-            raise InvalidTransaction(ErrorCode.TX_ACCOUNT_LOCKED, f"{body.sender_id} is locked")
-        if sender.public_key is not None and sender.public_key != body.sender_public_key:
-            raise InvalidTransaction(ErrorCode.TX_SENDER_KEY_MISMATCH)
+        sender = check_sender(body, self.state.account(sender_raw))
         self._check_signatures(tx, sender, message, tx_hash)
 
         cost = body.amount + body.fee

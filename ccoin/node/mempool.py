@@ -19,7 +19,13 @@ from sortedcontainers import SortedList
 
 from ccoin.crypto.address import address_raw_from_public_key
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
-from ccoin.ledger.execute import ENABLED_TYPES, count_cosignatures
+from ccoin.ledger.execute import (
+    MAX_FUTURE_SECONDS,
+    check_min_fee,
+    check_sender,
+    check_type_enabled,
+    count_cosignatures,
+)
 from ccoin.types.account import Account
 from ccoin.types.assets import TxType
 from ccoin.types.genesis import GenesisConfig
@@ -107,19 +113,11 @@ class Mempool:
         tx_hash = tx.hash(self.network_id)
         if tx_hash in self._by_hash:
             raise PoolError(ErrorCode.POOL_DUPLICATE)
-        if body.type not in ENABLED_TYPES:
-            raise InvalidTransaction(
-                ErrorCode.TX_TYPE_NOT_ENABLED,
-                f"type {body.type} ({TxType(body.type).name.lower()}) is not enabled yet",
-            )
-        min_fee = self.genesis.min_fees[body.type]
-        if body.fee < min_fee:
-            raise InvalidTransaction(
-                ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
-            )
+        check_type_enabled(body.type)
+        check_min_fee(body, self.genesis)
         if now - body.timestamp > self.limits.ttl_seconds:
             raise InvalidTransaction(ErrorCode.TX_EXPIRED)
-        if body.timestamp > now + 15:
+        if body.timestamp > now + MAX_FUTURE_SECONDS:
             raise InvalidTransaction(ErrorCode.TX_TIMESTAMP_IN_FUTURE)
         if self.state.is_included(tx_hash):
             raise InvalidTransaction(ErrorCode.TX_ALREADY_INCLUDED)
@@ -140,14 +138,7 @@ class Mempool:
 
     def _check_sender(self, tx: Transaction, account: Account | None, now: int) -> int | None:
         body = tx.body
-        if account is None:
-            raise InvalidTransaction(
-                ErrorCode.TX_SENDER_UNKNOWN, f"account {body.sender_id} has never received C"
-            )
-        if account.locked:
-            raise InvalidTransaction(ErrorCode.TX_ACCOUNT_LOCKED)
-        if account.public_key is not None and account.public_key != body.sender_public_key:
-            raise InvalidTransaction(ErrorCode.TX_SENDER_KEY_MISMATCH)
+        account = check_sender(body, account)
         if body.amount + body.fee > account.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,
