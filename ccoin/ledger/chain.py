@@ -167,7 +167,6 @@ class Chain:
                 continue
             used += size
             included.append(tx)
-        overlay.forget_journal()
         generator = address_raw_from_public_key(ctx.generator_public_key)
         if executor.total_fee:
             executor.credit(generator, executor.total_fee)

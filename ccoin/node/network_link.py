@@ -35,6 +35,7 @@ MAX_BLOCKS_PER_RESPONSE = 200
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 FETCH_TIMEOUT = 5.0
 SYNC_INTERVAL = 1.0
+MAX_CACHED_BLOCKS = 4096  # bodies kept for blocks not yet applied or final
 
 
 class NetworkLink:
@@ -167,7 +168,7 @@ class NetworkLink:
             return
         block_hash = block.header.hash(self.node.network_id)
         cache = self.node.blocks
-        if block_hash not in cache and len(cache) < 4096:
+        if block_hash not in cache and len(cache) < MAX_CACHED_BLOCKS:
             cache[block_hash] = block
         self.node.post(m.HeaderReceived(block.header, origin))
 

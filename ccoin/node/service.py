@@ -10,6 +10,7 @@ section the node runs alone: with a one-delegate genesis its own vote is the sup
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import math
@@ -54,8 +55,6 @@ from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
-
-MAX_CACHED_BLOCKS = 4096
 
 
 @dataclass(frozen=True)
@@ -131,11 +130,8 @@ class Node:
             self.consensus, _ = m.step(
                 self.consensus_config, self.consensus, m.HeaderReceived(block.header, "disk")
             )
-        self.consensus = m.State(
-            self.consensus.tree,
-            self.chain.head.hash(self.network_id),
-            self.consensus.finalized,
-            self.consensus.voter,
+        self.consensus = dataclasses.replace(
+            self.consensus, head=self.chain.head.hash(self.network_id)
         )
 
     @property
