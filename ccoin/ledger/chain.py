@@ -8,6 +8,7 @@ whole or not at all, and the head pointer moves in the same batch.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,7 +31,16 @@ from ccoin.errors import (
 )
 from ccoin.ledger.execute import BlockContext, TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
-from ccoin.ledger.rounds import elect_active, encode_round, read_round
+from ccoin.ledger.rounds import (
+    RoundRecord,
+    elect_active,
+    encode_round,
+    encode_stats,
+    missed_producers,
+    read_round,
+    read_round_record,
+    read_stats,
+)
 from ccoin.ledger.state import StateOverlay, next_state_root
 from ccoin.storage import schema
 from ccoin.storage.kv import KeyValueStore
@@ -91,8 +101,16 @@ class Chain:
             )
         version = store.get(schema.META_SCHEMA_VERSION)
         if version != schema.u64(schema.SCHEMA_VERSION):
-            raise ChainError(ErrorCode.CHAIN_CORRUPT, "unknown schema version")
+            found = schema.read_u64(version) if version and len(version) == 8 else None
+            raise ChainError(
+                ErrorCode.CHAIN_CORRUPT,
+                f"database schema version {found}, this node reads version "
+                f"{schema.SCHEMA_VERSION}: start from an empty data directory",
+            )
         self.head = self._load_head()
+        genesis_block = self.header_at(0)
+        assert genesis_block is not None
+        self.genesis_hash = genesis_block.hash(self.network_id)
 
     # -- genesis and head -----------------------------------------------------------------
 
@@ -143,7 +161,9 @@ class Chain:
         first invalid transaction raises. Otherwise (building a block) invalid ones are
         skipped and reported."""
         overlay = StateOverlay(self.store)
+        parent_round = self._round_record(overlay)
         self._open_round(overlay, ctx)
+        self._count_production(overlay, ctx, parent_round)
         executor = TxExecutor(overlay, ctx, preverified)
         included: list[Transaction] = []
         rejected: list[tuple[Transaction, InvalidTransaction]] = []
@@ -189,11 +209,46 @@ class Chain:
         current = slot_of(ctx.timestamp, self.genesis.block_time) // size
         recorded, _members = read_round(overlay)
         if current > recorded:
-            overlay.put(schema.ROUND, encode_round(current, elect_active(overlay, size)))
+            elected = elect_active(overlay, size)
+            overlay.put(
+                schema.ROUND, encode_round(current, elected, self.head.hash(self.network_id))
+            )
+        overlay.forget_journal()
+
+    def _round_record(self, state: StateOverlay | KeyValueStore) -> RoundRecord:
+        record = read_round_record(state)
+        return dataclasses.replace(record, seed=record.seed or self.genesis_hash)
+
+    def _count_production(
+        self, overlay: StateOverlay, ctx: BlockContext, parent: RoundRecord
+    ) -> None:
+        """Blocks produced and slots missed per delegate (state, so the stateRoot pins it)."""
+        block_time = self.genesis.block_time
+        tally: dict[bytes, tuple[int, int]] = {ctx.generator_public_key: (1, 0)}
+        if self.head.height > 0:  # before the first block the chain had not started
+            for pk in missed_producers(
+                slot_of(self.head.timestamp, block_time),
+                slot_of(ctx.timestamp, block_time),
+                self.genesis.active_delegates,
+                parent,
+                self._round_record(overlay),
+            ):
+                produced, missed = tally.get(pk, (0, 0))
+                tally[pk] = (produced, missed + 1)
+        for pk, (produced, missed) in tally.items():
+            old_produced, old_missed = read_stats(overlay, pk)
+            overlay.put(
+                schema.delegate_stats(pk),
+                encode_stats(old_produced + produced, old_missed + missed),
+            )
         overlay.forget_journal()
 
     def round_record(self) -> tuple[int, tuple[bytes, ...]]:
         return read_round(self.store)
+
+    def delegate_stats(self, public_key: bytes) -> dict[str, int]:
+        produced, missed = read_stats(self.store, public_key)
+        return {"producedBlocks": produced, "missedBlocks": missed}
 
     def _pay_reward(self, executor: TxExecutor, generator: bytes, height: int) -> int:
         """Move the block reward from the reward fund to the generator (never minted)."""

@@ -34,7 +34,7 @@ def genesis_state(genesis: GenesisConfig) -> dict[bytes, bytes | None]:
         writes[schema.bridge_address(d.asset.bridge_address)] = d.public_key
         writes[schema.admitted(address_raw_from_public_key(d.public_key))] = b""
     elected = elect([(d.public_key, 0) for d in genesis.delegates], genesis.active_delegates)
-    writes[schema.ROUND] = encode_round(0, elected)
+    writes[schema.ROUND] = encode_round(0, elected, None)
     return writes
 
 

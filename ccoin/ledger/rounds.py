@@ -10,11 +10,12 @@ state, so the stateRoot pins it and every node on a branch agrees on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgpack
 
-from ccoin.consensus.schedule import elect
+from ccoin.consensus.schedule import elect, producer_for, round_order
 from ccoin.crypto.address import address_raw_from_public_key
 from ccoin.storage import schema
 from ccoin.types.account import DelegateRecord
@@ -38,13 +39,62 @@ def elect_active(state: StateReader, size: int) -> tuple[bytes, ...]:
     return elect(weights, size)
 
 
-def encode_round(round_number: int, members: tuple[bytes, ...]) -> bytes:
-    return packb([round_number, list(members)])
+@dataclass(frozen=True)
+class RoundRecord:
+    number: int
+    members: tuple[bytes, ...]
+    # Hash of the last block before the round (the schedule's seed); None for round 0,
+    # whose seed is the genesis block's hash (which cannot sit inside its own state).
+    seed: bytes | None
+
+
+def encode_round(round_number: int, members: tuple[bytes, ...], seed: bytes | None) -> bytes:
+    return packb([round_number, list(members), seed])
+
+
+def read_round_record(state: StateReader) -> RoundRecord:
+    raw = state.get(schema.ROUND)
+    if raw is None:
+        return RoundRecord(-1, (), None)
+    number, members, seed = msgpack.unpackb(raw)
+    return RoundRecord(number, tuple(members), seed)
 
 
 def read_round(state: StateReader) -> tuple[int, tuple[bytes, ...]]:
-    raw = state.get(schema.ROUND)
+    record = read_round_record(state)
+    return record.number, record.members
+
+
+def missed_producers(
+    parent_slot: int, slot: int, size: int, parent: RoundRecord, current: RoundRecord
+) -> list[bytes]:
+    """The delegates scheduled for the empty slots between a block and its parent.
+
+    Only the parent's round and the block's own round count: a whole round without any
+    block is a network halt, not one delegate's fault, and this bounds the work to two
+    rounds' slots however long the gap."""
+    parent_round, block_round = parent_slot // size, slot // size
+    if parent_round == block_round:
+        spans = [(parent_slot + 1, slot, current)]
+    else:
+        spans = [(parent_slot + 1, (parent_round + 1) * size, parent)]
+        spans.append((block_round * size, slot, current))
+    missed: list[bytes] = []
+    for first, end, record in spans:
+        if record.members and record.seed is not None:
+            order = round_order(record.members, record.seed)
+            missed.extend(producer_for(order, k) for k in range(first, end))
+    return missed
+
+
+def encode_stats(produced: int, missed: int) -> bytes:
+    return packb([produced, missed])
+
+
+def read_stats(state: StateReader, public_key: bytes) -> tuple[int, int]:
+    """(blocks produced, slots missed) of a delegate."""
+    raw = state.get(schema.delegate_stats(public_key))
     if raw is None:
-        return -1, ()
-    number, members = msgpack.unpackb(raw)
-    return number, tuple(members)
+        return 0, 0
+    produced, missed = msgpack.unpackb(raw)
+    return produced, missed

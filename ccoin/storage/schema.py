@@ -17,7 +17,7 @@ import struct
 
 from ccoin.types.assets import TxType
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
@@ -71,7 +71,8 @@ WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
 ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
 REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
 JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivocation)
-ROUND = b"\x1c"  # the current round's elected active set: [round, [public keys]]
+ROUND = b"\x1c"  # the current round: [round, [public keys], seed | nil]
+DELEGATE_STATS = b"\x1d"  # delegate public key -> [blocks produced, slots missed]
 
 _STATE_FIRST = 0x10
 _STATE_LAST = 0x1F
@@ -154,6 +155,10 @@ def admitted(address_raw: bytes) -> bytes:
 
 def jailed(public_key: bytes) -> bytes:
     return JAILED + public_key
+
+
+def delegate_stats(public_key: bytes) -> bytes:
+    return DELEGATE_STATS + public_key
 
 
 def revoked_cert(fingerprint: bytes) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ccoin.consensus import machine as m
-from ccoin.consensus.schedule import elect
+from ccoin.consensus.schedule import elect, producer_for, round_order
 from ccoin.ledger.chain import Chain
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
@@ -47,3 +47,49 @@ def test_machine_uses_the_set_of_each_slots_round() -> None:
     assert config.active_for_slot(11) == a  # round 2
     assert config.active_for_slot(12) == b  # round 3 onwards
     assert config.active_for_slot(40) == b
+
+
+def test_produced_and_missed_blocks_follow_the_schedule() -> None:
+    net = f.make_testnet(accounts=2, delegates=3)
+    genesis = replace(net.genesis, active_delegates=3)  # 3-slot rounds
+    chain = Chain(MemoryStore(), genesis)
+    nid = chain.network_id
+    by_key = {d.public_key: d for d in net.delegates}
+    _round, members = chain.round_record()
+
+    def producer(slot: int, seed: bytes) -> bytes:
+        return producer_for(round_order(members, seed), slot)
+
+    genesis_hash = chain.genesis_hash
+    first = producer(1, genesis_hash)
+    chain.build_block([], 1, by_key[first])  # round 0, slot 1: nothing missed before it
+    seed1 = chain.head.hash(nid)  # round 1's seed: the last block before it
+    second = producer(4, seed1)
+    chain.build_block([], 4, by_key[second])  # slots 2 (round 0) and 3 (round 1) stay empty
+    # Slot 13 is in round 4: slot 5 (round 1) and slot 12 (round 4) count as missed; the
+    # whole rounds 2 and 3 without any block are a halt and count against nobody.
+    seed4 = chain.head.hash(nid)
+    third = producer(13, seed4)
+    chain.build_block([], 13, by_key[third])
+
+    produced: dict[bytes, int] = {k: 0 for k in members}
+    missed: dict[bytes, int] = {k: 0 for k in members}
+    for pk in (first, second, third):
+        produced[pk] += 1
+    for pk in (producer(2, genesis_hash), producer(3, seed1), producer(5, seed1)):
+        missed[pk] += 1
+    missed[producer(12, seed4)] += 1
+    for pk in members:
+        assert chain.delegate_stats(pk) == {
+            "producedBlocks": produced[pk],
+            "missedBlocks": missed[pk],
+        }
+    assert sum(missed.values()) == 4
+
+    replica = Chain(MemoryStore(), genesis)  # the counts are state: a replica agrees
+    for height in (1, 2, 3):
+        block = chain.block_at(height)
+        assert block is not None
+        replica.apply_block(block)
+    assert all(replica.delegate_stats(k) == chain.delegate_stats(k) for k in members)
+    assert replica.head.state_root == chain.head.state_root

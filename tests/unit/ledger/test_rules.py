@@ -42,10 +42,15 @@ def block_with(chain: Chain, net: LocalNet, *txs: Transaction) -> Execution:
 def rejected_code(chain: Chain, net: LocalNet, tx: Transaction) -> ErrorCode:
     """Build a block with `tx` alone; it must be rejected; return the code. The state
     tables must be byte-identical to before, except what the block itself writes (a new
-    round's active-set record; no fees, as nothing was included)."""
+    round's active-set record and the producer's block count; no fees, as nothing was
+    included)."""
 
     def state() -> dict[bytes, bytes]:
-        return {k: v for k, v in snapshot(chain).items() if k[0] >= 0x10 and k != schema.ROUND}
+        return {
+            k: v
+            for k, v in snapshot(chain).items()
+            if k[0] >= 0x10 and k != schema.ROUND and not k.startswith(schema.DELEGATE_STATS)
+        }
 
     state_before = state()
     execution = block_with(chain, net, tx)
