@@ -87,6 +87,20 @@ class ErrorCode(Enum):
     KEYSTORE_INVALID = (5004, "invalid keystore")
     STORAGE_FAILURE = (5005, "the database could not be opened or written")
 
+    # 6xxx: RPC
+    NOT_FOUND = (6000, "no such transaction, block or account")
+    RPC_BUSY = (6001, "the node is busy, retry later")
+    RPC_RATE_LIMITED = (6002, "too many requests from this client, retry later")
+    RPC_BODY_TOO_LARGE = (6003, "request body larger than this node accepts")
+    RPC_BATCH_TOO_LARGE = (6004, "batch larger than this node accepts")
+
+    # JSON-RPC 2.0's own codes, for requests that do not reach a method
+    RPC_PARSE_ERROR = (-32700, "request body is not valid JSON")
+    RPC_INVALID_REQUEST = (-32600, "not a valid JSON-RPC 2.0 request")
+    RPC_METHOD_NOT_FOUND = (-32601, "no such method")
+    RPC_INVALID_PARAMS = (-32602, "invalid method parameters")
+    RPC_INTERNAL = (-32603, "internal error")
+
     @property
     def number(self) -> int:
         return self.value[0]
@@ -94,6 +108,21 @@ class ErrorCode(Enum):
     @property
     def description(self) -> str:
         return self.value[1]
+
+    @property
+    def retryable(self) -> bool:
+        """True when the same request may succeed later unchanged (load, not validity)."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset(
+    {
+        ErrorCode.POOL_FULL,
+        ErrorCode.POOL_SENDER_LIMIT,
+        ErrorCode.RPC_BUSY,
+        ErrorCode.RPC_RATE_LIMITED,
+    }
+)
 
 
 class CcoinError(Exception):
@@ -105,7 +134,12 @@ class CcoinError(Exception):
         super().__init__(f"{code.name}: {self.message}")
 
     def to_json(self) -> dict[str, object]:
-        return {"code": self.code.number, "name": self.code.name, "message": self.message}
+        return {
+            "code": self.code.number,
+            "name": self.code.name,
+            "message": self.message,
+            "retryable": self.code.retryable,
+        }
 
 
 class DecodeError(CcoinError):
@@ -130,3 +164,7 @@ class ConfigError(CcoinError):
 
 class PoolError(CcoinError):
     """The transaction pool refused a transaction for a reason other than its validity."""
+
+
+class RpcError(CcoinError):
+    """A request the RPC server refuses before or instead of running it."""

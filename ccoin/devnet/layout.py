@@ -32,7 +32,7 @@ from ccoin.cli.genesis import random_passphrase, write_genesis
 from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
-from ccoin.node.config import NodeConfig, P2PConfig, parse_address
+from ccoin.node.config import NodeConfig, P2PConfig, RpcConfig, parse_address
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.p2p.peer import PeerAddress
@@ -46,7 +46,7 @@ DEFAULT_NODES = 4
 DEFAULT_BASE_PORT = 26600
 DEFAULT_TEST_ACCOUNTS = 1000
 DEFAULT_BLOCK_TIME = 1
-RPC_PORT_OFFSET = 100  # node I's RPC port is base + 100 + I (reserved for the RPC issue)
+RPC_PORT_OFFSET = 100  # node I's RPC port is base + 100 + I
 MAX_NODES = 21
 MAX_PORT = 65535
 KDF = "fast"
@@ -339,6 +339,7 @@ def _build(
                 cert=node_dir / "tls" / "node.crt",
                 key=node_dir / "tls" / "node.key",
             ),
+            rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, i))),
         )
         obj = config.to_json(node_dir)
         obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute

@@ -14,11 +14,22 @@ from ccoin.types.codec import json_int, json_object, json_str
 
 MAX_CONFIG_FILE = 1024 * 1024
 _FIELDS = frozenset(
-    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel", "p2p"}
+    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel", "p2p", "rpc"}
 )
 _P2P_FIELDS = frozenset({"listen", "peers", "cert", "key"})
 STATUS_FILE = "status.json"  # written by the node into its dataDir on every new head
 _POOL_FIELDS = frozenset({"maxTransactions", "maxBytes", "perSender", "ttlSeconds"})
+# rpc section: JSON name -> (RpcConfig field, lowest, highest)
+_RPC_LIMITS = {
+    "maxBodyBytes": ("max_body_bytes", 1024, 256 * 1024 * 1024),
+    "maxBatch": ("max_batch", 1, 100_000),
+    "maxTransactionsPerCall": ("max_transactions_per_call", 1, 100_000),
+    "ratePerSecond": ("rate_per_second", 1, 1_000_000),
+    "rateBurst": ("rate_burst", 1, 1_000_000),
+    "maxVerifying": ("max_verifying", 1, 10_000_000),
+    "maxWebsockets": ("max_websockets", 1, 100_000),
+    "maxSubscriptions": ("max_subscriptions", 1, 100_000),
+}
 
 
 def _fail(message: str) -> ConfigError:
@@ -43,6 +54,39 @@ class P2PConfig:
 
 
 @dataclass(frozen=True)
+class RpcConfig:
+    """The HTTP API (`ccoin.rpc`): where it listens and what it accepts from one client."""
+
+    listen: PeerAddress
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_batch: int = 1_000  # JSON-RPC requests in one batch
+    max_transactions_per_call: int = 5_000  # entries of one ccoin_sendTransactions
+    rate_per_second: int = 200  # requests per client address, token bucket refill
+    rate_burst: int = 400
+    max_verifying: int = 50_000  # transactions awaiting signature checks before RPC_BUSY
+    max_websockets: int = 256
+    max_subscriptions: int = 64  # per WebSocket connection
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"listen": str(self.listen)}
+        for name, (attr, _lo, _hi) in _RPC_LIMITS.items():
+            out[name] = getattr(self, attr)
+        return out
+
+
+def _rpc_from_json(value: Any) -> RpcConfig:
+    obj = json_object(value, "rpc", frozenset(_RPC_LIMITS) | {"listen"})
+    if "listen" not in obj:
+        raise _fail("rpc: missing field listen")
+    limits = {
+        attr: json_int(obj[name], f"rpc.{name}", lo, hi)
+        for name, (attr, lo, hi) in _RPC_LIMITS.items()
+        if name in obj
+    }
+    return RpcConfig(listen=parse_address(obj["listen"], "rpc.listen"), **limits)
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     name: str
     data_dir: Path
@@ -52,6 +96,7 @@ class NodeConfig:
     pool: PoolLimits
     log_level: str = "info"
     p2p: P2PConfig | None = None
+    rpc: RpcConfig | None = None
 
     @property
     def status_file(self) -> Path:
@@ -128,6 +173,7 @@ class NodeConfig:
             pool=pool,
             log_level=level,
             p2p=p2p,
+            rpc=None if obj.get("rpc") is None else _rpc_from_json(obj["rpc"]),
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
@@ -161,6 +207,8 @@ class NodeConfig:
                 "cert": rel(self.p2p.cert),
                 "key": rel(self.p2p.key),
             }
+        if self.rpc is not None:
+            out["rpc"] = self.rpc.to_json()
         return out
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sortedcontainers import SortedList
 
-from ccoin.crypto.address import address_raw_from_public_key
+from ccoin.crypto.address import ID_RAW_LEN, address_raw_from_public_key
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
@@ -85,6 +85,7 @@ class Mempool:
         self.state = state
         self.limits = limits or PoolLimits()
         self._by_hash: dict[bytes, PoolEntry] = {}
+        self._by_id: dict[bytes, PoolEntry] = {}  # raw id (first 14 bytes of the hash)
         self._ready: SortedList = SortedList(key=lambda e: e.rank)
         self._per_sender: dict[bytes, int] = {}
         self._bytes = 0
@@ -177,6 +178,7 @@ class Mempool:
 
     def _insert(self, entry: PoolEntry) -> None:
         self._by_hash[entry.tx_hash] = entry
+        self._by_id[entry.tx_hash[:ID_RAW_LEN]] = entry
         if entry.pending_until is None:
             self._ready.add(entry)
         self._per_sender[entry.sender] = self._per_sender.get(entry.sender, 0) + 1
@@ -184,6 +186,7 @@ class Mempool:
 
     def _remove(self, entry: PoolEntry) -> None:
         del self._by_hash[entry.tx_hash]
+        del self._by_id[entry.tx_hash[:ID_RAW_LEN]]
         if entry.pending_until is None:
             self._ready.remove(entry)
         count = self._per_sender[entry.sender] - 1
@@ -249,6 +252,28 @@ class Mempool:
 
     def get(self, tx_hash: bytes) -> Transaction | None:
         entry = self._by_hash.get(tx_hash)
+        return None if entry is None else entry.tx
+
+    def fee_to_enter(self, size: int) -> int:
+        """The smallest fee for a `size`-byte transaction that the pool admits now: 0 while
+        it has room, else one step above the lowest fee per byte waiting (what eviction
+        needs)."""
+        limits = self.limits
+        full = (
+            len(self._by_hash) >= limits.max_transactions or self._bytes + size > limits.max_bytes
+        )
+        if not full or not self._ready:
+            return 0
+        lowest_scaled: int = -self._ready[-1].rank[0]
+        return -(-(lowest_scaled + 1) * size // _FEE_SCALE)
+
+    def count_from(self, sender_raw: bytes) -> int:
+        """Transactions from this sender (raw address) waiting in the pool."""
+        return self._per_sender.get(sender_raw, 0)
+
+    def get_by_id(self, id_raw: bytes) -> Transaction | None:
+        """The waiting transaction whose id (base58-decoded) is `id_raw`."""
+        entry = self._by_id.get(id_raw)
         return None if entry is None else entry.tx
 
     def is_pending(self, tx_hash: bytes) -> bool:

@@ -24,6 +24,7 @@ import trio
 
 from ccoin.consensus import machine as m
 from ccoin.consensus.schedule import slot_of
+from ccoin.crypto.address import ID_RAW_LEN, id_raw
 from ccoin.crypto.keys import KeyPair, verify
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
 from ccoin.errors import (
@@ -47,7 +48,9 @@ from ccoin.node.consensus_state import (
 )
 from ccoin.node.log import event
 from ccoin.node.mempool import Mempool, drop_invalid
+from ccoin.node.metrics import NodeGauges, NodeMetrics
 from ccoin.node.network_link import NetworkLink
+from ccoin.node.tx_status import RejectedLog, Status, TxStatus
 from ccoin.node.verify import SignatureVerifier
 from ccoin.storage import schema
 from ccoin.storage.leveldb import LevelDBStore
@@ -119,6 +122,10 @@ class Node:
         self._events_in, self._events = trio.open_memory_channel[m.Event](10_000)
         self._new_head = trio.Event()
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
+        self.metrics = NodeMetrics(self._gauges)
+        self.rejected = RejectedLog()
+        self.verifying = 0  # transactions submitted and still in signature checks
+        self.rpc_url: str | None = None  # set once the RPC server listens
 
     def _replay_unfinalized(self) -> None:
         """Rebuild the fork tree above the finalized block from our own chain."""
@@ -164,6 +171,10 @@ class Node:
             async with trio.open_nursery() as nursery:
                 if self.link is not None:
                     await nursery.start(self.link.run)
+                if self.config.rpc is not None:
+                    from ccoin.rpc.server import RpcServer  # rpc builds on the node
+
+                    self.rpc_url = await nursery.start(RpcServer(self, self.config.rpc).run)
                 nursery.start_soon(self._consensus_loop)
                 nursery.start_soon(self._clock_loop)
                 self._write_status()
@@ -268,6 +279,10 @@ class Node:
         self.blocks[block_hash] = block
         self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
         drop_invalid(self.pool, execution.rejected)
+        for tx, exc in execution.rejected:
+            if exc.code is not ErrorCode.TX_TIMESTAMP_IN_FUTURE:
+                self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, exc)
+        self.metrics.block_apply_seconds.labels("produced").observe(trio.current_time() - started)
         if self.link is not None:
             self.link.broadcast_block(block)
         event(
@@ -301,6 +316,7 @@ class Node:
             event("fork_switch", rolled_back=len(removed), to=action.hash.hex()[:16])
             self._return_to_pool(removed)
         for block in todo:
+            started = trio.current_time()
             try:
                 await trio.to_thread.run_sync(
                     functools.partial(chain.apply_block, block, preverified=self.pool.is_verified)
@@ -311,6 +327,9 @@ class Node:
                 self.blocks.pop(bad, None)
                 return [m.BlockInvalid(bad)]
             self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
+            self.metrics.block_apply_seconds.labels("received").observe(
+                trio.current_time() - started
+            )
         self._after_new_head()
         return [m.HeadApplied(action.hash)]
 
@@ -338,6 +357,7 @@ class Node:
             h: b for h, b in self.blocks.items() if b.header.height > action.checkpoint.height
         }
         event("block_finalized", height=action.checkpoint.height, head=self.chain.height)
+        self.metrics.blocks_finalized.inc()
         self._after_new_head()
 
     # -- waiting, status ------------------------------------------------------------------
@@ -349,6 +369,39 @@ class Node:
     async def wait_for_finalized(self, height: int) -> None:
         while self.chain.finalized_height < height:
             await self._new_head.wait()
+
+    async def wait_for_change(self) -> None:
+        """Return at the next new head or finalization."""
+        await self._new_head.wait()
+
+    def _gauges(self) -> NodeGauges:
+        return NodeGauges(
+            height=self.chain.height,
+            finalized_height=self.chain.finalized_height,
+            mempool_size=len(self.pool),
+            mempool_bytes=self.pool.size_bytes,
+            peers=self.link.peer_count() if self.link is not None else 0,
+        )
+
+    def transaction_status(self, tx_id: str) -> TxStatus | None:
+        """Where the transaction `tx_id` stands, or None if this node never saw it."""
+        raw = id_raw(tx_id)
+        located = self.chain.transaction(tx_id)
+        if located is not None:
+            final = located.height <= self.chain.finalized_height
+            return TxStatus(
+                Status.FINALIZED if final else Status.INCLUDED,
+                located.transaction,
+                located.block_id,
+                located.height,
+            )
+        waiting = self.pool.get_by_id(raw)
+        if waiting is not None:
+            return TxStatus(Status.PENDING, waiting)
+        rejected = self.rejected.get(raw)
+        if rejected is not None:
+            return TxStatus(Status.REJECTED, rejected[0], error=rejected[1])
+        return None
 
     def status(self) -> dict[str, Any]:
         return {
@@ -376,19 +429,33 @@ class Node:
         items = [
             (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature) for tx in txs
         ]
-        valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
+        self.verifying += len(txs)
+        try:
+            valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
+        finally:
+            self.verifying -= len(txs)
+        self.metrics.tx_verified.inc(len(txs))
         now = math.floor(self.chain_time())
         results = []
         admitted = []
         for tx, ok in zip(txs, valid, strict=True):
-            if not ok:
-                results.append(SubmitResult(None, InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE)))
-                continue
-            try:
-                results.append(SubmitResult(self.pool.add(tx, now), None))
-                admitted.append(tx)
-            except (InvalidTransaction, PoolError) as exc:
-                results.append(SubmitResult(None, exc))
+            error: CcoinError
+            if ok:
+                try:
+                    tx_hash = self.pool.add(tx, now)
+                except (InvalidTransaction, PoolError) as exc:
+                    error = exc
+                else:
+                    results.append(SubmitResult(tx_hash, None))
+                    admitted.append(tx)
+                    self.rejected.discard(tx_hash[:ID_RAW_LEN])
+                    continue
+            else:
+                error = InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE)
+            results.append(SubmitResult(None, error))
+            self.metrics.tx_rejected.labels(error.code.name).inc()
+            self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, error)
+        self.metrics.tx_admitted.inc(len(admitted))
         if gossip and admitted and self.link is not None:
             self.link.broadcast_transactions(admitted)
         return results

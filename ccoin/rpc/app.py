@@ -1,0 +1,190 @@
+"""The ASGI application: routes, the REST view, error mapping and limits.
+
+JSON-RPC answers use HTTP 200 whatever the method's outcome (as JSON-RPC over HTTP
+does), except when the request as a whole is refused before any method runs: 413 for an
+oversized body, 429 for a client over its rate. REST answers use HTTP statuses: 400 bad
+input, 404 not found, 413, 429, 503 retryable load, 500 a bug. Every error body carries the
+stable code, its name, a message and whether a retry can help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import trio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from ccoin.errors import CcoinError, ErrorCode, RpcError
+from ccoin.node.log import event
+from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
+from ccoin.rpc.limits import RateLimiter, read_limited
+from ccoin.rpc.methods import Api
+from ccoin.rpc.openapi import openapi_document
+from ccoin.rpc.ws import Connection
+
+if TYPE_CHECKING:
+    from ccoin.node.config import RpcConfig
+    from ccoin.node.service import Node
+
+JSON = "application/json"
+_HTTP_STATUS = {
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.RPC_BODY_TOO_LARGE: 413,
+    ErrorCode.RPC_RATE_LIMITED: 429,
+    ErrorCode.RPC_BUSY: 503,
+    ErrorCode.POOL_FULL: 503,
+    ErrorCode.RPC_INTERNAL: 500,
+}
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status_code=status, media_type=JSON)
+
+
+def rest_error(exc: CcoinError) -> Response:
+    return json_response({"error": exc.to_json()}, _HTTP_STATUS.get(exc.code, 400))
+
+
+def client_of(scope_client: Any) -> str:
+    return scope_client[0] if scope_client else "unknown"
+
+
+class RpcApp:
+    def __init__(self, node: Node, config: RpcConfig) -> None:
+        self.node = node
+        self.config = config
+        self.api = Api(node, config)
+        metrics = node.metrics.rpc_requests
+        self.dispatcher = Dispatcher(self.api, lambda m, o: metrics.labels(m, o).inc())
+        self.limiter = RateLimiter(config.rate_per_second, config.rate_burst, trio.current_time)
+        self.websockets = 0
+        self.openapi = orjson.dumps(openapi_document())
+        rest = [
+            ("/v1/status", self._status),
+            ("/v1/transactions/{id}", self._transaction),
+            ("/v1/blocks/{block}", self._block),
+            ("/v1/accounts/{address}", self._account),
+            ("/v1/accounts/{address}/votes", self._votes),
+            ("/v1/delegates", self._delegates),
+            ("/v1/fees/{type}", self._fee),
+        ]
+        routes: list[Any] = [Route("/rpc", self.rpc, methods=["POST"])]
+        routes += [Route(path, self._rest(fn), methods=["GET"]) for path, fn in rest]
+        routes += [
+            Route("/openapi.json", self.openapi_json, methods=["GET"]),
+            Route("/metrics", self.metrics, methods=["GET"]),
+            WebSocketRoute("/ws", self.websocket),
+        ]
+        self.app = Starlette(routes=routes)
+
+    # -- JSON-RPC -------------------------------------------------------------------------
+
+    async def rpc(self, request: Request) -> Response:
+        try:
+            self.limiter.take(client_of(request.client))
+            body = await read_limited(
+                request.stream(), request.headers.get("content-length"), self.config.max_body_bytes
+            )
+            payload = parse_body(body)
+        except RpcError as exc:
+            self.node.metrics.rpc_requests.labels("http", exc.code.name).inc()
+            status = _HTTP_STATUS.get(exc.code, 200)
+            return json_response(error_response(None, exc), status if status != 503 else 200)
+        answer = await self.dispatcher.handle(payload)
+        if answer is None:
+            return Response(status_code=204)
+        return json_response(answer)
+
+    # -- REST -----------------------------------------------------------------------------
+
+    def _rest(
+        self, fn: Callable[[Request], Awaitable[Any]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        name = fn.__name__.lstrip("_")
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                self.limiter.take(client_of(request.client))
+                result = await fn(request)
+            except CcoinError as exc:
+                self.node.metrics.rpc_requests.labels(f"rest_{name}", exc.code.name).inc()
+                return rest_error(exc)
+            except Exception as exc:
+                event("rpc_internal_error", route=name, error=repr(exc)[:200])
+                return rest_error(RpcError(ErrorCode.RPC_INTERNAL, "internal error"))
+            self.node.metrics.rpc_requests.labels(f"rest_{name}", "ok").inc()
+            return json_response(result)
+
+        return endpoint
+
+    async def _status(self, request: Request) -> Any:
+        return self.api.status()
+
+    async def _transaction(self, request: Request) -> Any:
+        return self.api.transaction(request.path_params["id"])
+
+    async def _block(self, request: Request) -> Any:
+        which: Any = request.path_params["block"]
+        if which.isdigit() and len(which) <= 19:
+            which = int(which)
+        return self.api.block(which, _flag(request, "transactions"))
+
+    async def _account(self, request: Request) -> Any:
+        return self.api.account(request.path_params["address"])
+
+    async def _votes(self, request: Request) -> Any:
+        return self.api.votes(request.path_params["address"], _int(request, "limit", 100))
+
+    async def _delegates(self, request: Request) -> Any:
+        return self.api.delegates()
+
+    async def _fee(self, request: Request) -> Any:
+        return self.api.estimate_fee(
+            _int_text(request.path_params["type"], "type"), _int(request, "size", 200)
+        )
+
+    # -- the rest -------------------------------------------------------------------------
+
+    async def openapi_json(self, request: Request) -> Response:
+        return Response(self.openapi, media_type=JSON)
+
+    async def metrics(self, request: Request) -> Response:
+        return Response(
+            self.node.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    async def websocket(self, socket: WebSocket) -> None:
+        if self.websockets >= self.config.max_websockets:
+            await socket.close(code=1013, reason="too many connections; retry later")
+            return
+        await socket.accept()
+        self.websockets += 1
+        try:
+            client = client_of(socket.client)
+            await Connection(socket, self.dispatcher, self.limiter, client).run()
+        finally:
+            self.websockets -= 1
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false")
+    if value not in ("true", "false"):
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"{name}: true or false")
+    return value == "true"
+
+
+def _int_text(value: str, name: str) -> int:
+    if not value.isdigit() or len(value) > 19:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"{name}: a non-negative integer")
+    return int(value)
+
+
+def _int(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    return default if value is None else _int_text(value, name)

@@ -1,0 +1,151 @@
+"""JSON-RPC 2.0: parse a body into requests, bind parameters, run methods, shape answers.
+
+Parameters come by name (an object) or by position (an array in the documented order).
+A structural problem (unknown or missing parameter, too many) is `RPC_INVALID_PARAMS`;
+a value of the wrong type or form keeps its specific code (`BAD_ADDRESS`, `BAD_ID`,
+`WRONG_TYPE`, ...). Notifications (no `id`) run and get no answer. Errors carry the stable
+number as `code`, a human `message`, and `data: {name, retryable}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from ccoin.errors import CcoinError, ErrorCode, RpcError
+from ccoin.node.log import event
+from ccoin.rpc.methods import METHODS, Api, Method
+
+# A request id may be a string, a number or null; bound it so answers stay small.
+MAX_ID_LENGTH = 256
+_NO_ID = object()
+
+
+def error_object(exc: CcoinError) -> dict[str, Any]:
+    return {
+        "code": exc.code.number,
+        "message": exc.message,
+        "data": {"name": exc.code.name, "retryable": exc.code.retryable},
+    }
+
+
+def error_response(request_id: Any, exc: CcoinError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error_object(exc)}
+
+
+def parse_body(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RpcError(ErrorCode.RPC_PARSE_ERROR, f"not JSON: {exc}") from None
+
+
+def bind(method: Method, params: Any) -> dict[str, Any]:
+    names = [p.name for p in method.params]
+    if params is None:
+        given: dict[str, Any] = {}
+    elif type(params) is list:
+        if len(params) > len(names):
+            raise RpcError(
+                ErrorCode.RPC_INVALID_PARAMS,
+                f"{method.name} takes at most {len(names)} parameters ({', '.join(names)})",
+            )
+        given = dict(zip(names, params, strict=False))
+    elif type(params) is dict:
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise RpcError(
+                ErrorCode.RPC_INVALID_PARAMS,
+                f"{method.name}: unknown parameter {unknown[0][:64]!r}; "
+                f"it takes {', '.join(names) or 'none'}",
+            )
+        given = params
+    else:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "params: an array or an object")
+    bound = {}
+    for p in method.params:
+        if p.name in given:
+            bound[p.name] = given[p.name]
+        elif p.required:
+            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"{method.name}: missing {p.name}")
+        else:
+            bound[p.name] = p.default
+    return bound
+
+
+def _request_id(request: dict[str, Any]) -> Any:
+    if "id" not in request:
+        return _NO_ID
+    rid = request["id"]
+    if rid is None or type(rid) is int or (type(rid) is str and len(rid) <= MAX_ID_LENGTH):
+        return rid
+    raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "id: a string (<= 256 chars), integer or null")
+
+
+Observer = Callable[[str, str], None]  # (method, outcome) for metrics
+
+
+class Dispatcher:
+    def __init__(self, api: Api, observe: Observer | None = None) -> None:
+        self.api = api
+        self.observe = observe or (lambda _m, _o: None)
+
+    async def handle(self, payload: Any) -> Any:
+        """The answer to a parsed body: a response object, a list, or None (nothing to
+        send: notifications only)."""
+        if type(payload) is list:
+            if not payload:
+                return error_response(None, RpcError(ErrorCode.RPC_INVALID_REQUEST, "empty batch"))
+            limit = self.api.config.max_batch
+            if len(payload) > limit:
+                return error_response(
+                    None,
+                    RpcError(ErrorCode.RPC_BATCH_TOO_LARGE, f"at most {limit} requests a batch"),
+                )
+            answers = [await self.one(item) for item in payload]
+            kept = [a for a in answers if a is not None]
+            return kept or None
+        return await self.one(payload)
+
+    async def one(self, request: Any) -> dict[str, Any] | None:
+        if type(request) is not dict:
+            return error_response(
+                None, RpcError(ErrorCode.RPC_INVALID_REQUEST, "a request is a JSON object")
+            )
+        try:
+            rid = _request_id(request)
+        except RpcError as exc:
+            return error_response(None, exc)
+        name = request.get("method")
+        try:
+            result = await self._run(request, name)
+        except CcoinError as exc:
+            self.observe(name if name in METHODS else "unknown", exc.code.name)
+            return None if rid is _NO_ID else error_response(rid, exc)
+        except Exception as exc:  # a bug: answer, log, keep serving
+            event("rpc_internal_error", method=str(name)[:64], error=repr(exc)[:200])
+            self.observe(name if name in METHODS else "unknown", "RPC_INTERNAL")
+            err = RpcError(ErrorCode.RPC_INTERNAL, "internal error; see the node's log")
+            return None if rid is _NO_ID else error_response(rid, err)
+        self.observe(str(name), "ok")
+        if rid is _NO_ID:
+            return None
+        return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+    async def _run(self, request: dict[str, Any], name: Any) -> Any:
+        if request.get("jsonrpc") != "2.0":
+            raise RpcError(ErrorCode.RPC_INVALID_REQUEST, 'jsonrpc: must be "2.0"')
+        extra = set(request) - {"jsonrpc", "id", "method", "params"}
+        if extra:
+            raise RpcError(
+                ErrorCode.RPC_INVALID_REQUEST, f"unknown member {sorted(extra)[0][:64]!r}"
+            )
+        if type(name) is not str:
+            raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "method: a string")
+        method = METHODS.get(name)
+        if method is None:
+            raise RpcError(ErrorCode.RPC_METHOD_NOT_FOUND, f"no method {name[:64]!r}")
+        call: Callable[[Api, dict[str, Any]], Awaitable[Any]] = method.handler
+        return await call(self.api, bind(method, request.get("params")))

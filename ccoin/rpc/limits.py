@@ -1,0 +1,63 @@
+"""What one client may ask of the server: a request rate per client address (token bucket)
+and a bounded request body, read in chunks so an oversized body is refused before it is
+held in memory."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+
+from ccoin.errors import ErrorCode, RpcError
+
+MAX_TRACKED_CLIENTS = 10_000
+
+
+class RateLimiter:
+    """Token bucket per client address: `rate` tokens a second, at most `burst` saved.
+    The least recently seen clients are forgotten past `MAX_TRACKED_CLIENTS` (a forgotten
+    client starts with a full bucket, which only ever errs on the lenient side)."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, client: str) -> None:
+        """Spend one token of `client` or raise `RPC_RATE_LIMITED`."""
+        now = self.clock()
+        tokens, last = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[client] = (tokens, now)
+            retry = (1.0 - tokens) / self.rate
+            raise RpcError(
+                ErrorCode.RPC_RATE_LIMITED,
+                f"more than {self.rate:g} requests a second from {client}; retry in {retry:.2f} s",
+            )
+        self._buckets[client] = (tokens - 1.0, now)
+        self._buckets.move_to_end(client)
+        while len(self._buckets) > MAX_TRACKED_CLIENTS:
+            self._buckets.popitem(last=False)
+
+
+async def read_limited(
+    chunks: AsyncIterator[bytes], declared_length: str | None, limit: int
+) -> bytes:
+    """The whole body, or `RPC_BODY_TOO_LARGE` as soon as it (or its declared length) is
+    over `limit` bytes."""
+    if declared_length is not None:
+        try:
+            declared = int(declared_length)
+        except ValueError:
+            raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "bad Content-Length") from None
+        if declared > limit:
+            raise RpcError(ErrorCode.RPC_BODY_TOO_LARGE, f"body of {declared} bytes; limit {limit}")
+    parts = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise RpcError(ErrorCode.RPC_BODY_TOO_LARGE, f"body over the limit of {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)

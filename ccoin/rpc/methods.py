@@ -1,0 +1,332 @@
+"""The API's methods, one per JSON-RPC name; the REST routes call the same functions.
+
+Each method takes already-bound parameters (`Params`), reads the node or submits through
+it, and returns JSON-ready values. Amounts and balances are decimal strings (BIGINT does
+not fit a JSON double). Bad input raises a typed `CcoinError`; nothing here changes state
+except `Node.submit`, which admits valid transactions to the pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ccoin import __version__
+from ccoin.crypto.address import address_from_public_key, address_raw, id_raw
+from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
+from ccoin.node.tx_status import TxStatus
+from ccoin.storage import schema
+from ccoin.types.asset_base import TxType
+from ccoin.types.block import Block, BlockHeader
+from ccoin.types.codec import json_int
+from ccoin.types.transaction import Transaction
+
+if TYPE_CHECKING:
+    from ccoin.node.config import RpcConfig
+    from ccoin.node.service import Node
+
+MAX_VOTE_RECORDS = 1_000
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any = _REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+Handler = Callable[["Api", dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    params: tuple[Param, ...]
+    handler: Handler
+
+
+class Api:
+    """The node as the RPC server sees it."""
+
+    def __init__(self, node: Node, config: RpcConfig) -> None:
+        self.node = node
+        self.config = config
+
+    @property
+    def network_id(self) -> bytes:
+        return self.node.network_id
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        node = self.node
+        chain = node.chain
+        finalized = chain.header_at(chain.finalized_height)
+        return {
+            "networkId": node.network_id.hex(),
+            "chainName": node.genesis.chain_name,
+            "version": __version__,
+            "name": node.config.name,
+            "height": chain.height,
+            "headId": chain.head.id(node.network_id),
+            "finalizedHeight": chain.finalized_height,
+            "finalizedId": finalized.id(node.network_id) if finalized else None,
+            "peers": node.link.peer_count() if node.link is not None else 0,
+            "mempoolSize": len(node.pool),
+            "mempoolBytes": node.pool.size_bytes,
+            "slot": node.slot_now(),
+            "blockTime": node.genesis.block_time,
+            "genesisTime": node.genesis.genesis_time,
+        }
+
+    def transaction(self, tx_id: Any) -> dict[str, Any]:
+        if type(tx_id) is not str:
+            raise DecodeError(ErrorCode.BAD_ID, "id: expected a transaction id string")
+        found = self.node.transaction_status(tx_id)
+        if found is None:
+            raise RpcError(ErrorCode.NOT_FOUND, f"no transaction {tx_id} on this node")
+        return self.status_json(tx_id, found)
+
+    def status_json(self, tx_id: str, found: TxStatus) -> dict[str, Any]:
+        tx = found.transaction
+        return {
+            "id": tx_id,
+            "status": found.status.value,
+            "blockId": found.block_id,
+            "height": found.height,
+            "confirmations": None
+            if found.height is None
+            else self.node.chain.height - found.height + 1,
+            "error": None if found.error is None else found.error.to_json(),
+            "transaction": None
+            if tx is None
+            else tx.to_json(self.network_id, block_id=found.block_id),
+        }
+
+    def block(self, which: Any, include_transactions: Any) -> dict[str, Any]:
+        if type(include_transactions) is not bool:
+            raise DecodeError(ErrorCode.WRONG_TYPE, "includeTransactions: expected a boolean")
+        block = self._find_block(which)
+        return block_json(block, self.network_id, include_transactions)
+
+    def _find_block(self, which: Any) -> Block:
+        chain = self.node.chain
+        if which == "head":
+            which = chain.height
+        elif which == "finalized":
+            which = chain.finalized_height
+        if type(which) is int:
+            height = json_int(which, "block", 0, 2**63 - 1)
+            block = chain.block_at(height)
+        elif type(which) is str:
+            id_raw(which)  # a clear BAD_ID for malformed ids
+            block = chain.block_by_id(which)
+        else:
+            raise DecodeError(
+                ErrorCode.WRONG_TYPE, "block: a height, a block id, 'head' or 'finalized'"
+            )
+        if block is None:
+            raise RpcError(ErrorCode.NOT_FOUND, f"no block {which!r} on this node")
+        return block
+
+    def account(self, address: Any) -> dict[str, Any]:
+        raw = address_raw(address)
+        chain = self.node.chain
+        account = chain.account_raw(raw)
+        out: dict[str, Any] = {"address": address, "exists": account is not None}
+        if account is None:
+            out.update(
+                balance="0",
+                publicKey=None,
+                secondPublicKey=None,
+                multisignature=None,
+                votes=[],
+                locked=False,
+            )
+        else:
+            out.update(account.to_json())
+        delegate = None
+        if account is not None and account.public_key is not None:
+            record = chain.delegate(account.public_key)
+            delegate = None if record is None else record.to_json()
+        out["delegate"] = delegate
+        out["pending"] = self.node.pool.count_from(raw)
+        return out
+
+    def delegates(self) -> dict[str, Any]:
+        chain = self.node.chain
+        round_number, active = chain.round_record()
+        records = sorted(chain.delegates(), key=lambda d: (-d.vote_weight, d.public_key))
+        active_set = set(active)
+        out_active: list[dict[str, Any]] = []
+        standby: list[dict[str, Any]] = []
+        for rank, record in enumerate(records, start=1):
+            entry = record.to_json()
+            pk = record.public_key
+            entry.update(
+                rank=rank,
+                address=address_from_public_key(pk),
+                active=pk in active_set,
+                jailed=chain.store.get(schema.jailed(pk)) is not None,
+                **chain.delegate_stats(pk),
+            )
+            (out_active if pk in active_set else standby).append(entry)
+        return {"round": round_number, "active": out_active, "standby": standby}
+
+    def votes(self, address: Any, limit: Any) -> dict[str, Any]:
+        raw = address_raw(address)
+        limit = json_int(limit, "limit", 1, MAX_VOTE_RECORDS)
+        chain = self.node.chain
+        account = chain.account_raw(raw)
+        records = []
+        for located in chain.history(address, limit=10 * limit):
+            tx = located.transaction
+            if tx.body.type != TxType.VOTE or tx.sender_id != address:
+                continue
+            tx_id = tx.id(self.network_id)
+            records.append(
+                {
+                    "transactionId": tx_id,
+                    "votes": chain.asset_record(TxType.VOTE, tx_id)[0],
+                    "blockId": located.block_id,
+                    "height": located.height,
+                }
+            )
+            if len(records) >= limit:
+                break
+        return {
+            "address": address,
+            "votes": [] if account is None else [v.hex() for v in account.votes],
+            "records": records,
+        }
+
+    def estimate_fee(self, tx_type: Any, size: Any) -> dict[str, Any]:
+        kind = json_int(tx_type, "type", 0, 255)
+        if kind not in TxType._value2member_map_:
+            raise DecodeError(ErrorCode.TX_UNKNOWN_TYPE, f"unknown transaction type {kind}")
+        size = json_int(size, "size", 1, 1024 * 1024)
+        minimum = self.node.genesis.min_fee(kind)
+        return {
+            "type": kind,
+            "minFee": str(minimum),
+            "fee": str(max(minimum, self.node.pool.fee_to_enter(size))),
+            "mempoolSize": len(self.node.pool),
+        }
+
+    # -- submission -----------------------------------------------------------------------
+
+    async def submit(self, entries: Any) -> list[tuple[str | None, CcoinError | None]]:
+        """Parse, verify and admit a list of transactions: (id, error) per entry, in order.
+        A whole call is refused (raises) only when it is too big or the node is busy."""
+        if type(entries) is not list:
+            raise DecodeError(ErrorCode.WRONG_TYPE, "transactions: expected a list")
+        if len(entries) > self.config.max_transactions_per_call:
+            raise RpcError(
+                ErrorCode.RPC_BATCH_TOO_LARGE,
+                f"at most {self.config.max_transactions_per_call} transactions per call",
+            )
+        node = self.node
+        if node.verifying + len(entries) > self.config.max_verifying:
+            raise RpcError(
+                ErrorCode.RPC_BUSY, f"{node.verifying} transactions are waiting for checks"
+            )
+        results: list[tuple[str | None, CcoinError | None]] = [(None, None)] * len(entries)
+        parsed: list[tuple[int, Transaction]] = []
+        for i, obj in enumerate(entries):
+            try:
+                parsed.append((i, Transaction.from_json(obj, self.network_id)))
+            except CcoinError as exc:
+                results[i] = (None, exc)
+        submitted = await node.submit([tx for _i, tx in parsed])
+        for (i, tx), result in zip(parsed, submitted, strict=True):
+            results[i] = (tx.id(self.network_id), result.error)
+        return results
+
+
+def header_json(header: BlockHeader, network_id: bytes) -> dict[str, Any]:
+    return header.to_json(network_id)
+
+
+def block_json(block: Block, network_id: bytes, include_transactions: bool) -> dict[str, Any]:
+    out = header_json(block.header, network_id)
+    block_id = out["id"]
+    if include_transactions:
+        out["transactions"] = [
+            tx.to_json(network_id, block_id=block_id) for tx in block.transactions
+        ]
+    else:
+        out["transactionIds"] = [tx.id(network_id) for tx in block.transactions]
+    return out
+
+
+# -- the JSON-RPC method table -------------------------------------------------------------
+
+
+async def _status(api: Api, p: dict[str, Any]) -> Any:
+    return api.status()
+
+
+async def _send_transaction(api: Api, p: dict[str, Any]) -> Any:
+    [(tx_id, error)] = await api.submit([p["transaction"]])
+    if error is not None:
+        raise error
+    return {"id": tx_id}
+
+
+async def _send_transactions(api: Api, p: dict[str, Any]) -> Any:
+    out = []
+    for tx_id, error in await api.submit(p["transactions"]):
+        entry: dict[str, Any] = {"id": tx_id}
+        if error is not None:
+            entry["error"] = error.to_json()
+        out.append(entry)
+    return out
+
+
+async def _get_transaction(api: Api, p: dict[str, Any]) -> Any:
+    return api.transaction(p["id"])
+
+
+async def _get_block(api: Api, p: dict[str, Any]) -> Any:
+    return api.block(p["block"], p["includeTransactions"])
+
+
+async def _get_account(api: Api, p: dict[str, Any]) -> Any:
+    return api.account(p["address"])
+
+
+async def _get_delegates(api: Api, p: dict[str, Any]) -> Any:
+    return api.delegates()
+
+
+async def _get_votes(api: Api, p: dict[str, Any]) -> Any:
+    return api.votes(p["address"], p["limit"])
+
+
+async def _estimate_fee(api: Api, p: dict[str, Any]) -> Any:
+    return api.estimate_fee(p["type"], p["size"])
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("ccoin_status", (), _status),
+        Method("ccoin_sendTransaction", (Param("transaction"),), _send_transaction),
+        Method("ccoin_sendTransactions", (Param("transactions"),), _send_transactions),
+        Method("ccoin_getTransaction", (Param("id"),), _get_transaction),
+        Method(
+            "ccoin_getBlock",
+            (Param("block"), Param("includeTransactions", False)),
+            _get_block,
+        ),
+        Method("ccoin_getAccount", (Param("address"),), _get_account),
+        Method("ccoin_getDelegates", (), _get_delegates),
+        Method("ccoin_getVotes", (Param("address"), Param("limit", 100)), _get_votes),
+        Method("ccoin_estimateFee", (Param("type"), Param("size", 200)), _estimate_fee),
+    )
+}

@@ -1,0 +1,198 @@
+"""WebSocket subscriptions at `/ws` (JSON-RPC 2.0 over text frames).
+
+    -> {"jsonrpc": "2.0", "id": 1, "method": "ccoin_subscribe", "params": ["newBlocks"]}
+    <- {"jsonrpc": "2.0", "id": 1, "result": "s1"}
+    <- {"jsonrpc": "2.0", "method": "ccoin_subscription",
+        "params": {"subscription": "s1", "topic": "newBlocks", "result": {<header>}}}
+
+Topics: `newBlocks` (every block that becomes part of the head chain, in height order,
+again after a fork switch), `finalizedBlocks` (every newly finalized block), and
+`transaction` with a transaction id (its status now and at every change; the
+subscription ends itself at `finalized` or `rejected`). `ccoin_unsubscribe` takes a
+subscription id. Any other method is an ordinary JSON-RPC call. One connection's work runs
+in its own tasks: a client that stops reading is closed after `SEND_TIMEOUT` seconds and
+never slows the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import trio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ccoin.crypto.address import id_raw
+from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
+from ccoin.node.tx_status import Status
+from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
+
+if TYPE_CHECKING:
+    from ccoin.rpc.limits import RateLimiter
+
+SEND_TIMEOUT = 10.0
+MAX_BLOCKS_PER_WAKE = 64  # a reader far behind gets the newest blocks, not the whole chain
+TOPICS = ("newBlocks", "finalizedBlocks", "transaction")
+
+
+@dataclass
+class _Subscriptions:
+    topics: dict[str, str] = field(default_factory=dict)  # id -> newBlocks | finalizedBlocks
+    transactions: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict
+    )  # id -> (tx, last)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    changed: trio.Event = field(default_factory=trio.Event)
+
+    def __len__(self) -> int:
+        return len(self.topics) + len(self.transactions)
+
+
+class Connection:
+    def __init__(
+        self, socket: WebSocket, dispatcher: Dispatcher, limiter: RateLimiter, client: str
+    ) -> None:
+        self.socket = socket
+        self.dispatcher = dispatcher
+        self.api = dispatcher.api
+        self.node = dispatcher.api.node
+        self.limiter = limiter
+        self.client = client
+        self.subs = _Subscriptions()
+        chain = self.node.chain
+        self.height = chain.height
+        self.head_id = chain.head.id(self.node.network_id)
+        self.finalized = chain.finalized_height
+
+    async def run(self) -> None:
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._push_loop)
+                await self._receive_loop()
+                nursery.cancel_scope.cancel()
+        except (WebSocketDisconnect, trio.TooSlowError, trio.BrokenResourceError):
+            pass
+
+    async def send(self, message: Any) -> None:
+        with trio.fail_after(SEND_TIMEOUT):
+            await self.socket.send_text(orjson.dumps(message).decode())
+
+    async def _receive_loop(self) -> None:
+        limit = self.api.config.max_body_bytes
+        while True:
+            text = await self.socket.receive_text()
+            try:
+                self.limiter.take(self.client)
+                if len(text) > limit:
+                    raise RpcError(ErrorCode.RPC_BODY_TOO_LARGE, f"limit {limit} bytes")
+                request = parse_body(text.encode())
+            except CcoinError as exc:
+                await self.send(error_response(None, exc))
+                continue
+            answer = await self._answer(request)
+            if answer is not None:
+                await self.send(answer)
+
+    async def _answer(self, request: Any) -> Any:
+        if type(request) is dict and request.get("method") in (
+            "ccoin_subscribe",
+            "ccoin_unsubscribe",
+        ):
+            rid = request.get("id")
+            try:
+                result = self._subscription_call(request["method"], request.get("params"))
+            except CcoinError as exc:
+                return error_response(rid, exc)
+            return {"jsonrpc": "2.0", "id": rid, "result": result}
+        return await self.dispatcher.handle(request)
+
+    def _subscription_call(self, method: str, params: Any) -> Any:
+        if type(params) is not list or not params or type(params[0]) is not str:
+            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "params: [topic, ...] or [subscription]")
+        if method == "ccoin_unsubscribe":
+            sid = params[0]
+            found = self.subs.topics.pop(sid, None) or self.subs.transactions.pop(sid, None)
+            return found is not None
+        topic = params[0]
+        if topic not in TOPICS:
+            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"topic: one of {', '.join(TOPICS)}")
+        if len(self.subs) >= self.api.config.max_subscriptions:
+            raise RpcError(
+                ErrorCode.RPC_INVALID_PARAMS,
+                f"at most {self.api.config.max_subscriptions} subscriptions a connection",
+            )
+        sid = f"s{next(self.subs.ids)}"
+        if topic == "transaction":
+            if len(params) != 2:
+                raise RpcError(ErrorCode.RPC_INVALID_PARAMS, 'params: ["transaction", id]')
+            if type(params[1]) is not str:
+                raise DecodeError(ErrorCode.BAD_ID, "a transaction id string")
+            id_raw(params[1])  # a malformed id is refused now, not silently never matched
+            self.subs.transactions[sid] = (params[1], None)
+        else:
+            if len(params) != 1:
+                raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f'params: ["{topic}"]')
+            self.subs.topics[sid] = topic
+        self.subs.changed.set()  # a transaction's current status goes out at once
+        return sid
+
+    async def _push_loop(self) -> None:
+        while True:
+            async with trio.open_nursery() as wake:  # a new head, or a new subscription
+
+                async def first(fn: Any) -> None:
+                    await fn()
+                    wake.cancel_scope.cancel()
+
+                wake.start_soon(first, self.node.wait_for_change)
+                wake.start_soon(first, self.subs.changed.wait)
+            self.subs.changed = trio.Event()
+            await self._push()
+
+    async def _push(self) -> None:
+        node, chain, net = self.node, self.node.chain, self.node.network_id
+        head_id = chain.head.id(net)
+        if head_id != self.head_id:
+            start = self.height + 1
+            ours = chain.header_at(self.height)
+            if ours is None or ours.id(net) != self.head_id:  # fork switch: resend the branch
+                start = min(start, chain.finalized_height + 1)
+            start = max(start, chain.height - MAX_BLOCKS_PER_WAKE + 1)
+            await self._notify_blocks("newBlocks", start, chain.height)
+            self.height, self.head_id = chain.height, head_id
+        if chain.finalized_height > self.finalized:
+            start = max(self.finalized + 1, chain.finalized_height - MAX_BLOCKS_PER_WAKE + 1)
+            await self._notify_blocks("finalizedBlocks", start, chain.finalized_height)
+            self.finalized = chain.finalized_height
+        for sid, (tx_id, last) in list(self.subs.transactions.items()):
+            found = node.transaction_status(tx_id)
+            status = None if found is None else found.status.value
+            if status == last or found is None:
+                continue
+            if found.status in (Status.FINALIZED, Status.REJECTED):
+                del self.subs.transactions[sid]
+            else:
+                self.subs.transactions[sid] = (tx_id, status)
+            await self._notify(sid, "transaction", self.api.status_json(tx_id, found))
+
+    async def _notify_blocks(self, topic: str, start: int, end: int) -> None:
+        sids = [sid for sid, t in self.subs.topics.items() if t == topic]
+        if not sids:
+            return
+        for height in range(start, end + 1):
+            header = self.node.chain.header_at(height)
+            if header is None:
+                return
+            for sid in sids:
+                await self._notify(sid, topic, header.to_json(self.node.network_id))
+
+    async def _notify(self, sid: str, topic: str, result: Any) -> None:
+        await self.send(
+            {
+                "jsonrpc": "2.0",
+                "method": "ccoin_subscription",
+                "params": {"subscription": sid, "topic": topic, "result": result},
+            }
+        )
