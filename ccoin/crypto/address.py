@@ -37,13 +37,21 @@ def address_raw_from_public_key(public_key: bytes) -> bytes:
     return body + _checksum(body)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def address_raw(address: str) -> bytes:
     """The 14 raw bytes behind a valid address (its storage key), or DecodeError.
 
     Cached: the base58 library is pure Python (~15 us a decode) and the same addresses
-    recur on every block; errors are not cached, and the cache is bounded."""
-    if type(address) is not str or not 2 <= len(address) <= MAX_ADDRESS_LEN:
+    recur on every block; errors are not cached, and the cache is bounded. The type is
+    checked before the cache, which cannot hash a list or a dict."""
+    if type(address) is not str:
+        kind = type(address).__name__  # never repr(): the value may be nested without end
+        raise DecodeError(ErrorCode.BAD_ADDRESS, f"invalid address: a {kind}, not a string")
+    return _address_raw(address)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _address_raw(address: str) -> bytes:
+    if not 2 <= len(address) <= MAX_ADDRESS_LEN:
         raise DecodeError(ErrorCode.BAD_ADDRESS, f"invalid address {address!r}: bad length")
     if address[0] != ADDRESS_PREFIX or not _ALPHABET.issuperset(address[1:]):
         raise DecodeError(

@@ -131,7 +131,7 @@ class RpcApp:
 
     async def _block(self, request: Request) -> Any:
         which: Any = request.path_params["block"]
-        if which.isdigit() and len(which) <= 19:
+        if _is_decimal(which) and len(which) <= 19:
             which = int(which)
         return self.api.block(which, _flag(request, "transactions"))
 
@@ -179,8 +179,13 @@ def _flag(request: Request, name: str) -> bool:
     return value == "true"
 
 
+def _is_decimal(value: str) -> bool:
+    # str.isdigit() is also true for "²" (int() refuses it) and "١" (int() reads it as 1)
+    return value.isascii() and value.isdigit()
+
+
 def _int_text(value: str, name: str) -> int:
-    if not value.isdigit() or len(value) > 19:
+    if not _is_decimal(value) or len(value) > 19:
         raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"{name}: a non-negative integer")
     return int(value)
 

@@ -119,17 +119,19 @@ class Dispatcher:
         except RpcError as exc:
             return error_response(None, exc)
         name = request.get("method")
+        # a metrics label: only known names (any other value, even unhashable, is "unknown")
+        label = name if type(name) is str and name in METHODS else "unknown"
         try:
             result = await self._run(request, name)
         except CcoinError as exc:
-            self.observe(name if name in METHODS else "unknown", exc.code.name)
+            self.observe(label, exc.code.name)
             return None if rid is _NO_ID else error_response(rid, exc)
         except Exception as exc:  # a bug: answer, log, keep serving
             event("rpc_internal_error", method=str(name)[:64], error=repr(exc)[:200])
-            self.observe(name if name in METHODS else "unknown", "RPC_INTERNAL")
+            self.observe(label, "RPC_INTERNAL")
             err = RpcError(ErrorCode.RPC_INTERNAL, "internal error; see the node's log")
             return None if rid is _NO_ID else error_response(rid, err)
-        self.observe(str(name), "ok")
+        self.observe(label, "ok")
         if rid is _NO_ID:
             return None
         return {"jsonrpc": "2.0", "id": rid, "result": result}

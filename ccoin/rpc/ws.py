@@ -1,4 +1,5 @@
-"""WebSocket subscriptions at `/ws` (JSON-RPC 2.0 over text frames).
+"""WebSocket subscriptions at `/ws` (JSON-RPC 2.0 over text frames; a binary frame holding
+JSON is read the same way).
 
     -> {"jsonrpc": "2.0", "id": 1, "method": "ccoin_subscribe", "params": ["newBlocks"]}
     <- {"jsonrpc": "2.0", "id": 1, "result": "s1"}
@@ -67,12 +68,13 @@ class Connection:
         self.finalized = chain.finalized_height
 
     async def run(self) -> None:
+        # trio wraps what leaves a nursery (its body too) in an ExceptionGroup: `except*`.
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._push_loop)
                 await self._receive_loop()
                 nursery.cancel_scope.cancel()
-        except (WebSocketDisconnect, trio.TooSlowError, trio.BrokenResourceError):
+        except* (WebSocketDisconnect, trio.TooSlowError, trio.BrokenResourceError):
             pass
 
     async def send(self, message: Any) -> None:
@@ -82,18 +84,28 @@ class Connection:
     async def _receive_loop(self) -> None:
         limit = self.api.config.max_body_bytes
         while True:
-            text = await self.socket.receive_text()
+            body = await self._receive_frame()
             try:
                 self.limiter.take(self.client)
-                if len(text) > limit:
+                if len(body) > limit:
                     raise RpcError(ErrorCode.RPC_BODY_TOO_LARGE, f"limit {limit} bytes")
-                request = parse_body(text.encode())
+                request = parse_body(body)
             except CcoinError as exc:
                 await self.send(error_response(None, exc))
                 continue
             answer = await self._answer(request)
             if answer is not None:
                 await self.send(answer)
+
+    async def _receive_frame(self) -> bytes:
+        """The next message, text or binary (JSON either way), as bytes."""
+        message = await self.socket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        text = message.get("text")
+        if text is not None:
+            return bytes(text.encode())
+        return bytes(message.get("bytes") or b"")
 
     async def _answer(self, request: Any) -> Any:
         if type(request) is dict and request.get("method") in (
@@ -140,32 +152,42 @@ class Connection:
 
     async def _push_loop(self) -> None:
         while True:
-            async with trio.open_nursery() as wake:  # a new head, or a new subscription
+            if not self._behind():  # the chain may have moved on while the last push sent
+                async with trio.open_nursery() as wake:  # a new head, or a new subscription
 
-                async def first(fn: Any) -> None:
-                    await fn()
-                    wake.cancel_scope.cancel()
+                    async def first(fn: Any) -> None:
+                        await fn()
+                        wake.cancel_scope.cancel()
 
-                wake.start_soon(first, self.node.wait_for_change)
-                wake.start_soon(first, self.subs.changed.wait)
+                    wake.start_soon(first, self.node.wait_for_change)
+                    wake.start_soon(first, self.subs.changed.wait)
             self.subs.changed = trio.Event()
             await self._push()
 
+    def _behind(self) -> bool:
+        chain = self.node.chain
+        return (
+            chain.finalized_height > self.finalized
+            or chain.head.id(self.node.network_id) != self.head_id
+        )
+
     async def _push(self) -> None:
         node, chain, net = self.node, self.node.chain, self.node.network_id
-        head_id = chain.head.id(net)
+        # Read the chain once: it moves on while the sends below wait for the client, and
+        # what it gained meanwhile is the next wake's to send.
+        head_id, height, finalized = chain.head.id(net), chain.height, chain.finalized_height
         if head_id != self.head_id:
             start = self.height + 1
             ours = chain.header_at(self.height)
             if ours is None or ours.id(net) != self.head_id:  # fork switch: resend the branch
-                start = min(start, chain.finalized_height + 1)
-            start = max(start, chain.height - MAX_BLOCKS_PER_WAKE + 1)
-            await self._notify_blocks("newBlocks", start, chain.height)
-            self.height, self.head_id = chain.height, head_id
-        if chain.finalized_height > self.finalized:
-            start = max(self.finalized + 1, chain.finalized_height - MAX_BLOCKS_PER_WAKE + 1)
-            await self._notify_blocks("finalizedBlocks", start, chain.finalized_height)
-            self.finalized = chain.finalized_height
+                start = min(start, finalized + 1)
+            start = max(start, height - MAX_BLOCKS_PER_WAKE + 1)
+            self.height, self.head_id = height, head_id
+            await self._notify_blocks("newBlocks", start, height)
+        if finalized > self.finalized:
+            start = max(self.finalized + 1, finalized - MAX_BLOCKS_PER_WAKE + 1)
+            self.finalized = finalized
+            await self._notify_blocks("finalizedBlocks", start, finalized)
         for sid, (tx_id, last) in list(self.subs.transactions.items()):
             found = node.transaction_status(tx_id)
             status = None if found is None else found.status.value
