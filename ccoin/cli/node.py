@@ -13,13 +13,14 @@ import trio
 
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.cli.genesis import random_passphrase, write_genesis
-from ccoin.node.config import NodeConfig
+from ccoin.node.config import NodeConfig, RpcConfig, parse_address
 from ccoin.node.log import event, setup_logging
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node, load_delegate_key
 from ccoin.types.genesis import GenesisConfig
 
 CONFIG_FILE = "node.json"
+DEFAULT_RPC = "127.0.0.1:26700"
 
 
 @click.group("node")
@@ -36,12 +37,21 @@ def node_group() -> None:
     default="fast",
     show_default=True,
 )
+@click.option(
+    "--rpc",
+    "rpc_listen",
+    default=DEFAULT_RPC,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where the node serves its HTTP API.",
+)
 @reports_errors
-def node_init(directory: Path, test_accounts: int, kdf: str) -> None:
+def node_init(directory: Path, test_accounts: int, kdf: str, rpc_listen: str) -> None:
     """Create a single-delegate dev network in DIR: genesis, keys, passphrase, node.json."""
     config_path = directory / CONFIG_FILE
     if config_path.exists():
         raise click.UsageError(f"{config_path} exists; use `ccoin node start --config` on it")
+    rpc = RpcConfig(listen=parse_address(rpc_listen, "--rpc"))
     keys = directory / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     passphrase_file = keys / "passphrase"
@@ -67,9 +77,16 @@ def node_init(directory: Path, test_accounts: int, kdf: str) -> None:
         keystore=result.delegate_keystores[0],
         passphrase_file=passphrase_file,
         pool=PoolLimits(),
+        rpc=rpc,
     )
     config_path.write_text(json.dumps(config.to_json(directory.resolve()), indent=2) + "\n")
-    print_json({"config": str(config_path), "genesis": str(result.genesis_path)})
+    print_json(
+        {
+            "config": str(config_path),
+            "genesis": str(result.genesis_path),
+            "rpc": f"http://{rpc.listen}",
+        }
+    )
 
 
 @node_group.command("start")

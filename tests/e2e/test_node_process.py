@@ -14,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ccoin.cli.main import cli
+from ccoin.testing.ports import RPC_OFFSET, free_port_range
 
 WAIT_SECONDS = 30
 
@@ -54,8 +55,10 @@ def start(config: Path) -> tuple[subprocess.Popen[str], LogReader]:
 
 
 def test_node_produces_stops_on_sigterm_and_resumes(tmp_path: Path) -> None:
+    rpc = f"127.0.0.1:{free_port_range(1) + RPC_OFFSET}"  # never the default port
     result = CliRunner().invoke(
-        cli, ["node", "init", "--dir", str(tmp_path / "net"), "--test-accounts", "2"]
+        cli,
+        ["node", "init", "--dir", str(tmp_path / "net"), "--test-accounts", "2", "--rpc", rpc],
     )
     assert result.exit_code == 0, result.output
     config = tmp_path / "net" / "node.json"

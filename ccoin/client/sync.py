@@ -1,0 +1,242 @@
+"""`Client`: the node's API over httpx.Client, for scripts and the CLI (blocking calls)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from ccoin.client import flows
+from ccoin.client.errors import NodeError
+from ccoin.client.flows import BytesLike, Signers, SubmitResult, TxLike
+from ccoin.client.protocol import (
+    DEFAULT_URL,
+    JSON_HEADERS,
+    RPC_PATH,
+    Call,
+    ChainInfo,
+    Flow,
+    Session,
+    Sleep,
+    base_url,
+    parse_answer,
+    request_body,
+    retry_delay,
+    unreachable,
+)
+from ccoin.crypto.keys import KeyPair
+from ccoin.types.assets import Asset
+
+T = TypeVar("T")
+
+
+class Client:
+    """A blocking client of one node. `clock` gives unix seconds for new transactions'
+    timestamps; `retries` retries errors the node marks retryable, with exponential
+    backoff from `backoff` seconds (off by default; every retry is logged)."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 10.0,
+        retries: int = 0,
+        backoff: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.url = base_url(url)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.clock = clock
+        self._session = Session(self.url)
+        self._http = httpx.Client(base_url=self.url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- the driver --------------------------------------------------------------------
+
+    def _run(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        error: NodeError | None = None
+        try:
+            while True:
+                try:
+                    step = flow.send(reply) if error is None else flow.throw(error)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                reply, error = None, None
+                if isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                    continue
+                try:
+                    reply = self._call(step)
+                except NodeError as exc:
+                    error = exc
+        finally:
+            flow.close()
+
+    def _call(self, call: Call) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._post(call)
+            except NodeError as exc:
+                delay = retry_delay(exc, attempt, self.retries, self.backoff)
+                if delay is None:
+                    raise
+                time.sleep(delay)
+
+    def _post(self, call: Call) -> Any:
+        request_id = next(self._session.ids)
+        try:
+            response = self._http.post(
+                RPC_PATH, content=request_body(request_id, call), headers=JSON_HEADERS
+            )
+        except httpx.TransportError as exc:
+            raise unreachable(self.url, exc, self.timeout) from None
+        return parse_answer(self.url, request_id, response.status_code, response.content)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return self._run(flows.status(self._session))
+
+    def chain_info(self) -> ChainInfo:
+        """Network id, chain name, genesis time, block time (asked once, then cached)."""
+        return self._run(flows.chain_info(self._session))
+
+    def get_transaction(self, tx_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._run(flows.call("ccoin_getTransaction", id=tx_id))
+        return result
+
+    def get_block(self, height_or_id: int | str, transactions: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = self._run(flows.get_block(height_or_id, transactions))
+        return result
+
+    def get_account(self, address: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._run(flows.call("ccoin_getAccount", address=address))
+        return result
+
+    def get_delegates(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._run(flows.call("ccoin_getDelegates"))
+        return result
+
+    def get_votes(self, address: str, limit: int = 100) -> dict[str, Any]:
+        result: dict[str, Any] = self._run(
+            flows.call("ccoin_getVotes", address=address, limit=limit)
+        )
+        return result
+
+    def estimate_fee(self, tx_type: int, size: int = flows.DEFAULT_FEE_SIZE) -> dict[str, Any]:
+        return self._run(flows.estimate_fee(self._session, tx_type, size))
+
+    # -- submission ----------------------------------------------------------------------
+
+    def send_transaction(self, tx: TxLike) -> str:
+        return self._run(flows.send_transaction(self._session, tx))
+
+    def send_transactions(self, txs: Iterable[TxLike]) -> list[SubmitResult]:
+        return self._run(flows.send_transactions(self._session, txs))
+
+    def wait_for(
+        self,
+        tx_id: str,
+        status: str = "finalized",
+        *,
+        timeout: float = 60.0,
+        interval: float = 0.25,
+    ) -> dict[str, Any]:
+        """Wait until the transaction is `status` (included or finalized); raises
+        `TransactionRejected` or `WaitTimeout`."""
+        return self._run(flows.wait_for(tx_id, status, timeout, interval, time.monotonic))
+
+    # -- builders: sign with the node's network id and submit; each returns the id -------
+
+    def transfer(
+        self,
+        key: KeyPair,
+        recipient: str,
+        amount: int,
+        *,
+        fee: int | None = None,
+        data: BytesLike = b"",
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        asset = flows.transfer_asset(data)
+        signers = Signers(key, second_key, cosigners)
+        return self._submit(signers, asset, recipient=recipient, amount=amount, fee=fee)
+
+    def vote(
+        self,
+        key: KeyPair,
+        add: Iterable[BytesLike] = (),
+        remove: Iterable[BytesLike] = (),
+        *,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        asset = flows.vote_asset(add, remove)
+        return self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
+
+    def register_delegate(
+        self,
+        key: KeyPair,
+        username: str,
+        bridge_address: BytesLike,
+        cert_fingerprint: BytesLike,
+        *,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        asset = flows.delegate_asset(username, bridge_address, cert_fingerprint)
+        return self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
+
+    def register_second_signature(
+        self,
+        key: KeyPair,
+        second_public_key: BytesLike,
+        *,
+        fee: int | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        asset = flows.second_signature_asset(second_public_key)
+        return self._submit(Signers(key, None, cosigners), asset, fee=fee)
+
+    def register_multisignature(
+        self,
+        key: KeyPair,
+        min: int,
+        lifetime: int,
+        keysgroup: Iterable[BytesLike],
+        cosigners: Sequence[KeyPair] = (),
+        *,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+    ) -> str:
+        """Every keysgroup member must co-sign a registration (ADR 0004)."""
+        asset = flows.multisignature_asset(min, lifetime, keysgroup, cosigners)
+        return self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
+
+    def _submit(self, signers: Signers, asset: Asset, **fields: Any) -> str:
+        return self._run(
+            flows.submit_new(self._session, signers, asset, clock=self.clock, **fields)
+        )
