@@ -58,6 +58,10 @@ class Config:
 @dataclass(frozen=True)
 class Tick:
     slot: int
+    # An early tick (at the slot's start) produces only on top of the previous slot's
+    # block; if that block is not in yet it may just be late, so production waits for the
+    # slot's second, patient tick rather than fork it off.
+    early: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,8 @@ def _on_tick(config: Config, state: State, event: Tick) -> tuple[State, list[Act
     if config.key is None or slot <= head.slot or slot <= state.produced_slot:
         return state, []
     if scheduled(config, head, slot) != config.key:
+        return state, []
+    if event.early and head.slot != slot - 1 and head.height > 0:
         return state, []
     return replace(state, produced_slot=slot), [
         ProduceBlock(slot, head.hash, best_attestation(config, state, head))

@@ -386,7 +386,8 @@ class Chain:
         changes = execution.overlay.writes
         changes.update(self._block_records(block.header, block.transactions))
         get = self.store.get
-        undo = [[key, get(key)] for key in changes]
+        before = execution.overlay.before
+        undo = [[key, before[key] if key in before else get(key)] for key in changes]
         changes[schema.undo(block.header.height)] = packb(undo)
         self.store.commit(changes, sync=True)
         self.head = block.header
@@ -500,7 +501,7 @@ class Chain:
 
     def account_raw(self, raw_address: bytes) -> Account | None:
         raw = self.store.get(schema.account(raw_address))
-        return None if raw is None else Account.decode(raw)
+        return None if raw is None else Account.load(raw)  # our own database: trusted
 
     def delegate(self, public_key: bytes) -> DelegateRecord | None:
         raw = self.store.get(schema.delegate(public_key))

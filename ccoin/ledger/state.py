@@ -23,13 +23,18 @@ class StateOverlay:
     def __init__(self, store: KeyValueStore) -> None:
         self._store = store
         self.writes: dict[bytes, bytes | None] = {}
+        # What the store held for keys read before they were written: the block's undo
+        # record needs old values, and most written keys were read first.
+        self.before: dict[bytes, bytes | None] = {}
         self._journal: list[tuple[bytes, object]] = []
 
     def get(self, key: bytes) -> bytes | None:
         writes = self.writes
         if key in writes:
             return writes[key]
-        return self._store.get(key)
+        value = self._store.get(key)
+        self.before[key] = value
+        return value
 
     def put(self, key: bytes, value: bytes) -> None:
         self._journal.append((key, self.writes.get(key, _ABSENT)))

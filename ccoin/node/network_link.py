@@ -4,6 +4,8 @@ chain) and the node's outbound gossip, fetches and periodic catch-up."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import trio
@@ -36,6 +38,39 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 FETCH_TIMEOUT = 5.0
 SYNC_INTERVAL = 1.0
 MAX_CACHED_BLOCKS = 4096  # bodies kept for blocks not yet applied or final
+# Gossip reaches a node from several peers; the bytes of recently seen transactions are
+# remembered (by a 16-byte digest) so a copy is dropped before it is decoded or verified.
+MAX_SEEN_TRANSACTIONS = 300_000
+MAX_DECODED_TRANSACTIONS = 50_000  # decoded gossip kept for the blocks that carry it
+
+
+class SeenTransactions:
+    def __init__(
+        self, capacity: int = MAX_SEEN_TRANSACTIONS, decoded: int = MAX_DECODED_TRANSACTIONS
+    ) -> None:
+        self.capacity = capacity
+        self._digests: OrderedDict[bytes, None] = OrderedDict()
+        self._decoded_capacity = decoded
+        self._decoded: OrderedDict[bytes, Transaction] = OrderedDict()  # wire bytes -> tx
+
+    def remember(self, tx: Transaction) -> None:
+        self._decoded[tx.encode()] = tx
+        if len(self._decoded) > self._decoded_capacity:
+            self._decoded.popitem(last=False)
+
+    def decoded(self, raw: bytes) -> Transaction | None:
+        """The transaction these exact bytes decoded to, if gossip brought it lately."""
+        return self._decoded.get(raw)
+
+    def first_sighting(self, raw: bytes) -> bool:
+        """True the first time these bytes are seen (and remembers them)."""
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        if digest in self._digests:
+            return False
+        self._digests[digest] = None
+        if len(self._digests) > self.capacity:
+            self._digests.popitem(last=False)
+        return True
 
 
 class NetworkLink:
@@ -44,6 +79,7 @@ class NetworkLink:
         self.network = network
         self._fetching: dict[bytes, float] = {}  # peer -> when a fetch was sent
         self._nursery: trio.Nursery | None = None
+        self.seen = SeenTransactions()
 
     @classmethod
     def create(cls, node: Node) -> NetworkLink:
@@ -104,6 +140,9 @@ class NetworkLink:
     def broadcast_transactions(self, txs: list[Transaction], exclude: bytes | None = None) -> None:
         for i in range(0, len(txs), 1000):
             batch = tuple(tx.encode() for tx in txs[i : i + 1000])
+            for tx, raw in zip(txs[i : i + 1000], batch, strict=True):
+                self.seen.first_sighting(raw)  # our own gossip echoing back is a copy
+                self.seen.remember(tx)
             self.network.broadcast(Transactions(batch), exclude=exclude)
 
     def announce_status(self) -> None:
@@ -145,17 +184,23 @@ class NetworkLink:
     async def _on_message(self, peer: bytes, message: Message) -> None:
         origin = peer.hex()
         if isinstance(message, Transactions):
-            txs = [Transaction.decode(raw) for raw in message.items]
+            txs = [
+                Transaction.decode(raw) for raw in message.items if self.seen.first_sighting(raw)
+            ]
+            if not txs:
+                return
+            for tx in txs:
+                self.seen.remember(tx)
             results = await self.node.submit(txs, gossip=False)
             admitted = [tx for tx, r in zip(txs, results, strict=True) if r.error is None]
             if admitted:
                 self.broadcast_transactions(admitted, exclude=peer)
         elif isinstance(message, NewBlock):
-            self._receive_block(Block.decode(message.block), origin)
+            self._receive_block(Block.decode(message.block, self.seen.decoded), origin)
         elif isinstance(message, Blocks):
             self._fetching.pop(peer, None)
             for raw in message.items:
-                self._receive_block(Block.decode(raw), origin)
+                self._receive_block(Block.decode(raw, self.seen.decoded), origin)
         elif isinstance(message, Votes):
             for raw in message.items:
                 self.node.post(m.VoteReceived(Vote.decode(raw), origin))
@@ -178,7 +223,13 @@ class NetworkLink:
         items: list[bytes] = []
         size = 0
         for height in range(max(1, request.from_height), last + 1):
-            block = chain.block_at(height)
+            header = chain.header_at(height)
+            # Recent blocks are in memory with their encodings cached; older ones are read
+            # back from the database.
+            block = (
+                None if header is None else self.node.blocks.get(header.hash(self.node.network_id))
+            )
+            block = block or chain.block_at(height)
             if block is None:
                 break
             raw = block.encode()
@@ -195,7 +246,10 @@ class NetworkLink:
             chain = self.node.chain
             for info in self.network.peers():
                 if info.status.head_height > chain.height + 1:
-                    self.fetch(info.fingerprint.hex(), chain.finalized_height + 1)
+                    # From just below our head: blocks that do not connect start a
+                    # windowed search for the fork point (`FetchAncestors`).
+                    start = max(chain.finalized_height + 1, chain.height - 1)
+                    self.fetch(info.fingerprint.hex(), start)
                     break
 
 

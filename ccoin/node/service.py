@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import json
 import math
 import os
@@ -36,7 +37,7 @@ from ccoin.errors import (
     InvalidTransaction,
     PoolError,
 )
-from ccoin.ledger.chain import Chain
+from ccoin.ledger.chain import Chain, Execution
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
 from ccoin.node.consensus_state import (
@@ -58,6 +59,10 @@ from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
+
+BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new block
+FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
+PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's late block
 
 
 @dataclass(frozen=True)
@@ -183,16 +188,27 @@ class Node:
             event("node_stopped", name=self.config.name, height=self.chain.height)
 
     async def _clock_loop(self) -> None:
+        """Two ticks a slot: at its start (produce if the previous slot's block is in) and
+        `PATIENCE` of a slot later (produce anyway)."""
         block_time = self.genesis.block_time
         while True:
             slot = math.floor(self.chain_time()) // block_time + 1
-            await self.clock.sleep_until(self.genesis.genesis_time + slot * block_time)
+            start = self.genesis.genesis_time + slot * block_time
+            await self.clock.sleep_until(start)
+            await self._events_in.send(m.Tick(slot, early=True))
+            await self.clock.sleep_until(start + PATIENCE * block_time)
             await self._events_in.send(m.Tick(slot))
 
     async def _consensus_loop(self) -> None:
         async for ev in self._events:
-            if isinstance(ev, m.Tick) and ev.slot < self.slot_now():
-                continue  # a tick that waited past its slot: producing now would be late
+            # Under load events wait in the queue; the machine must still know the time,
+            # or it would refuse peers' current blocks as "from the future". A tick that
+            # waited past its slot stands for the current slot instead.
+            now = self.slot_now()
+            if isinstance(ev, m.Tick) and ev.slot < now:
+                ev = m.Tick(now)
+            elif now > self.consensus.clock_slot:
+                await self.handle(m.Tick(now))
             await self.handle(ev)
 
     def post(self, ev: m.Event) -> None:
@@ -227,7 +243,11 @@ class Node:
             self._finalize(action)
         elif isinstance(action, m.FetchAncestors):
             if self.link is not None:
-                self.link.fetch(action.origin, self.chain.finalized_height + 1)
+                # A window below the orphan, not everything above finality: if the fork
+                # point is deeper, the window's lowest block is itself an orphan and the
+                # next fetch reaches further down.
+                low = action.header.height - FETCH_WINDOW
+                self.link.fetch(action.origin, max(self.chain.finalized_height + 1, low))
         elif isinstance(action, m.RejectHeader):
             event("header_rejected", origin=action.origin[:16], reason=action.reason)
             if self.link is not None:
@@ -263,18 +283,28 @@ class Node:
         key = self.key
         if key is None or self.chain.head.hash(self.network_id) != action.parent:
             return []
-        candidates = list(self.pool.ready())
-        verified = {tx.hash(self.network_id) for tx in candidates}
+        ready = list(self.pool.ready())
+        verified = {tx.hash(self.network_id) for tx in ready}
+        # Building stops taking transactions after a share of the slot, so the block still
+        # reaches and is applied by the others within its slot however full the pool is.
+        deadline = time.monotonic() + BUILD_BUDGET * self.genesis.block_time
+        candidates = itertools.takewhile(lambda _tx: time.monotonic() < deadline, ready)
         started = trio.current_time()
-        block, execution = await trio.to_thread.run_sync(
-            lambda: self.chain.build_block(
+        timing = [time.monotonic()]  # queued, building, built
+
+        def build() -> tuple[Block, Execution]:
+            timing.append(time.monotonic())
+            built = self.chain.build_block(
                 candidates,
                 action.slot * self.genesis.block_time,
                 key,
                 preverified=verified.__contains__,
                 attestation=action.attestation,
             )
-        )
+            timing.append(time.monotonic())
+            return built
+
+        block, execution = await trio.to_thread.run_sync(build)
         block_hash = block.header.hash(self.network_id)
         self.blocks[block_hash] = block
         self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
@@ -285,6 +315,7 @@ class Node:
         self.metrics.block_apply_seconds.labels("produced").observe(trio.current_time() - started)
         if self.link is not None:
             self.link.broadcast_block(block)
+        self._after_new_head()  # building committed it: the block is our head now
         event(
             "block_produced",
             height=block.header.height,
@@ -293,6 +324,8 @@ class Node:
             attested=block.header.attestation is not None,
             pool=len(self.pool),
             ms=round((trio.current_time() - started) * 1000, 1),
+            queued_ms=round((timing[1] - timing[0]) * 1000, 1),
+            build_ms=round((timing[2] - timing[1]) * 1000, 1),
         )
         return [m.HeaderReceived(block.header, "self")]
 
@@ -317,9 +350,14 @@ class Node:
             self._return_to_pool(removed)
         for block in todo:
             started = trio.current_time()
+            verified = await self._verify_unseen(block)
             try:
                 await trio.to_thread.run_sync(
-                    functools.partial(chain.apply_block, block, preverified=self.pool.is_verified)
+                    functools.partial(
+                        chain.apply_block,
+                        block,
+                        preverified=functools.partial(self._is_verified, verified),
+                    )
                 )
             except InvalidBlock as exc:
                 bad = block.header.hash(self.network_id)
@@ -332,6 +370,25 @@ class Node:
             )
         self._after_new_head()
         return [m.HeadApplied(action.hash)]
+
+    def _is_verified(self, checked: set[bytes], tx_hash: bytes) -> bool:
+        return tx_hash in checked or self.pool.is_verified(tx_hash)
+
+    async def _verify_unseen(self, block: Block) -> set[bytes]:
+        """Check, in one batch on the verifier's threads, the signatures of the block's
+        transactions that did not come through our pool; the hashes of the good ones. (A
+        bad one is left for `apply_block` to find and report.)"""
+        unseen = [
+            tx for tx in block.transactions if not self.pool.is_verified(tx.hash(self.network_id))
+        ]
+        if not unseen:
+            return set()
+        items = [
+            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature)
+            for tx in unseen
+        ]
+        valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
+        return {tx.hash(self.network_id) for tx, ok in zip(unseen, valid, strict=True) if ok}
 
     def _return_to_pool(self, blocks: list[Block]) -> None:
         now = math.floor(self.chain_time())
@@ -425,22 +482,29 @@ class Node:
     # -- submission -----------------------------------------------------------------------
 
     async def submit(self, txs: list[Transaction], *, gossip: bool = True) -> list[SubmitResult]:
-        """Verify signatures in a batch off the event loop, then admit to the pool."""
+        """Verify signatures in a batch off the event loop, then admit to the pool. A
+        transaction already in the pool is answered at once and never verified twice."""
+        known = [tx.hash(self.network_id) in self.pool for tx in txs]
         items = [
-            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature) for tx in txs
+            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature)
+            for tx, seen in zip(txs, known, strict=True)
+            if not seen
         ]
-        self.verifying += len(txs)
+        self.verifying += len(items)
         try:
-            valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
+            checked = iter(await trio.to_thread.run_sync(self.verifier.verify_batch, items))
         finally:
-            self.verifying -= len(txs)
-        self.metrics.tx_verified.inc(len(txs))
+            self.verifying -= len(items)
+        self.metrics.tx_verified.inc(len(items))
         now = math.floor(self.chain_time())
         results = []
         admitted = []
-        for tx, ok in zip(txs, valid, strict=True):
+        for tx, seen in zip(txs, known, strict=True):
+            if seen:
+                results.append(SubmitResult(None, PoolError(ErrorCode.POOL_DUPLICATE)))
+                continue
             error: CcoinError
-            if ok:
+            if next(checked):
                 try:
                     tx_hash = self.pool.add(tx, now)
                 except (InvalidTransaction, PoolError) as exc:

@@ -16,8 +16,11 @@ Block wire layout: [header, [transaction, ...]].
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgpack
 
 from ccoin.crypto.address import id_from_hash
 from ccoin.crypto.keys import KeyPair
@@ -238,19 +241,73 @@ class Block:
         return [self.header.to_array(), [tx.to_array() for tx in self.transactions]]
 
     def encode(self) -> bytes:
-        return packb(self.to_array())
+        # msgpack nests by concatenation, so the block's bytes are its parts' bytes joined:
+        # every transaction's encoding is cached, none is packed again.
+        parts = [array_header(2), self.header.encode(), array_header(len(self.transactions))]
+        parts.extend(tx.encode() for tx in self.transactions)
+        return b"".join(parts)
 
     @classmethod
-    def decode(cls, data: bytes) -> Block:
-        arr = unpack_canonical(data, max_size=MAX_BLOCK_BYTES, what="block")
-        header_arr, txs = field_list(arr, "block", size=2)
-        txs = field_list(txs, "block.transactions", max_len=MAX_BLOCK_TRANSACTIONS)
-        return cls(
-            BlockHeader.from_array(header_arr), tuple(Transaction.from_array(t) for t in txs)
-        )
+    def decode(
+        cls, data: bytes, known: Callable[[bytes], Transaction | None] | None = None
+    ) -> Block:
+        """Decode, rejecting what `unpack_canonical` rejects. `known` may return an already
+        decoded transaction for its exact bytes (gossip usually delivered it first)."""
+        if not isinstance(data, bytes):
+            raise DecodeError(ErrorCode.WRONG_TYPE, "block: expected bytes")
+        if len(data) > MAX_BLOCK_BYTES:
+            raise DecodeError(ErrorCode.TOO_LONG, f"block: {len(data)} bytes")
+        header_raw, tx_raws = _split_block(data)
+        txs = []
+        for raw in tx_raws:
+            tx = known(raw) if known is not None else None
+            txs.append(tx if tx is not None else Transaction.decode(raw))
+        block = cls(BlockHeader.decode(header_raw), tuple(txs))
+        # Outer array headers in their shortest form, nothing before, between or after.
+        if b"".join([array_header(2), header_raw, array_header(len(txs)), *tx_raws]) != data:
+            raise DecodeError(ErrorCode.NON_CANONICAL, "block: bytes are not canonical")
+        return block
 
     def payload_hash(self) -> bytes:
         return payload_hash(self.transactions)
+
+
+def array_header(length: int) -> bytes:
+    """The canonical msgpack header of an array of `length` items."""
+    if length < 16:
+        return bytes([0x90 | length])
+    if length < 1 << 16:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
+
+
+def _split_block(data: bytes) -> tuple[bytes, list[bytes]]:
+    """The raw bytes of a block's header and of each of its transactions."""
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=MAX_BLOCK_BYTES)
+    unpacker.feed(data)
+    try:
+        if unpacker.read_array_header() != 2:
+            raise DecodeError(ErrorCode.BAD_FIELD, "block: expected [header, transactions]")
+        header_start = unpacker.tell()
+        unpacker.skip()
+        header_end = unpacker.tell()
+        count = unpacker.read_array_header()
+        if count > MAX_BLOCK_TRANSACTIONS:
+            raise DecodeError(ErrorCode.TOO_LONG, f"block: {count} transactions")
+        start = unpacker.tell()
+        raws = []
+        for _ in range(count):
+            unpacker.skip()
+            end = unpacker.tell()
+            raws.append(data[start:end])
+            start = end
+    except DecodeError:
+        raise
+    except Exception as exc:  # msgpack raises several unrelated types for bad input
+        raise DecodeError(ErrorCode.DECODE_ERROR, f"block: {exc.__class__.__name__}") from None
+    if start != len(data):
+        raise DecodeError(ErrorCode.TRAILING_BYTES, "block: trailing bytes")
+    return data[header_start:header_end], raws
 
 
 def payload_hash(transactions: tuple[Transaction, ...] | list[Transaction]) -> bytes:

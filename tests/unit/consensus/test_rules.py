@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ccoin.consensus import machine as m
 from ccoin.consensus.schedule import elect, producer_for, round_order, threshold
 from ccoin.consensus.tree import Checkpoint, ForkTree, TreeBlock
 from ccoin.consensus.votes import Vote, VoteData, VoterRecord, conflicting
@@ -72,3 +73,21 @@ def test_fork_choice_prefers_justified_then_height_then_lowest_hash() -> None:
     assert a2.hash not in pruned and a1.hash not in pruned
     assert tree.prune(b1.hash).root == b1.hash
     assert [b.hash for b in tree.path_from_root(a2.hash)] == [a1.hash, a2.hash]
+
+
+def test_an_early_tick_waits_for_the_previous_slots_block() -> None:
+    root = block(5, ZERO_HASH, b"head at slot 5")  # the helper puts height 5 in slot 5
+    config = m.Config(b"n" * 32, 1, (K[0],), lambda *_: True, K[0], lambda _m: b"\x00" * 64)
+    state = m.initial_state(root)
+
+    # Slot 6 follows the head's slot: the early tick produces at once.
+    _state, actions = m.step(config, state, m.Tick(6, early=True))
+    assert [type(a) for a in actions] == [m.ProduceBlock]
+
+    # Slot 7 has no slot-6 block under it yet: the early tick only learns the time...
+    after, actions = m.step(config, state, m.Tick(7, early=True))
+    assert actions == [] and after.clock_slot == 7 and after.produced_slot < 7
+    # ...and the patient tick later in the slot produces anyway, once.
+    after, actions = m.step(config, after, m.Tick(7))
+    assert [(type(a), a.slot) for a in actions] == [(m.ProduceBlock, 7)]
+    assert m.step(config, after, m.Tick(7))[1] == []

@@ -99,3 +99,21 @@ def test_refuses_a_key_that_is_not_a_delegate(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Node(config(tmp_path), NET.genesis, f.key("not-a-delegate"))
     assert info.value.code is ErrorCode.CONFIG_INVALID
+
+
+async def test_a_transaction_already_pooled_is_not_verified_again(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    node = make_node(tmp_path)  # not running: the pool keeps what it admits
+    nid = node.chain.network_id
+    try:
+        txs = [f.transfer(NET.accounts[i], NET.accounts[3].address, 7, nid) for i in range(3)]
+        assert [r.error for r in await node.submit(txs, gossip=False)] == [None] * 3
+        verified = node.metrics.tx_verified._value.get()
+        again = await node.submit(txs, gossip=False)
+        codes = [r.error.code if r.error else None for r in again]
+        assert codes == [ErrorCode.POOL_DUPLICATE] * 3
+        assert node.metrics.tx_verified._value.get() == verified  # no second check
+        assert node.verifying == 0 and len(node.pool) == 3
+    finally:
+        node.close()
