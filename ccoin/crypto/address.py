@@ -26,7 +26,9 @@ MAX_ID_LEN = 20
 _ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def address_from_public_key(public_key: bytes) -> str:
+    """Cached like `address_raw`: base58 encoding is pure Python."""
     return address_from_raw(address_raw_from_public_key(public_key))
 
 

@@ -344,7 +344,7 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_TOO_LARGE)
         if header.number_of_transactions != len(block.transactions):
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "numberOfTransactions mismatch")
-        if header.payload_hash != payload_hash(block.transactions):
+        if header.payload_hash != block.payload_hash():
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "payloadHash mismatch")
         if header.withdrawal_root != ZERO_HASH:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "withdrawals are not enabled")
@@ -384,10 +384,16 @@ class Chain:
 
     def _commit(self, block: Block, execution: Execution) -> None:
         changes = execution.overlay.writes
-        changes.update(self._block_records(block.header, block.transactions))
         get = self.store.get
         before = execution.overlay.before
         undo = [[key, before[key] if key in before else get(key)] for key in changes]
+        # The block's own records are new keys (its height, its id, its transactions' ids,
+        # which the replay check found absent, and history entries at its height): undo
+        # deletes them. Only the head pointer has an old value.
+        records = self._block_records(block.header, block.transactions)
+        undo.extend([key, None] for key in records if key != schema.META_HEAD)
+        undo.append([schema.META_HEAD, get(schema.META_HEAD)])
+        changes.update(records)
         changes[schema.undo(block.header.height)] = packb(undo)
         self.store.commit(changes, sync=True)
         self.head = block.header

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the HTTP API, served at `/openapi.json`.
 
 Written here as data next to the code it describes; `docs/api/openapi.json` is this
-document as committed (a test keeps the two equal, and `ccoin rpc openapi` prints it).
+document as committed (a test keeps the two equal; `docs/spec/rpc.md` says how to
+regenerate it).
 """
 
 from __future__ import annotations

@@ -236,6 +236,9 @@ class BlockHeader:
 class Block:
     header: BlockHeader
     transactions: tuple[Transaction, ...] = ()
+    # The Merkle root over the transactions, computed once: a received block is checked at
+    # the P2P boundary and again by the ledger.
+    _payload: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def to_array(self) -> list[Any]:
         return [self.header.to_array(), [tx.to_array() for tx in self.transactions]]
@@ -269,7 +272,9 @@ class Block:
         return block
 
     def payload_hash(self) -> bytes:
-        return payload_hash(self.transactions)
+        if not self._payload:
+            self._payload.append(payload_hash(self.transactions))
+        return self._payload[0]
 
 
 def array_header(length: int) -> bytes:

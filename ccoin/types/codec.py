@@ -147,6 +147,8 @@ def json_str(value: Any, name: str, *, max_len: int) -> str:
 def json_object(value: Any, name: str, allowed: frozenset[str]) -> dict[str, Any]:
     if type(value) is not dict:
         raise DecodeError(ErrorCode.BAD_JSON, f"{name}: expected an object")
+    if allowed.issuperset(value):
+        return value
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise DecodeError(ErrorCode.BAD_JSON, f"{name}: unknown field(s) {', '.join(unknown)}")
