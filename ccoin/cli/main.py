@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ccoin import __version__
+from ccoin.cli.bench import bench
 from ccoin.cli.chain import account_command, block_command, status_command
 from ccoin.cli.devnet import devnet_group
 from ccoin.cli.genesis import genesis_group
@@ -27,6 +28,7 @@ cli.add_command(devnet_group)
 cli.add_command(status_command)
 cli.add_command(account_command)
 cli.add_command(block_command)
+cli.add_command(bench)
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
+
 from ccoin.consensus.schedule import slot_of
 from ccoin.crypto.address import (
     address_raw,
@@ -459,6 +461,19 @@ class Chain:
         )
         return BlockHeader.from_array(header_arr), tx_ids
 
+    def block_summary(self, height: int) -> tuple[BlockHeader, list[str]] | None:
+        """A block's header and its transaction ids, without reading the transactions
+        (our own record: trusted, no canonical re-check)."""
+        raw = self.store.get(schema.block_by_height(height))
+        if raw is None:
+            return None
+        header_arr, tx_ids = msgpack.unpackb(raw)
+        return BlockHeader.from_array(header_arr), [id_from_hash(t) for t in tx_ids]
+
+    def height_of(self, block_id: str) -> int | None:
+        raw = self.store.get(schema.block_height_by_id(id_raw(block_id)))
+        return None if raw is None else schema.read_u64(raw)
+
     def header_at(self, height: int) -> BlockHeader | None:
         entry = self._block_entry(height)
         return None if entry is None else entry[0]
@@ -477,8 +492,8 @@ class Chain:
         return Block(header, tuple(txs))
 
     def block_by_id(self, block_id: str) -> Block | None:
-        raw = self.store.get(schema.block_height_by_id(id_raw(block_id)))
-        return None if raw is None else self.block_at(schema.read_u64(raw))
+        height = self.height_of(block_id)
+        return None if height is None else self.block_at(height)
 
     def _transaction_by_raw(self, tx_id: bytes) -> TxLocation | None:
         raw = self.store.get(schema.transaction(tx_id))

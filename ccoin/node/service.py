@@ -61,6 +61,7 @@ from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
 
 BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new block
+SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
 FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
 PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's late block
 
@@ -287,7 +288,8 @@ class Node:
         verified = {tx.hash(self.network_id) for tx in ready}
         # Building stops taking transactions after a share of the slot, so the block still
         # reaches and is applied by the others within its slot however full the pool is.
-        deadline = time.monotonic() + BUILD_BUDGET * self.genesis.block_time
+        share = BUILD_BUDGET if len(self.consensus_config.active) > 1 else SOLE_BUILD_BUDGET
+        deadline = time.monotonic() + share * self.genesis.block_time
         candidates = itertools.takewhile(lambda _tx: time.monotonic() < deadline, ready)
         started = trio.current_time()
         timing = [time.monotonic()]  # queued, building, built

@@ -111,28 +111,33 @@ class Api:
     def block(self, which: Any, include_transactions: Any) -> dict[str, Any]:
         if type(include_transactions) is not bool:
             raise DecodeError(ErrorCode.WRONG_TYPE, "includeTransactions: expected a boolean")
-        block = self._find_block(which)
-        return block_json(block, self.network_id, include_transactions)
+        height = self._find_height(which)
+        chain = self.node.chain
+        if include_transactions:
+            block = chain.block_at(height) if height is not None else None
+            if block is None:
+                raise RpcError(ErrorCode.NOT_FOUND, f"no block {which!r} on this node")
+            return block_json(block, self.network_id, True)
+        summary = chain.block_summary(height) if height is not None else None
+        if summary is None:
+            raise RpcError(ErrorCode.NOT_FOUND, f"no block {which!r} on this node")
+        header, tx_ids = summary
+        return {**header_json(header, self.network_id), "transactionIds": tx_ids}
 
-    def _find_block(self, which: Any) -> Block:
+    def _find_height(self, which: Any) -> int | None:
         chain = self.node.chain
         if which == "head":
-            which = chain.height
-        elif which == "finalized":
-            which = chain.finalized_height
+            return chain.height
+        if which == "finalized":
+            return chain.finalized_height
         if type(which) is int:
-            height = json_int(which, "block", 0, 2**63 - 1)
-            block = chain.block_at(height)
-        elif type(which) is str:
+            return json_int(which, "block", 0, 2**63 - 1)
+        if type(which) is str:
             id_raw(which)  # a clear BAD_ID for malformed ids
-            block = chain.block_by_id(which)
-        else:
-            raise DecodeError(
-                ErrorCode.WRONG_TYPE, "block: a height, a block id, 'head' or 'finalized'"
-            )
-        if block is None:
-            raise RpcError(ErrorCode.NOT_FOUND, f"no block {which!r} on this node")
-        return block
+            return chain.height_of(which)
+        raise DecodeError(
+            ErrorCode.WRONG_TYPE, "block: a height, a block id, 'head' or 'finalized'"
+        )
 
     def account(self, address: Any) -> dict[str, Any]:
         raw = address_raw(address)

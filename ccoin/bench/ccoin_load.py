@@ -1,0 +1,289 @@
+"""Pre-signed transfer load against Carbon Coin nodes over RPC, followed to finality.
+
+Transfers from the devnet's funded test accounts are signed and serialized before the
+clock starts. They go out as `ccoin_sendTransactions` calls of `batch` transactions, spread
+round-robin over every node's RPC, `concurrency` calls in flight. A follower polls one node
+for newly finalized blocks and stamps each of our transactions with the moment it saw the
+block final, so latencies (submission sent -> finality seen) are late by at most one poll
+interval plus one round trip. Retryable refusals (a full pool, a busy node) are sent again
+after a pause, a bounded number of times; other refusals count as rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import trio
+
+from ccoin.crypto.keys import KeyPair
+from ccoin.devnet.layout import Devnet
+from ccoin.errors import ConfigError, ErrorCode, RpcError
+from ccoin.types.assets import TransferAsset
+from ccoin.types.transaction import Transaction, TxBody
+
+TEST_ACCOUNTS_FILE = "test-accounts.json"
+POLL_INTERVAL = 0.05
+MAX_ATTEMPTS = 50
+RETRY_PAUSE = 0.2
+REQUEST_TIMEOUT = 60.0
+
+Progress = Callable[[int, int], None]  # (accepted so far, finalized so far)
+
+
+def load_test_accounts(devnet: Devnet) -> list[KeyPair]:
+    path = devnet.root / "keys" / TEST_ACCOUNTS_FILE
+    try:
+        entries = json.loads(path.read_text())["accounts"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            ErrorCode.CONFIG_INVALID, f"{path}: no test accounts to send from ({exc})"
+        ) from None
+    return [KeyPair(bytes.fromhex(e["seed"])) for e in entries]
+
+
+def pre_sign(
+    accounts: Sequence[KeyPair], count: int, network_id: bytes, timestamp: int, fee: int
+) -> list[Transaction]:
+    """`count` transfers, sender i % n to account (i + 1) % n, at `fee`."""
+    if len(accounts) < 2:
+        raise ConfigError(ErrorCode.CONFIG_INVALID, "the benchmark needs two test accounts")
+    n = len(accounts)
+    txs = []
+    for i in range(count):
+        sender = accounts[i % n]
+        body = TxBody(
+            0,
+            timestamp,
+            sender.public_key,
+            accounts[(i + 1) % n].address,
+            1 + i // n,  # distinct amounts keep every transaction distinct
+            fee,
+            TransferAsset(b""),
+        )
+        txs.append(body.sign(sender, network_id))
+    return txs
+
+
+@dataclass
+class Batch:
+    ids: list[str]
+    entries: list[Any]  # the transactions' JSON forms
+    attempts: int = 0
+
+
+def make_batches(txs: Sequence[Transaction], network_id: bytes, size: int) -> list[Batch]:
+    out = []
+    for start in range(0, len(txs), size):
+        part = txs[start : start + size]
+        out.append(Batch([t.id(network_id) for t in part], [t.to_json(network_id) for t in part]))
+    return out
+
+
+@dataclass
+class LoadResult:
+    txs: int
+    accepted: int
+    finalized: int
+    rejected: dict[str, int]
+    submitted_tps: float
+    finalized_tps: float  # finalized / (last finality seen - first submission)
+    sustained_tps: float  # finalized / (last finality seen - first finality seen)
+    latency_p50_s: float
+    latency_p95_s: float
+    latency_p99_s: float
+    duration_s: float
+    retries: int
+    timed_out: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of `values`; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class _Run:
+    urls: Sequence[str]
+    follow_url: str
+    total: int
+    progress: Progress | None
+    sent_at: dict[str, float] = field(default_factory=dict)  # id -> time its batch went out
+    final_at: dict[str, float] = field(default_factory=dict)
+    rejected: Counter[str] = field(default_factory=Counter)
+    accepted: int = 0
+    retries: int = 0
+    first_sent: float = math.inf
+    last_accepted: float = 0.0
+    submitted: trio.Event = field(default_factory=trio.Event)
+    settled: trio.Event = field(default_factory=trio.Event)
+    rate: float | None = None  # offered transactions a second; None: as fast as taken
+    next_send: float = 0.0
+
+    async def pace(self, count: int) -> None:
+        """Open-loop pacing: the batch goes out at its scheduled time, whatever the answers
+        to earlier ones (a closed loop would slow down exactly when the node does)."""
+        if self.rate is None:
+            return
+        now = trio.current_time()
+        if self.next_send == 0.0:
+            self.next_send = now
+        at = self.next_send
+        self.next_send = max(at, now - 1.0) + count / self.rate
+        await trio.sleep_until(at)
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.accepted, len(self.final_at))
+
+
+async def rpc(client: httpx.AsyncClient, url: str, method: str, params: Any) -> Any:
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    response = await client.post(
+        f"{url}/rpc", content=body, headers={"content-type": "application/json"}
+    )
+    answer = orjson.loads(response.content)
+    if "error" in answer:
+        err = answer["error"]
+        name = err.get("data", {}).get("name", "")
+        code = ErrorCode[name] if name in ErrorCode.__members__ else ErrorCode.RPC_INTERNAL
+        raise RpcError(code, f"{method} at {url}: {err.get('message')}")
+    return answer["result"]
+
+
+async def _submit_worker(
+    run: _Run,
+    client: httpx.AsyncClient,
+    queue: trio.MemoryReceiveChannel[Batch],
+    requeue: trio.MemorySendChannel[Batch],
+    worker: int,
+) -> None:
+    turn = worker
+    async for batch in queue:
+        url = run.urls[turn % len(run.urls)]
+        turn += 1
+        await run.pace(len(batch.ids))
+        started = time.monotonic()
+        run.first_sent = min(run.first_sent, started)
+        results = await rpc(client, url, "ccoin_sendTransactions", [batch.entries])
+        retry = Batch([], [], batch.attempts + 1)
+        for tx_id, entry, result in zip(batch.ids, batch.entries, results, strict=True):
+            error = result.get("error")
+            if error is None or error["name"] == ErrorCode.POOL_DUPLICATE.name:
+                run.sent_at.setdefault(tx_id, started)
+                run.accepted += 1
+            elif error.get("retryable") and retry.attempts < MAX_ATTEMPTS:
+                retry.ids.append(tx_id)
+                retry.entries.append(entry)
+            else:
+                run.rejected[error["name"]] += 1
+        run.last_accepted = time.monotonic()
+        run.report()
+        if run.accepted + sum(run.rejected.values()) >= run.total:
+            run.settled.set()
+        if retry.ids:
+            run.retries += len(retry.ids)
+            await trio.sleep(RETRY_PAUSE)  # back-pressure: the node asked us to wait
+            await requeue.send(retry)
+
+
+async def _follow(run: _Run, client: httpx.AsyncClient) -> None:
+    """Stamp our transactions as the follow node finalizes their blocks."""
+    seen = (await rpc(client, run.follow_url, "ccoin_status", []))["finalizedHeight"]
+    while True:
+        status = await rpc(client, run.follow_url, "ccoin_status", [])
+        for height in range(seen + 1, status["finalizedHeight"] + 1):
+            block = await rpc(client, run.follow_url, "ccoin_getBlock", [height, False])
+            now = time.monotonic()
+            for tx_id in block["transactionIds"]:
+                if tx_id in run.sent_at and tx_id not in run.final_at:
+                    run.final_at[tx_id] = now
+            seen = height
+        run.report()
+        done = run.submitted.is_set() and len(run.final_at) >= len(run.sent_at)
+        if done:
+            return
+        await trio.sleep(POLL_INTERVAL)
+
+
+async def run_load(
+    urls: Sequence[str],
+    batches: list[Batch],
+    *,
+    concurrency: int = 4,
+    timeout: float = 600.0,
+    progress: Progress | None = None,
+    rate: float | None = None,
+) -> LoadResult:
+    """Submit every batch (at `rate` transactions a second, or as fast as the nodes take
+    them) and follow each accepted transaction to finality (or `timeout`)."""
+    total = sum(len(b.ids) for b in batches)
+    run = _Run(urls, urls[0], total, progress, rate=rate)
+    limits = httpx.Limits(max_connections=concurrency + 2)
+    started = time.monotonic()
+    timed_out = False
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, limits=limits) as client:
+        with trio.move_on_after(timeout) as scope:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_follow, run, client)
+                await _submit_all(run, client, batches, concurrency)
+                run.submitted.set()
+        timed_out = scope.cancelled_caught
+    return _result(run, started, timed_out)
+
+
+async def _submit_all(
+    run: _Run, client: httpx.AsyncClient, batches: list[Batch], concurrency: int
+) -> None:
+    """Workers share one queue and put retries back on it; done when every transaction
+    was accepted or rejected."""
+    send, receive = trio.open_memory_channel[Batch](math.inf)
+    for batch in batches:
+        send.send_nowait(batch)
+    async with trio.open_nursery() as nursery:
+        for worker in range(concurrency):
+            nursery.start_soon(_submit_worker, run, client, receive, send, worker)
+        await run.settled.wait()
+        nursery.cancel_scope.cancel()
+
+
+def _result(run: _Run, started: float, timed_out: bool) -> LoadResult:
+    latencies = [run.final_at[i] - run.sent_at[i] for i in run.final_at]
+    first = run.first_sent if run.first_sent < math.inf else started
+    last_final = max(run.final_at.values(), default=first)
+    first_final = min(run.final_at.values(), default=first)
+    submit_span = max(run.last_accepted - first, 1e-9)
+    final_span = max(last_final - first, 1e-9)
+    return LoadResult(
+        txs=run.total,
+        accepted=run.accepted,
+        finalized=len(run.final_at),
+        rejected=dict(run.rejected),
+        submitted_tps=round(run.accepted / submit_span, 1),
+        finalized_tps=round(len(run.final_at) / final_span, 1),
+        sustained_tps=round(len(run.final_at) / max(last_final - first_final, 1.0), 1),
+        latency_p50_s=round(percentile(latencies, 50), 3),
+        latency_p95_s=round(percentile(latencies, 95), 3),
+        latency_p99_s=round(percentile(latencies, 99), 3),
+        duration_s=round(time.monotonic() - started, 3),
+        retries=run.retries,
+        timed_out=timed_out,
+    )
+
+
+def devnet_urls(devnet: Devnet) -> list[str]:
+    return [f"http://{node.rpc}" for node in devnet.nodes]

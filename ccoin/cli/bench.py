@@ -1,0 +1,161 @@
+"""`ccoin bench`: transfers per second, finalized, over RPC; optionally against anvil too.
+
+Without `--dir` it creates a devnet in a temporary directory, starts it, and stops and
+removes it afterwards. With `--anvil` it runs the same number of pre-signed value
+transfers against a local anvil (`--chain-id 97`, 1 s blocks) in the same batch sizes,
+after the Carbon Coin run, and reports the ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+import trio
+
+from ccoin.bench import ccoin_load
+from ccoin.cli.common import print_json, reports_errors
+from ccoin.devnet.layout import Devnet, init_devnet
+from ccoin.devnet.processes import start_nodes, stop_started
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.testing.ports import free_port_range
+
+READY_TIMEOUT = 120.0
+
+
+@click.command("bench")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A running devnet (`ccoin devnet up`); default: start a new one for the run.",
+)
+@click.option("--nodes", default=4, show_default=True, type=click.IntRange(1, 21))
+@click.option("--txs", default=20_000, show_default=True, type=click.IntRange(1, 10_000_000))
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=1.0),
+    help="Offered load in transactions a second (open loop); default: as fast as taken.",
+)
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds for each run.")
+@click.option("--anvil", is_flag=True, help="Also run the same load against a local anvil.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON here."
+)
+@reports_errors
+def bench(
+    directory: Path | None,
+    nodes: int,
+    txs: int,
+    batch: int,
+    concurrency: int,
+    rate: float | None,
+    timeout: float,
+    anvil: bool,
+    as_json: bool,
+    out: Path | None,
+) -> None:
+    """Pre-sign TXS transfers, submit them over RPC in batches to every node, follow each
+    to finality, and report throughput and latency."""
+    report: dict[str, Any] = {
+        "txs": txs,
+        "batch": batch,
+        "concurrency": concurrency,
+        "offered_tps": rate,
+    }
+    with ExitStack() as stack:
+        devnet = _devnet(stack, directory, nodes)
+        report["nodes"] = len(devnet.nodes)
+        result = trio.run(_ccoin_run, devnet, txs, batch, concurrency, rate, timeout)
+        report.update(result)
+    if anvil:
+        from ccoin.cli.bench_anvil import run_anvil  # EVM libraries only when asked
+
+        anvil_report = run_anvil(txs, batch, concurrency, rate, timeout)
+        report.update(anvil_report)
+        tps = anvil_report["anvil_tps"]
+        # Like for like: ours counts to finality, anvil's to inclusion (final at once);
+        # both from the first submission to the last transaction seen.
+        report["ratio"] = round(report["finalized_tps"] / tps, 2) if tps else None
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+    if as_json:
+        print_json(report)
+    else:
+        for key, value in report.items():
+            click.echo(f"{key:>18}: {value}")
+
+
+def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:
+    if directory is not None:
+        return Devnet.load(directory)
+    root = Path(tempfile.mkdtemp(prefix="ccoin-bench-"))
+    stack.callback(shutil.rmtree, root, ignore_errors=True)
+    devnet = init_devnet(root, nodes=nodes, base_port=free_port_range(nodes)).devnet
+    click.echo(f"starting a {nodes}-node devnet in {root}", err=True)
+    started = start_nodes(devnet)
+    stack.callback(stop_started, devnet, started)
+    return devnet
+
+
+async def _wait_ready(urls: list[str]) -> dict[str, Any]:
+    """Every node answers, sees all its peers and has finalized a block."""
+    deadline = trio.current_time() + READY_TIMEOUT
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while True:
+            try:
+                statuses = [await ccoin_load.rpc(client, u, "ccoin_status", []) for u in urls]
+                if all(s["finalizedHeight"] >= 1 and s["peers"] >= len(urls) - 1 for s in statuses):
+                    return statuses[0]  # type: ignore[no-any-return]
+            except (httpx.HTTPError, ValueError):
+                pass  # not listening yet
+            if trio.current_time() > deadline:
+                raise ConfigError(
+                    ErrorCode.CONFIG_INVALID,
+                    f"the devnet was not ready within {READY_TIMEOUT:.0f} s (see nodeI/node.log)",
+                )
+            await trio.sleep(0.2)
+
+
+async def _ccoin_run(
+    devnet: Devnet, txs: int, batch: int, concurrency: int, rate: float | None, timeout: float
+) -> dict[str, Any]:
+    urls = ccoin_load.devnet_urls(devnet)
+    click.echo("waiting for the devnet to finalize...", err=True)
+    status = await _wait_ready(urls)
+    network_id = bytes.fromhex(status["networkId"])
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        fee = int((await ccoin_load.rpc(client, urls[0], "ccoin_estimateFee", [0]))["minFee"])
+    accounts = ccoin_load.load_test_accounts(devnet)
+    started = time.monotonic()
+    timestamp = int(time.time()) - status["genesisTime"]
+    signed = ccoin_load.pre_sign(accounts, txs, network_id, timestamp, fee)
+    batches = ccoin_load.make_batches(signed, network_id, batch)
+    click.echo(
+        f"signed {txs} transfers from {len(accounts)} accounts in "
+        f"{time.monotonic() - started:.1f} s",
+        err=True,
+    )
+    with click.progressbar(length=txs, label="finalized", file=sys.stderr) as bar:
+        done = 0
+
+        def progress(_accepted: int, finalized: int) -> None:
+            nonlocal done
+            bar.update(finalized - done)
+            done = finalized
+
+        result = await ccoin_load.run_load(
+            urls, batches, concurrency=concurrency, timeout=timeout, progress=progress, rate=rate
+        )
+    return result.to_json()

@@ -1,0 +1,34 @@
+"""`ccoin bench --anvil --json` end to end, small: a one-node devnet it starts itself, and a
+real anvil; every transfer must be finalized (ours) or included (anvil's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TXS = 300
+
+
+def test_bench_reports_both_chains(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    args = ["bench", "--nodes", "1", "--txs", str(TXS), "--batch", "100", "--anvil"]
+    args += ["--json", "--out", str(out), "--timeout", "120"]
+    done = subprocess.run(
+        [sys.executable, "-m", "ccoin.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report == json.loads(out.read_text())
+    assert report["txs"] == report["accepted"] == report["finalized"] == TXS
+    assert report["rejected"] == {} and report["timed_out"] is False
+    assert 0 < report["latency_p50_s"] <= report["latency_p95_s"] <= report["latency_p99_s"]
+    assert report["finalized_tps"] > 0 and report["submitted_tps"] > 0
+    assert report["anvil_included"] == TXS and report["anvil_errors"] == 0
+    assert report["anvil_chain_id"] == 97 and report["anvil_tps"] > 0
+    assert report["ratio"] == round(report["finalized_tps"] / report["anvil_tps"], 2)
+    assert "finalized" in done.stderr  # the progress bar went to stderr, not into the JSON
