@@ -95,7 +95,6 @@ class LoadResult:
     rejected: dict[str, int]
     submitted_tps: float
     finalized_tps: float  # finalized / (last finality seen - first submission)
-    sustained_tps: float  # finalized / (last finality seen - first finality seen)
     latency_p50_s: float
     latency_p95_s: float
     latency_p99_s: float
@@ -265,7 +264,6 @@ def _result(run: _Run, started: float, timed_out: bool) -> LoadResult:
     latencies = [run.final_at[i] - run.sent_at[i] for i in run.final_at]
     first = run.first_sent if run.first_sent < math.inf else started
     last_final = max(run.final_at.values(), default=first)
-    first_final = min(run.final_at.values(), default=first)
     submit_span = max(run.last_accepted - first, 1e-9)
     final_span = max(last_final - first, 1e-9)
     return LoadResult(
@@ -275,7 +273,6 @@ def _result(run: _Run, started: float, timed_out: bool) -> LoadResult:
         rejected=dict(run.rejected),
         submitted_tps=round(run.accepted / submit_span, 1),
         finalized_tps=round(len(run.final_at) / final_span, 1),
-        sustained_tps=round(len(run.final_at) / max(last_final - first_final, 1.0), 1),
         latency_p50_s=round(percentile(latencies, 50), 3),
         latency_p95_s=round(percentile(latencies, 95), 3),
         latency_p99_s=round(percentile(latencies, 99), 3),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ccoin.consensus.schedule import producer_for, round_of, round_order, slot_of, threshold
-from ccoin.consensus.tree import Checkpoint, ForkTree, TreeBlock
+from ccoin.consensus.tree import Checkpoint, ForkTree, TreeBlock, fork_choice_key
 from ccoin.consensus.votes import Vote, VoteData, VoterRecord, conflicting
 from ccoin.types.block import Attestation, BlockHeader
 from ccoin.types.transaction import CoSignature
@@ -352,9 +352,7 @@ def _choose_head(state: State, actions: list[Action]) -> tuple[State, list[Actio
 
 
 def _better(a: TreeBlock, b: TreeBlock) -> bool:
-    ka = (a.justified.height, a.height)
-    kb = (b.justified.height, b.height)
-    return ka > kb or (ka == kb and a.hash < b.hash)
+    return fork_choice_key(a) < fork_choice_key(b)
 
 
 # -- applied heads: finality and voting -------------------------------------------------------

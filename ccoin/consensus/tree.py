@@ -24,6 +24,13 @@ class Checkpoint:
     hash: bytes
 
 
+def fork_choice_key(block: TreeBlock) -> tuple[int, int, int, bytes]:
+    """Smaller is better: highest justified, then highest, then earliest slot (a block
+    that came late for its height loses to the one already built on in time: fewer nodes
+    roll back), then lowest hash (deterministic)."""
+    return (-block.justified.height, -block.height, block.slot, block.hash)
+
+
 @dataclass(frozen=True)
 class TreeBlock:
     header: BlockHeader
@@ -107,12 +114,8 @@ class ForkTree:
         return [self.blocks[h] for h, kids in self.children.items() if not kids]
 
     def best_leaf(self) -> TreeBlock:
-        """Highest justified, then highest, then lowest hash."""
-        leaves = self.leaves()
-        best = max(b.justified.height for b in leaves)
-        leaves = [b for b in leaves if b.justified.height == best]
-        top = max(b.height for b in leaves)
-        return min((b for b in leaves if b.height == top), key=lambda b: b.hash)
+        """Highest justified, then highest, then earliest slot, then lowest hash."""
+        return min(self.leaves(), key=fork_choice_key)
 
     def path_from_root(self, block_hash: bytes) -> list[TreeBlock]:
         """Blocks from the root (exclusive) down to `block_hash` (inclusive)."""

@@ -3,6 +3,7 @@ conflicts and fork choice."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from ccoin.consensus import machine as m
@@ -57,7 +58,7 @@ def block(height: int, parent: bytes, name: bytes, justified: int = 0) -> TreeBl
     return TreeBlock(header, digest, height, cp, Checkpoint(0, b"r" * 32), b"s" * 32)
 
 
-def test_fork_choice_prefers_justified_then_height_then_lowest_hash() -> None:
+def test_fork_choice_prefers_justified_then_height_then_slot_then_lowest_hash() -> None:
     root = block(0, ZERO_HASH, b"root")
     tree = ForkTree.from_root(root)
     a1 = block(1, root.hash, b"a1")
@@ -69,6 +70,11 @@ def test_fork_choice_prefers_justified_then_height_then_lowest_hash() -> None:
     c1 = block(1, root.hash, b"c1", justified=1)
     tree = tree.add(c1)
     assert tree.best_leaf() == min((b1, c1), key=lambda b: b.hash)
+    # Same justified and height: the earlier slot wins, whatever the hashes.
+    late, early = sorted((b1, c1), key=lambda b: b.hash)
+    early = dataclasses.replace(early, slot=0)
+    retimed = ForkTree.from_root(root).add(late).add(early)
+    assert retimed.best_leaf() == early and early.hash > late.hash
     pruned = tree.remove_subtree(a1.hash)
     assert a2.hash not in pruned and a1.hash not in pruned
     assert tree.prune(b1.hash).root == b1.hash
