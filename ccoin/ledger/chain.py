@@ -514,6 +514,10 @@ class Chain:
     def transaction(self, tx_id: str) -> TxLocation | None:
         return self._transaction_by_raw(id_raw(tx_id))
 
+    def get(self, key: bytes) -> bytes | None:
+        """One key of the committed head state (rules shared with the pool read it)."""
+        return self.store.get(key)
+
     def is_included(self, tx_hash: bytes) -> bool:
         return self.store.get(schema.transaction(tx_hash[:14])) is not None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ccoin.consensus.schedule import slot_of
 from ccoin.consensus.votes import Vote, conflicting
@@ -72,6 +73,19 @@ def check_min_fee(body: TxBody, genesis: GenesisConfig) -> None:
     if body.fee < min_fee:
         raise InvalidTransaction(
             ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
+        )
+
+
+class KeyReader(Protocol):
+    def get(self, key: bytes) -> bytes | None: ...
+
+
+def check_admitted(state: KeyReader, sender_raw: bytes) -> None:
+    """A delegate registration needs an admitted sender (shared with the pool, so a
+    refusal comes at submission rather than at block building)."""
+    if state.get(schema.admitted(sender_raw)) is None:
+        raise InvalidTransaction(
+            ErrorCode.TX_NOT_ADMITTED, "only admitted accounts can register as delegates"
         )
 
 
@@ -288,10 +302,7 @@ def _delegate(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accoun
     assert isinstance(asset, DelegateAsset)
     key = tx.body.sender_public_key
     state = ex.state
-    if state.get(schema.admitted(sender_raw)) is None:
-        raise InvalidTransaction(
-            ErrorCode.TX_NOT_ADMITTED, "only admitted accounts can register as delegates"
-        )
+    check_admitted(state, sender_raw)
     if state.get(schema.revoked_cert(asset.cert_fingerprint)) is not None:
         raise InvalidTransaction(ErrorCode.TX_CERT_REVOKED)
     if state.get(schema.delegate(key)) is not None:

@@ -21,6 +21,7 @@ from ccoin.crypto.address import ID_RAW_LEN, address_raw_from_public_key
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
+    check_admitted,
     check_min_fee,
     check_sender,
     check_type_enabled,
@@ -70,6 +71,8 @@ class StateReader(Protocol):
     def account_raw(self, address_raw: bytes) -> Account | None: ...
 
     def is_included(self, tx_hash: bytes) -> bool: ...
+
+    def get(self, key: bytes) -> bytes | None: ...
 
 
 class Mempool:
@@ -140,6 +143,8 @@ class Mempool:
     def _check_sender(self, tx: Transaction, account: Account | None, now: int) -> int | None:
         body = tx.body
         account = check_sender(body, account)
+        if body.type == TxType.DELEGATE:
+            check_admitted(self.state, address_raw_from_public_key(body.sender_public_key))
         if body.amount + body.fee > account.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,

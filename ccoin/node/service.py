@@ -58,7 +58,7 @@ from ccoin.storage.leveldb import LevelDBStore
 from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
-from ccoin.types.transaction import Transaction, TxBody
+from ccoin.types.transaction import CoSignature, Transaction, TxBody
 
 BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new block
 SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
@@ -503,6 +503,7 @@ class Node:
         admitted = []
         for tx, seen in zip(txs, known, strict=True):
             if seen:
+                self._merge_cosignatures(tx)
                 results.append(SubmitResult(None, PoolError(ErrorCode.POOL_DUPLICATE)))
                 continue
             error: CcoinError
@@ -525,6 +526,27 @@ class Node:
         if gossip and admitted and self.link is not None:
             self.link.broadcast_transactions(admitted)
         return results
+
+    def _merge_cosignatures(self, tx: Transaction) -> None:
+        """A copy of a transaction that waits for co-signatures may carry new ones (the
+        hash leaves them out): keep them."""
+        tx_hash = tx.hash(self.network_id)
+        if tx.signatures and self.pool.is_pending(tx_hash):
+            with contextlib.suppress(InvalidTransaction, PoolError):
+                self.pool.add_cosignatures(tx_hash, list(tx.signatures))
+
+    def add_cosignatures(self, tx_id: str, cosignatures: tuple[CoSignature, ...]) -> bool:
+        """Merge co-signatures into a pooled transaction of a multisignature account and
+        gossip the result; True once it has enough to be included."""
+        waiting = self.pool.get_by_id(id_raw(tx_id))
+        if waiting is None:
+            raise PoolError(ErrorCode.NOT_FOUND, f"no transaction {tx_id} waiting in the pool")
+        tx_hash = waiting.hash(self.network_id)
+        ready = self.pool.add_cosignatures(tx_hash, list(cosignatures))
+        updated = self.pool.get(tx_hash)
+        if updated is not None and self.link is not None:
+            self.link.broadcast_transactions([updated])
+        return ready
 
     def slot_now(self) -> int:
         return slot_of(math.floor(self.chain_time()), self.genesis.block_time)

@@ -20,7 +20,7 @@ from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block, BlockHeader
 from ccoin.types.codec import json_int
-from ccoin.types.transaction import Transaction
+from ccoin.types.transaction import Transaction, cosignatures_from_text
 
 if TYPE_CHECKING:
     from ccoin.node.config import RpcConfig
@@ -225,6 +225,15 @@ class Api:
 
     # -- submission -----------------------------------------------------------------------
 
+    def add_signatures(self, tx_id: Any, signatures: Any) -> dict[str, Any]:
+        if type(tx_id) is not str:
+            raise DecodeError(ErrorCode.BAD_ID, "id: expected a transaction id string")
+        cosignatures = cosignatures_from_text(signatures)
+        if not cosignatures:
+            raise DecodeError(ErrorCode.BAD_JSON, "signatures: at least one co-signature")
+        ready = self.node.add_cosignatures(tx_id, cosignatures)
+        return {"id": tx_id, "ready": ready}
+
     async def submit(self, entries: Any) -> list[tuple[str | None, CcoinError | None]]:
         """Parse, verify and admit a list of transactions: (id, error) per entry, in order.
         A whole call is refused (raises) only when it is too big or the node is busy."""
@@ -293,6 +302,10 @@ async def _send_transactions(api: Api, p: dict[str, Any]) -> Any:
     return out
 
 
+async def _add_signatures(api: Api, p: dict[str, Any]) -> Any:
+    return api.add_signatures(p["id"], p["signatures"])
+
+
 async def _get_transaction(api: Api, p: dict[str, Any]) -> Any:
     return api.transaction(p["id"])
 
@@ -323,6 +336,7 @@ METHODS: dict[str, Method] = {
         Method("ccoin_status", (), _status),
         Method("ccoin_sendTransaction", (Param("transaction"),), _send_transaction),
         Method("ccoin_sendTransactions", (Param("transactions"),), _send_transactions),
+        Method("ccoin_addSignatures", (Param("id"), Param("signatures")), _add_signatures),
         Method("ccoin_getTransaction", (Param("id"),), _get_transaction),
         Method(
             "ccoin_getBlock",

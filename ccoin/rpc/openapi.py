@@ -268,7 +268,9 @@ def _query(name: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     any_id = {"type": "string"}
-    rpc_methods = "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, "
+    rpc_methods = (
+        "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, ccoin_addSignatures, "
+    )
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
     rpc_methods += "ccoin_getVotes, ccoin_estimateFee (see docs/spec/rpc.md)"
     return {

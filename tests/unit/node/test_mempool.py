@@ -191,3 +191,17 @@ def test_pending_multisig_expires_after_lifetime(chain: Chain, net: LocalNet) ->
     pool.add(f.transfer(owner, net.accounts[2].address, 5, nid, timestamp=1), now=1)
     assert pool.expire(now=1 + 3600) == 0
     assert pool.expire(now=2 + 3600) == 1
+
+
+def test_a_delegate_registration_needs_an_admitted_sender(chain: Chain, net: LocalNet) -> None:
+    """Refused at submission, not accepted and then dropped by the block builder."""
+    pool = pool_for(chain)
+    tx = f.register_delegate(net.accounts[1], "newcomer", chain.network_id)
+    with pytest.raises(InvalidTransaction) as info:
+        pool.add(tx, 0)
+    assert info.value.code is ErrorCode.TX_NOT_ADMITTED and len(pool) == 0
+    admit = f.govern(
+        net.accounts[-1], "admit", "account", net.accounts[1].address, chain.network_id
+    )
+    assert chain.build_block([admit], 1, net.delegates[0])[1].included == [admit]
+    assert pool.add(tx, 1) == tx.hash(chain.network_id)
