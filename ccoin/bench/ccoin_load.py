@@ -11,7 +11,6 @@ after a pause, a bounded number of times; other refusals count as rejected.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import Counter
@@ -29,24 +28,12 @@ from ccoin.errors import ConfigError, ErrorCode, RpcError
 from ccoin.types.assets import TransferAsset
 from ccoin.types.transaction import Transaction, TxBody
 
-TEST_ACCOUNTS_FILE = "test-accounts.json"
 POLL_INTERVAL = 0.05
 MAX_ATTEMPTS = 50
 RETRY_PAUSE = 0.2
 REQUEST_TIMEOUT = 60.0
 
 Progress = Callable[[int, int], None]  # (accepted so far, finalized so far)
-
-
-def load_test_accounts(devnet: Devnet) -> list[KeyPair]:
-    path = devnet.root / "keys" / TEST_ACCOUNTS_FILE
-    try:
-        entries = json.loads(path.read_text())["accounts"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(
-            ErrorCode.CONFIG_INVALID, f"{path}: no test accounts to send from ({exc})"
-        ) from None
-    return [KeyPair(bytes.fromhex(e["seed"])) for e in entries]
 
 
 def pre_sign(

@@ -137,7 +137,7 @@ async def _ccoin_run(
     network_id = bytes.fromhex(status["networkId"])
     async with httpx.AsyncClient(timeout=5.0) as client:
         fee = int((await ccoin_load.rpc(client, urls[0], "ccoin_estimateFee", [0]))["minFee"])
-    accounts = ccoin_load.load_test_accounts(devnet)
+    accounts = devnet.test_accounts()
     started = time.monotonic()
     timestamp = int(time.time()) - status["genesisTime"]
     signed = ccoin_load.pre_sign(accounts, txs, network_id, timestamp, fee)

@@ -1,4 +1,4 @@
-"""`ccoin keys new|show`: Ed25519 keys in passphrase-encrypted keystores (argon2id)."""
+"""`ccoin keys new|import|show`: Ed25519 keys in passphrase-encrypted keystores (argon2id)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from ccoin.cli.common import print_json, read_passphrase, reports_errors
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
 from ccoin.crypto.keystore import decrypt_seed, encrypt_seed, load_keystore, save_keystore
+from ccoin.devnet.layout import Devnet
+from ccoin.types.codec import json_hex
 
 
 @click.group("keys")
@@ -42,6 +44,69 @@ def keys_new(out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -
     """Generate a key and write it encrypted to OUT."""
     passphrase = read_passphrase(passphrase_file, confirm=True)
     key = KeyPair.generate()
+    opslimit, memlimit = KDF_COSTS[kdf]
+    save_keystore(encrypt_seed(key.seed, passphrase, opslimit=opslimit, memlimit=memlimit), out)
+    show(key.address, key.public_key.hex(), str(out), as_json)
+
+
+@keys_group.command("import")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Keystore file to write (refuses to overwrite).",
+)
+@click.option(
+    "--seed-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A file holding the 32-byte Ed25519 seed as hex.",
+)
+@click.option(
+    "--devnet",
+    "devnet_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Take a funded test account of this devnet (with --test-account).",
+)
+@click.option("--test-account", type=click.IntRange(0), help="Index of the devnet test account.")
+@click.option(
+    "--passphrase-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the passphrase from this file instead of prompting.",
+)
+@click.option(
+    "--kdf",
+    type=click.Choice(["fast", "interactive", "moderate"]),
+    default="moderate",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@reports_errors
+def keys_import(
+    out: Path,
+    seed_file: Path | None,
+    devnet_dir: Path | None,
+    test_account: int | None,
+    passphrase_file: Path | None,
+    kdf: str,
+    as_json: bool,
+) -> None:
+    """Write an existing key (a seed, or a devnet test account) encrypted to OUT."""
+    if (seed_file is None) == (devnet_dir is None):
+        raise click.UsageError("give exactly one of --seed-file or --devnet")
+    if devnet_dir is not None:
+        if test_account is None:
+            raise click.UsageError("--devnet needs --test-account N")
+        accounts = Devnet.load(devnet_dir).test_accounts()
+        if test_account >= len(accounts):
+            raise click.UsageError(f"the devnet has test accounts 0..{len(accounts) - 1}")
+        key = accounts[test_account]
+    else:
+        assert seed_file is not None
+        try:
+            key = KeyPair(json_hex(seed_file.read_text().strip(), "seed", size=32))
+        except OSError as exc:
+            raise click.UsageError(f"{seed_file}: {exc.strerror}") from None
+    passphrase = read_passphrase(passphrase_file, confirm=True)
     opslimit, memlimit = KDF_COSTS[kdf]
     save_keystore(encrypt_seed(key.seed, passphrase, opslimit=opslimit, memlimit=memlimit), out)
     show(key.address, key.public_key.hex(), str(out), as_json)

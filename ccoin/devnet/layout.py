@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ccoin.cli.genesis import random_passphrase, write_genesis
+from ccoin.cli.genesis import TEST_ACCOUNTS_FILE, random_passphrase, write_genesis
+from ccoin.crypto.keys import KeyPair
 from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
@@ -149,6 +150,15 @@ class Devnet:
 
     def pid_file(self, node: DevnetNode) -> Path:
         return self.node_dir(node) / PID_FILE
+
+    def test_accounts(self) -> list[KeyPair]:
+        """The funded test accounts whose seeds `devnet init` wrote in plain text."""
+        path = self.root / "keys" / TEST_ACCOUNTS_FILE
+        try:
+            entries = json.loads(path.read_text())["accounts"]
+            return [KeyPair(bytes.fromhex(e["seed"])) for e in entries]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _fail(f"{path}: no test accounts ({exc})") from None
 
     @classmethod
     def load(cls, directory: Path) -> Devnet:

@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ccoin.cli.main import cli
+from ccoin.crypto.keys import KeyPair
+from ccoin.devnet.layout import Devnet
 from ccoin.ledger.genesis import network_id_of
 from ccoin.ledger.presets import TOTAL_ISSUANCE
 from ccoin.types.genesis import GenesisConfig
@@ -83,6 +85,38 @@ def test_keys_new_and_show(tmp_path: Path, passfile: Path) -> None:
     assert result.exit_code == 2 and "KEYSTORE_INVALID (5004)" in result.stderr
     again = run("keys", "new", "--out", str(ks), "--passphrase-file", str(passfile))
     assert again.exit_code == 2  # never overwrites a keystore
+
+
+def test_keys_import_a_seed_or_a_devnet_test_account(tmp_path: Path, passfile: Path) -> None:
+    key = KeyPair(bytes(range(32)))
+    seed = tmp_path / "seed"
+    seed.write_text(key.seed.hex() + "\n")
+    common = ["--passphrase-file", str(passfile), "--kdf", "fast", "--json"]
+    made = ok(
+        "keys", "import", "--out", str(tmp_path / "a.json"), "--seed-file", str(seed), *common
+    )
+    assert made["address"] == key.address
+
+    devnet = tmp_path / "net"
+    ok("devnet", "init", "--dir", str(devnet), "--nodes", "1", "--test-accounts", "2")
+    second = Devnet.load(devnet).test_accounts()[1]
+    out = tmp_path / "b.json"
+    made = ok(
+        "keys", "import", "--out", str(out), "--devnet", str(devnet), "--test-account", "1", *common
+    )
+    assert made["address"] == second.address
+    shown = ok("keys", "show", str(out), "--json", "--check", "--passphrase-file", str(passfile))
+    assert shown["publicKey"] == second.public_key.hex()
+
+    past = run("keys", "import", "--out", str(tmp_path / "c.json"), "--devnet", str(devnet),
+               "--test-account", "2", *common)  # fmt: skip
+    assert past.exit_code == 2 and "test accounts 0..1" in past.output
+    seed.write_text("zz")
+    bad = run(
+        "keys", "import", "--out", str(tmp_path / "d.json"), "--seed-file", str(seed), *common
+    )
+    assert bad.exit_code == 2 and "seed" in bad.stderr
+    assert not (tmp_path / "c.json").exists() and not (tmp_path / "d.json").exists()
 
 
 def test_genesis_new_has_the_whitepaper_allocation(genesis: Path) -> None:
