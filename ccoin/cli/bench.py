@@ -13,7 +13,8 @@ import shutil
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,21 @@ from ccoin.errors import ConfigError, ErrorCode
 from ccoin.testing.ports import free_port_range
 
 READY_TIMEOUT = 120.0
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar on stderr (stdout stays clean for --json) and the (sent, done) callback that
+    moves it."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        shown = 0
+
+        def progress(_sent: int, done: int) -> None:
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+
+        yield progress
 
 
 @click.command("bench")
@@ -147,14 +163,7 @@ async def _ccoin_run(
         f"{time.monotonic() - started:.1f} s",
         err=True,
     )
-    with click.progressbar(length=txs, label="finalized", file=sys.stderr) as bar:
-        done = 0
-
-        def progress(_accepted: int, finalized: int) -> None:
-            nonlocal done
-            bar.update(finalized - done)
-            done = finalized
-
+    with progress_bar(txs, "finalized") as progress:
         result = await ccoin_load.run_load(
             urls, batches, concurrency=concurrency, timeout=timeout, progress=progress, rate=rate
         )

@@ -4,7 +4,6 @@ beforehand, submitted in the same batch sizes and concurrency, followed to inclu
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ import trio
 
 from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts, pre_sign_transfers, run_evm_load, signing_backend
+from ccoin.cli.bench import progress_bar
 
 
 def run_anvil(
@@ -31,14 +31,7 @@ def run_anvil(
             f"{time.monotonic() - started:.1f} s ({signing_backend()})",
             err=True,
         )
-        with click.progressbar(length=txs, label="anvil included", file=sys.stderr) as bar:
-            done = 0
-
-            def progress(_submitted: int, included: int) -> None:
-                nonlocal done
-                bar.update(included - done)
-                done = included
-
+        with progress_bar(txs, "anvil included") as progress:
             result = trio.run(
                 lambda: run_evm_load(
                     anvil.url,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -19,43 +21,55 @@ def keys_group() -> None:
     """Create and inspect keystores."""
 
 
-@keys_group.command("new")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Keystore file to write (refuses to overwrite).",
-)
-@click.option(
-    "--passphrase-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the passphrase from this file instead of prompting.",
-)
-@click.option(
-    "--kdf",
-    type=click.Choice(["fast", "interactive", "moderate"]),
-    default="moderate",
-    show_default=True,
-    help="argon2id cost; fast is only for throwaway devnet keys.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@reports_errors
-def keys_new(out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -> None:
-    """Generate a key and write it encrypted to OUT."""
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes_keystore(fn: F) -> F:
+    """The options of every command that writes a new keystore."""
+    for option in reversed(
+        [
+            click.option(
+                "--out",
+                required=True,
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="Keystore file to write (refuses to overwrite).",
+            ),
+            click.option(
+                "--passphrase-file",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="Read the passphrase from this file instead of prompting.",
+            ),
+            click.option(
+                "--kdf",
+                type=click.Choice(["fast", "interactive", "moderate"]),
+                default="moderate",
+                show_default=True,
+                help="argon2id cost; fast is only for throwaway devnet keys.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def save(key: KeyPair, out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -> None:
     passphrase = read_passphrase(passphrase_file, confirm=True)
-    key = KeyPair.generate()
     opslimit, memlimit = KDF_COSTS[kdf]
     save_keystore(encrypt_seed(key.seed, passphrase, opslimit=opslimit, memlimit=memlimit), out)
     show(key.address, key.public_key.hex(), str(out), as_json)
 
 
+@keys_group.command("new")
+@writes_keystore
+@reports_errors
+def keys_new(out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -> None:
+    """Generate a key and write it encrypted to OUT."""
+    save(KeyPair.generate(), out, passphrase_file, kdf, as_json)
+
+
 @keys_group.command("import")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Keystore file to write (refuses to overwrite).",
-)
+@writes_keystore
 @click.option(
     "--seed-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -68,18 +82,6 @@ def keys_new(out: Path, passphrase_file: Path | None, kdf: str, as_json: bool) -
     help="Take a funded test account of this devnet (with --test-account).",
 )
 @click.option("--test-account", type=click.IntRange(0), help="Index of the devnet test account.")
-@click.option(
-    "--passphrase-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the passphrase from this file instead of prompting.",
-)
-@click.option(
-    "--kdf",
-    type=click.Choice(["fast", "interactive", "moderate"]),
-    default="moderate",
-    show_default=True,
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @reports_errors
 def keys_import(
     out: Path,
@@ -106,10 +108,7 @@ def keys_import(
             key = KeyPair(json_hex(seed_file.read_text().strip(), "seed", size=32))
         except OSError as exc:
             raise click.UsageError(f"{seed_file}: {exc.strerror}") from None
-    passphrase = read_passphrase(passphrase_file, confirm=True)
-    opslimit, memlimit = KDF_COSTS[kdf]
-    save_keystore(encrypt_seed(key.seed, passphrase, opslimit=opslimit, memlimit=memlimit), out)
-    show(key.address, key.public_key.hex(), str(out), as_json)
+    save(key, out, passphrase_file, kdf, as_json)
 
 
 @keys_group.command("show")
