@@ -64,13 +64,25 @@ class Batch:
     ids: list[str]
     entries: list[Any]  # the transactions' JSON forms
     attempts: int = 0
+    body: bytes = b""  # the request, serialized before the clock starts
+
+    def request(self) -> bytes:
+        if not self.body:
+            self.body = request_body("ccoin_sendTransactions", [self.entries])
+        return self.body
+
+
+def request_body(method: str, params: Any) -> bytes:
+    return orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 
 
 def make_batches(txs: Sequence[Transaction], network_id: bytes, size: int) -> list[Batch]:
     out = []
     for start in range(0, len(txs), size):
         part = txs[start : start + size]
-        out.append(Batch([t.id(network_id) for t in part], [t.to_json(network_id) for t in part]))
+        batch = Batch([t.id(network_id) for t in part], [t.to_json(network_id) for t in part])
+        batch.request()
+        out.append(batch)
     return out
 
 
@@ -137,8 +149,10 @@ class _Run:
             self.progress(self.accepted, len(self.final_at))
 
 
-async def rpc(client: httpx.AsyncClient, url: str, method: str, params: Any) -> Any:
-    body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+async def rpc(
+    client: httpx.AsyncClient, url: str, method: str, params: Any, body: bytes = b""
+) -> Any:
+    body = body or request_body(method, params)
     response = await client.post(
         f"{url}/rpc", content=body, headers={"content-type": "application/json"}
     )
@@ -165,7 +179,7 @@ async def _submit_worker(
         await run.pace(len(batch.ids))
         started = time.monotonic()
         run.first_sent = min(run.first_sent, started)
-        results = await rpc(client, url, "ccoin_sendTransactions", [batch.entries])
+        results = await rpc(client, url, "ccoin_sendTransactions", None, batch.request())
         retry = Batch([], [], batch.attempts + 1)
         for tx_id, entry, result in zip(batch.ids, batch.entries, results, strict=True):
             error = result.get("error")
