@@ -127,6 +127,7 @@ class Node:
         self.link = NetworkLink.create(self) if config.p2p is not None else None
         self._events_in, self._events = trio.open_memory_channel[m.Event](10_000)
         self._new_head = trio.Event()
+        self._admitted = trio.Event()
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
         self.metrics = NodeMetrics(self._gauges)
         self.rejected = RejectedLog()
@@ -433,6 +434,10 @@ class Node:
         """Return at the next new head or finalization."""
         await self._new_head.wait()
 
+    async def wait_for_admission(self) -> None:
+        """Return when transactions next enter the pool."""
+        await self._admitted.wait()
+
     def _gauges(self) -> NodeGauges:
         return NodeGauges(
             height=self.chain.height,
@@ -523,6 +528,9 @@ class Node:
             self.metrics.tx_rejected.labels(error.code.name).inc()
             self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, error)
         self.metrics.tx_admitted.inc(len(admitted))
+        if admitted:
+            self._admitted.set()
+            self._admitted = trio.Event()
         if gossip and admitted and self.link is not None:
             self.link.broadcast_transactions(admitted)
         return results

@@ -114,6 +114,11 @@ class Connection:
         ):
             rid = request.get("id")
             try:
+                if request.get("jsonrpc") != "2.0" or "id" not in request:
+                    raise RpcError(
+                        ErrorCode.RPC_INVALID_REQUEST,
+                        'a subscription call needs "jsonrpc": "2.0" and an id',
+                    )
                 result = self._subscription_call(request["method"], request.get("params"))
             except CcoinError as exc:
                 return error_response(rid, exc)
@@ -161,6 +166,8 @@ class Connection:
 
                     wake.start_soon(first, self.node.wait_for_change)
                     wake.start_soon(first, self.subs.changed.wait)
+                    if self.subs.transactions:  # a watched id may have entered the pool
+                        wake.start_soon(first, self.node.wait_for_admission)
             self.subs.changed = trio.Event()
             await self._push()
 

@@ -73,12 +73,27 @@ async def test_a_transaction_subscription_follows_its_status_and_ends(
                 assert result["id"] == tx_id
                 statuses.append(result["status"])
             ws.pending.clear()
-        # in lifecycle order, each once, from pending to finalized (`included` is skipped
-        # while the node does not wake waiters on its own blocks: see test_lifecycle)
-        assert statuses[0] == "pending" and statuses[-1] == "finalized", statuses
-        assert statuses == sorted(set(statuses), key=LIFECYCLE.index), statuses
+        # in lifecycle order, each once
+        assert statuses == LIFECYCLE, statuses
         # a finalized transaction's subscription has ended itself
         assert (await ws.request(99, "ccoin_unsubscribe", [sid]))["result"] is False
+
+
+async def test_a_subscription_taken_before_sending_sees_pending(
+    still: ApiClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    tx = still.transfer(amount=32)
+    tx_id = tx.id(still.nid)
+    async with open_websocket(still.app) as ws:
+        sid = (await ws.request(1, "ccoin_subscribe", ["transaction", tx_id]))["result"]
+        await ws.request(2, "ccoin_sendTransaction", [still.tx_json(tx)])
+        with trio.fail_after(60):  # mock time: nothing else would ever wake the push
+            note = await next_notification(ws)
+        assert note["subscription"] == sid and note["result"]["status"] == "pending"
+        await ws.send_json({"jsonrpc": "1.0", "id": 3, "method": "ccoin_subscribe"})
+        bad = await ws.receive_json()
+        assert bad["id"] == 3
+        expect_error(bad["error"], ErrorCode.RPC_INVALID_REQUEST)
 
 
 async def test_unsubscribe_stops_notifications(
