@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ccoin import __version__
-from ccoin.crypto.address import address_from_public_key, address_raw, id_raw
+from ccoin.crypto.address import (
+    address_from_public_key,
+    address_raw,
+    address_raw_from_public_key,
+    id_raw,
+)
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import TxStatus
 from ccoin.storage import schema
@@ -155,11 +160,15 @@ class Api:
             )
         else:
             out.update(account.to_json())
-        delegate = None
+        record = None
         if account is not None and account.public_key is not None:
             record = chain.delegate(account.public_key)
-            delegate = None if record is None else record.to_json()
-        out["delegate"] = delegate
+        else:  # a genesis delegate that never sent: its key is known to the delegate table only
+            record = next(
+                (d for d in chain.delegates() if address_raw_from_public_key(d.public_key) == raw),
+                None,
+            )
+        out["delegate"] = None if record is None else record.to_json()
         out["pending"] = self.node.pool.count_from(raw)
         return out
 

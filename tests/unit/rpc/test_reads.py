@@ -136,6 +136,9 @@ async def test_delegates(api: ApiClient, autojump_clock: trio.testing.MockClock)
     assert delegate["rank"] == 1 and delegate["active"] is True and delegate["jailed"] is False
     assert delegate["producedBlocks"] >= 1 and delegate["missedBlocks"] >= 0
     await api.error("ccoin_getDelegates", [1], ErrorCode.RPC_INVALID_PARAMS)
+    # a genesis delegate that never sent anything still shows its record by address
+    genesis_delegate = await api.result("ccoin_getAccount", [DELEGATE.address])
+    assert genesis_delegate["delegate"]["publicKey"] == DELEGATE.public_key.hex()
 
     # a newly registered delegate: standby (the active set has one seat), and its account
     # (whose key the registration bound) shows the record
