@@ -199,7 +199,13 @@ class Transaction:
         return self.digest(network_id)[1]
 
     def id(self, network_id: bytes) -> str:
-        return id_from_hash(self.digest(network_id)[1])
+        """base58 of the hash's first 14 bytes; cached with the digest (base58 is pure
+        Python, and the RPC path asks for an id more than once)."""
+        tx_hash = self.digest(network_id)[1]
+        cached = self._digest
+        if len(cached) == 3:
+            cached.append(id_from_hash(tx_hash))
+        return str(cached[3])
 
     @property
     def type(self) -> int:
