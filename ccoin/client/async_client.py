@@ -33,6 +33,7 @@ from ccoin.client.protocol import (
 )
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import Asset
+from ccoin.types.transaction import CoSignature
 
 T = TypeVar("T")
 
@@ -124,6 +125,12 @@ class AsyncClient:
     async def chain_info(self) -> ChainInfo:
         """Network id, chain name, genesis time, block time (asked once, then cached)."""
         return await self._run(flows.chain_info(self._session))
+
+    async def add_signatures(self, tx_id: str, cosignatures: Iterable[CoSignature]) -> bool:
+        """Give a pooled multisignature transaction co-signatures; True once it has enough."""
+        text = ",".join(c.to_text() for c in cosignatures)
+        result = await self._run(flows.call("ccoin_addSignatures", id=tx_id, signatures=text))
+        return bool(result["ready"])
 
     async def get_transaction(self, tx_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._run(flows.call("ccoin_getTransaction", id=tx_id))

@@ -204,6 +204,18 @@ async def test_multisignature_registration_with_every_member_cosigning(
         found = await s.client.wait_for(paid, "included", timeout=WAIT)
         assert found["transaction"]["signatures"] is not None
 
+        # signed by the owner alone it waits; the members' co-signatures arrive later
+        alone = await s.client.transfer(DAVE, BOB.address, 4)
+        waiting = await s.client.get_transaction(alone)
+        assert waiting["status"] == "pending"
+        nid = bytes.fromhex((await s.client.status())["networkId"])
+        tx = Transaction.from_json(waiting["transaction"], nid)
+        cosigs = [tx.cosign(m, nid).signatures[0] for m in members]
+        assert await s.client.add_signatures(alone, cosigs[:1]) is False
+        assert await s.client.add_signatures(alone, cosigs[1:]) is True
+        found = await s.client.wait_for(alone, "included", timeout=WAIT)
+        assert len(found["transaction"]["signatures"].split(",")) == 2
+
 
 async def test_estimate_fee_gives_the_minimum(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
