@@ -25,7 +25,7 @@ import trio
 from ccoin.bench import ccoin_load
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.devnet.layout import Devnet, init_devnet
-from ccoin.devnet.processes import start_nodes, stop_started
+from ccoin.devnet.processes import running_nodes, start_nodes, stop_started
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.testing.ports import free_port_range
 
@@ -115,7 +115,14 @@ def bench(
 
 def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:
     if directory is not None:
-        return Devnet.load(directory)
+        devnet = Devnet.load(directory)
+        if not running_nodes(devnet):
+            raise ConfigError(
+                ErrorCode.CONFIG_INVALID,
+                f"no node of the devnet in {directory} is running; "
+                f"start it with `ccoin devnet up --dir {directory} --detach`",
+            )
+        return devnet
     root = Path(tempfile.mkdtemp(prefix="ccoin-bench-"))
     stack.callback(shutil.rmtree, root, ignore_errors=True)
     devnet = init_devnet(root, nodes=nodes, base_port=free_port_range(nodes)).devnet
