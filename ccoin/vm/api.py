@@ -1,0 +1,192 @@
+"""The contract API: what a contract sees of the chain, and the protocol the node fills.
+
+`ContractApi` is the boundary: storage get/set of raw bytes (already namespaced to the
+contract by whoever implements it), the call context, events, transfers and calls to
+other contracts. The sandbox worker implements it over its pipe; tests use the in-memory
+fake in `ccoin.testing.vm`. Everything here charges gas *before* asking the API, so the
+API implementation never has to know about gas.
+
+Storage layout inside a contract's namespace::
+
+    b"v/" + name                      a Var
+    b"m/" + name + b"/" + encode(key)  one entry of a Map
+
+Values are msgpack (`encode_value`); ints beyond 64 bits and Decimals are ext types 1
+and 2; tuples come back as lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import msgpack
+
+from ccoin.vm import gas
+from ccoin.vm.gas import Meter
+
+EXT_BIG_INT = 1
+EXT_DECIMAL = 2
+_MISSING = object()
+
+
+class ContractError(Exception):
+    """Raised by contract code (`require`, `raise ContractError(...)`); it reverts the call."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """`ctx` inside a contract. All fields come from the transaction and the block."""
+
+    sender: str
+    contract: str
+    height: int
+    timestamp: int
+    tx_id: str
+
+
+class ContractApi(Protocol):
+    @property
+    def ctx(self) -> CallContext: ...
+
+    def storage_get(self, key: bytes) -> bytes | None: ...
+
+    def storage_set(self, key: bytes, value: bytes | None) -> None: ...
+
+    def emit(self, name: str, fields: dict[str, Any]) -> None: ...
+
+    def transfer(self, to: str, amount: int) -> None: ...
+
+    def call(self, contract: str, function: str, args: list[Any]) -> Any: ...
+
+
+class ApiObject:
+    """Marker: contracts may read the attributes and call the methods named in `PUBLIC`."""
+
+    __slots__ = ()
+    PUBLIC: frozenset[str] = frozenset()
+
+
+def _ext(value: object) -> msgpack.ExtType:
+    if type(value) is int:
+        length = (value.bit_length() + 8) // 8
+        return msgpack.ExtType(EXT_BIG_INT, value.to_bytes(length, "big", signed=True))
+    if type(value) is Decimal:
+        return msgpack.ExtType(EXT_DECIMAL, str(value).encode())
+    raise TypeError(f"{type(value).__name__} cannot be stored")
+
+
+def _ext_hook(code: int, data: bytes) -> object:
+    if code == EXT_BIG_INT:
+        return int.from_bytes(data, "big", signed=True)
+    if code == EXT_DECIMAL:
+        return Decimal(data.decode())
+    raise ValueError(f"unknown ext type {code}")
+
+
+def encode_value(value: object) -> bytes:
+    """Deterministic bytes for a storable value (None, bool, int, str, bytes, Decimal,
+    lists/tuples/dicts of those)."""
+    packed: bytes = msgpack.packb(value, use_bin_type=True, default=_ext, strict_types=True)
+    return packed
+
+
+def decode_value(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, ext_hook=_ext_hook, strict_map_key=False)
+
+
+class Storage:
+    """Gas-charged access to the API's storage."""
+
+    __slots__ = ("api", "meter")
+
+    def __init__(self, meter: Meter, api: ContractApi) -> None:
+        self.meter = meter
+        self.api = api
+
+    def read(self, key: bytes) -> Any:
+        schedule = self.meter.schedule
+        self.meter.charge(gas.storage_read_cost(schedule, key, None))
+        data = self.api.storage_get(key)
+        if data is None:
+            return _MISSING
+        self.meter.charge(schedule["storage_read_per_byte"] * len(data))
+        return decode_value(data)
+
+    def write(self, key: bytes, value: Any) -> None:
+        data = None if value is _MISSING else encode_value(value)
+        self.meter.charge(gas.storage_write_cost(self.meter.schedule, key, data))
+        self.api.storage_set(key, data)
+
+
+class Var(ApiObject):
+    """One persistent value: `total = Var(0)` then `total.get()` / `total.set(v)`."""
+
+    __slots__ = ("default", "key", "storage")
+    PUBLIC = frozenset({"get", "set"})
+
+    def __init__(self, storage: Storage, name: str, default: Any = None) -> None:
+        self.storage = storage
+        self.key = b"v/" + name.encode()
+        self.default = default
+
+    def get(self) -> Any:
+        value = self.storage.read(self.key)
+        return self.default if value is _MISSING else value
+
+    def set(self, value: Any) -> None:
+        self.storage.write(self.key, value)
+
+
+class Map(ApiObject):
+    """A persistent mapping: `balances = Map(0)`; a missing key reads as the default
+    (or raises KeyError when the Map has none). Values read are copies: write them back."""
+
+    __slots__ = ("default", "prefix", "storage")
+    PUBLIC = frozenset({"get"})
+
+    def __init__(self, storage: Storage, name: str, default: Any = _MISSING) -> None:
+        self.storage = storage
+        self.prefix = b"m/" + name.encode() + b"/"
+        self.default = default
+
+    def _key(self, key: Any) -> bytes:
+        if type(key) not in (str, int, bytes, bool, tuple):
+            raise TypeError("Map keys are str, int, bytes, bool or tuples of those")
+        return self.prefix + encode_value(key)
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self.storage.read(self._key(key))
+        if value is _MISSING:
+            if self.default is _MISSING:
+                raise KeyError(key)
+            return self.default
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = self.storage.read(self._key(key))
+        return default if value is _MISSING else value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.storage.write(self._key(key), value)
+
+    def __delitem__(self, key: Any) -> None:
+        self.storage.write(self._key(key), _MISSING)
+
+    def __contains__(self, key: Any) -> bool:
+        return self.storage.read(self._key(key)) is not _MISSING
+
+
+class ContextView(ApiObject):
+    """`ctx` as contracts see it (read-only attributes)."""
+
+    __slots__ = ("contract", "height", "sender", "timestamp", "tx_id")
+    PUBLIC = frozenset(__slots__)
+
+    def __init__(self, ctx: CallContext) -> None:
+        self.sender = ctx.sender
+        self.contract = ctx.contract
+        self.height = ctx.height
+        self.timestamp = ctx.timestamp
+        self.tx_id = ctx.tx_id

@@ -1,0 +1,216 @@
+"""Gas: the versioned cost schedule, the meter and the size-based cost functions.
+
+Every cost is computed from the sizes of the inputs *before* the work is done, so a
+contract that asks for something too large stops with `OutOfGas` without the value ever
+being allocated. Costs depend only on values (never on time, addresses or hash order), so
+the same call charges the same gas on every node.
+
+The schedule is a consensus rule: changing a number means a new `SCHEDULE_VERSION` and a new
+table in `docs/spec/vm.md`, never an edit of an existing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+
+SCHEDULE_VERSION = 1
+
+GAS_SCHEDULE_V1: Mapping[str, int] = MappingProxyType(
+    {
+        # control flow (charged by the instrumented AST)
+        "statement": 1,
+        "loop_iteration": 1,
+        "call": 10,
+        "builtin": 2,
+        # arithmetic: one 64-bit word is the unit of integer size
+        "arith": 1,
+        "arith_per_word": 1,
+        "mul_per_word_pair": 1,
+        "decimal_op": 10,
+        "decimal_per_digit": 1,
+        # sizes of values produced, scanned or compared
+        "per_item": 1,
+        "per_byte_word": 1,
+        "sort_per_comparison": 2,
+        # storage (the node-side storage comes with the call transaction)
+        "storage_read": 200,
+        "storage_read_per_byte": 1,
+        "storage_write": 500,
+        "storage_write_per_byte": 10,
+        "event": 100,
+        "event_per_byte": 2,
+    }
+)
+
+SCHEDULES: Mapping[int, Mapping[str, int]] = MappingProxyType({1: GAS_SCHEDULE_V1})
+
+WORD_BITS = 64
+BYTES_PER_WORD = 8
+
+
+class VmAbort(BaseException):
+    """Ends a contract call; contract code cannot catch it.
+
+    Deriving from `BaseException` is half of the guarantee: the linter only lets contracts
+    catch a short list of `Exception` subclasses and bans bare `except:`, `except
+    Exception` and `except BaseException`, so no handler in contract code can match this.
+    """
+
+
+class OutOfGas(VmAbort):
+    """The next charge would pass the limit. `used` stays at what was actually charged."""
+
+    def __init__(self, needed: int, used: int, limit: int) -> None:
+        super().__init__(f"out of gas: needed {needed}, used {used} of {limit}")
+        self.needed = needed
+        self.used = used
+        self.limit = limit
+
+
+class CallDepthExceeded(VmAbort):
+    """Contract calls nested deeper than the runtime allows (counted, not the C stack)."""
+
+
+class Meter:
+    """Counts gas against a limit. `charge` refuses before passing the limit."""
+
+    __slots__ = ("limit", "schedule", "used")
+
+    def __init__(self, limit: int, schedule: Mapping[str, int] = GAS_SCHEDULE_V1) -> None:
+        if limit < 0:
+            raise ValueError("gas limit must be >= 0")
+        self.limit = limit
+        self.used = 0
+        self.schedule = schedule
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.used
+
+    def charge(self, amount: int) -> None:
+        if amount < 0:
+            raise ValueError("gas charge must be >= 0")
+        if amount > self.limit - self.used:
+            # Nothing is added: the gas used is what was charged for work actually done.
+            # The fee for the whole limit is the ledger's business, not the meter's.
+            raise OutOfGas(amount, self.used, self.limit)
+        self.used += amount
+
+    def charge_op(self, op: str, count: int = 1) -> None:
+        self.charge(self.schedule[op] * count)
+
+
+# --- sizes ---------------------------------------------------------------------------
+
+
+def int_words(value: int) -> int:
+    """Size of an int in 64-bit words; at least 1 so that 0 is not free."""
+    return max(1, (value.bit_length() + WORD_BITS - 1) // WORD_BITS)
+
+
+def byte_words(length: int) -> int:
+    return max(1, (length + BYTES_PER_WORD - 1) // BYTES_PER_WORD)
+
+
+def size_units(value: object) -> int:
+    """A shallow size of a value: words for ints, 8-byte words for text, items otherwise.
+
+    Shallow on purpose: every nested value was charged when it was built.
+    """
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int):
+        return int_words(value)
+    if isinstance(value, str | bytes):
+        return byte_words(len(value))
+    if isinstance(value, Decimal):
+        return decimal_digits(value)
+    if isinstance(value, list | tuple | dict | range):
+        return max(1, len(value))
+    return 1
+
+
+def decimal_digits(value: Decimal) -> int:
+    return max(1, len(value.as_tuple().digits) // 19 + 1)
+
+
+# --- cost functions: each returns gas for the given input sizes ----------------------
+
+
+def add_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
+    """+, -, comparisons, bitwise ops on ints: linear in the larger operand."""
+    return schedule["arith"] + schedule["arith_per_word"] * max(int_words(a), int_words(b))
+
+
+def mul_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
+    """*, //, %: schoolbook bound, words(a) × words(b)."""
+    return schedule["arith"] + schedule["mul_per_word_pair"] * int_words(a) * int_words(b)
+
+
+def pow_cost(schedule: Mapping[str, int], base: int, exponent: int) -> int:
+    """`base ** exponent` for ints, from the result size estimated before computing.
+
+    The result has about bits(base) × exponent bits; squaring up to it costs about the
+    square of its word count (the last multiplication dominates).
+    """
+    if exponent <= 1 or base in (0, 1, -1):
+        return schedule["arith"] + schedule["arith_per_word"] * int_words(base)
+    result_bits = max(1, abs(base).bit_length()) * exponent
+    words = (result_bits + WORD_BITS - 1) // WORD_BITS
+    return schedule["arith"] + schedule["mul_per_word_pair"] * words * words
+
+
+def shift_cost(schedule: Mapping[str, int], value: int, shift: int) -> int:
+    """`value << shift`: linear in the result; `>>` is linear in the input (shift < 0)."""
+    bits = value.bit_length() + max(0, shift)
+    return schedule["arith"] + schedule["arith_per_word"] * max(1, bits // WORD_BITS + 1)
+
+
+def repeat_cost(schedule: Mapping[str, int], item_length: int, times: int, text: bool) -> int:
+    """`seq * n`: by the length of the result, before it is built."""
+    length = item_length * max(0, times)
+    if text:
+        return schedule["builtin"] + schedule["per_byte_word"] * byte_words(length)
+    return schedule["builtin"] + schedule["per_item"] * max(1, length)
+
+
+def concat_cost(schedule: Mapping[str, int], a: object, b: object) -> int:
+    """`a + b` of str, bytes, list or tuple: by the length of the result."""
+    return schedule["builtin"] + size_units(a) + size_units(b)
+
+
+def sort_cost(schedule: Mapping[str, int], count: int) -> int:
+    """sorted/list.sort: n·⌈log2 n⌉ comparisons (item sizes are charged on the way in)."""
+    comparisons = count * max(1, (count - 1).bit_length())
+    return schedule["builtin"] + schedule["sort_per_comparison"] * comparisons
+
+
+def scan_cost(schedule: Mapping[str, int], units: int) -> int:
+    """Anything that touches `units` items or words once (min, max, sum, join, in, copy)."""
+    return schedule["builtin"] + schedule["per_item"] * max(1, units)
+
+
+def compare_cost(schedule: Mapping[str, int], value: object) -> int:
+    """One operand of a comparison: comparing costs at most the size of each side."""
+    return schedule["arith"] + size_units(value)
+
+
+def decimal_cost(schedule: Mapping[str, int], *values: object) -> int:
+    digits = sum(size_units(v) for v in values)
+    return schedule["decimal_op"] + schedule["decimal_per_digit"] * digits
+
+
+def storage_read_cost(schedule: Mapping[str, int], key: bytes, value: bytes | None) -> int:
+    size = len(key) + (len(value) if value is not None else 0)
+    return schedule["storage_read"] + schedule["storage_read_per_byte"] * size
+
+
+def storage_write_cost(schedule: Mapping[str, int], key: bytes, value: bytes | None) -> int:
+    size = len(key) + (len(value) if value is not None else 0)
+    return schedule["storage_write"] + schedule["storage_write_per_byte"] * size
+
+
+def event_cost(schedule: Mapping[str, int], size: int) -> int:
+    return schedule["event"] + schedule["event_per_byte"] * size
