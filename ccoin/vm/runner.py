@@ -13,10 +13,16 @@ throws the zygote away, retries once on a fresh one, then raises `WorkerFault`. 
 own exception is a `JobResult` with ``ok=False`` and no writes. The runner applies
 nothing: the write set goes back to the caller.
 
+`SandboxRunner.call` runs a `ContractCall`: the child compiles the contract and runs one
+exported function under a gas meter; the `CallResult` carries the gas used, and on success
+the return value, write set, events and transfers. Out of gas, call depth, lint rejection
+and every exception the contract or runtime raises are results (``ok=False``, gas used, no
+writes), the same on every node; everything else is a `WorkerFault`.
+
 Synchronous by design: the node calls `run` from a worker thread. One call at a time per
 runner (a lock); run several runners for parallelism.
 
-May import: `ccoin.errors`, `ccoin.vm.ipc`. No trio, no storage.
+May import: `ccoin.errors`, `ccoin.vm.ipc`, `ccoin.vm.api`. No trio, no storage.
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ccoin.vm import ipc
+from ccoin.vm.api import CallContext, decode_value, encode_value
 
 StorageReader = Callable[[bytes], bytes | None]
 WriteSet = tuple[tuple[bytes, bytes | None], ...]
+Result = TypeVar("Result")
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MEMORY = 512 * 1024 * 1024
@@ -79,6 +87,46 @@ class JobResult:
     value: Any = None
     error: str | None = None
     writes: WriteSet = field(default=())
+
+
+@dataclass(frozen=True)
+class ContractCall:
+    """One call of an exported contract function, run compiled and metered."""
+
+    source: str
+    function: str
+    args: tuple[Any, ...]
+    gas_limit: int
+    context: CallContext
+
+    def to_frame(self) -> dict[str, Any]:
+        return {
+            "t": "call",
+            "source": self.source,
+            "function": self.function,
+            "args": encode_value(list(self.args)),
+            "gas_limit": self.gas_limit,
+            "sender": self.context.sender,
+            "contract": self.context.contract,
+            "height": self.context.height,
+            "timestamp": self.context.timestamp,
+            "tx_id": self.context.tx_id,
+        }
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A contract call's deterministic outcome. On failure: the error, the gas used, and no
+    writes, events or transfers. Values decode as `ccoin.vm.api.decode_value` (tuples come
+    back as lists)."""
+
+    ok: bool
+    gas_used: int
+    value: Any = None
+    error: str | None = None
+    writes: WriteSet = field(default=())
+    events: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+    transfers: tuple[tuple[str, int], ...] = field(default=())
 
 
 def _no_storage(key: bytes) -> bytes | None:
@@ -133,16 +181,22 @@ class _Zygote:
         except OSError as exc:
             raise WorkerFault(f"pipe to worker broken: {exc}") from None
 
-    def call(self, job: Job, storage_get: StorageReader, timeout: float) -> JobResult:
+    def call(
+        self,
+        frame: dict[str, Any],
+        parse: Callable[[dict[str, Any]], Result],
+        storage_get: StorageReader,
+        timeout: float,
+    ) -> Result:
         deadline = time.monotonic() + timeout
-        self.write(job.to_frame())
+        self.write(frame)
         try:
             reply = self._serve_child(storage_get, deadline)
         except ipc.FrameTimeout:
             raise WorkerFault(f"call exceeded the wall timeout of {timeout} s") from None
         except ipc.FrameError as exc:
             raise WorkerFault(f"bad frame from worker: {exc}") from None
-        result = _parse_result(reply)
+        result = parse(reply)
         self._expect_clean_exit(time.monotonic() + EXIT_GRACE)
         return result
 
@@ -211,10 +265,77 @@ def _parse_result(frame: dict[str, Any]) -> JobResult:
         if type(error) is not str or "writes" in frame:
             raise WorkerFault("malformed error result")
         return JobResult(ok=False, error=error)
-    if frame.get("ok") is not True or type(frame.get("writes")) is not list:
+    if frame.get("ok") is not True:
+        raise WorkerFault("malformed result")
+    return JobResult(ok=True, value=frame.get("value"), writes=_parse_writes(frame.get("writes")))
+
+
+def _call_parser(gas_limit: int) -> Callable[[dict[str, Any]], CallResult]:
+    def parse(frame: dict[str, Any]) -> CallResult:
+        gas_used = frame.get("gas_used")
+        if type(gas_used) is not int or not 0 <= gas_used <= gas_limit:
+            raise WorkerFault("malformed call result: gas_used")
+        if frame.get("ok") is False:
+            error = frame.get("error")
+            if type(error) is not str or set(frame) != {"t", "ok", "error", "gas_used"}:
+                raise WorkerFault("malformed call error result")
+            return CallResult(ok=False, gas_used=gas_used, error=error)
+        if frame.get("ok") is not True or type(frame.get("value")) is not bytes:
+            raise WorkerFault("malformed call result")
+        try:
+            value = decode_value(frame["value"])
+            events = _parse_events(frame.get("events"))
+        except Exception as exc:  # msgpack raises several unrelated types for bad input
+            raise WorkerFault(f"malformed call result: {exc}") from None
+        return CallResult(
+            ok=True,
+            gas_used=gas_used,
+            value=value,
+            writes=_parse_writes(frame.get("writes")),
+            events=events,
+            transfers=_parse_transfers(frame.get("transfers")),
+        )
+
+    return parse
+
+
+def _parse_events(events: object) -> tuple[tuple[str, dict[str, Any]], ...]:
+    if type(events) is not list:
+        raise ValueError("events")
+    parsed: list[tuple[str, dict[str, Any]]] = []
+    for event in events:
+        if type(event) is not list or len(event) != 2 or type(event[0]) is not str:
+            raise ValueError("events")
+        if type(event[1]) is not bytes:
+            raise ValueError("events")
+        try:
+            fields = decode_value(event[1])
+        except Exception:  # msgpack raises several unrelated types for bad input
+            raise ValueError("event fields") from None
+        if type(fields) is not dict:
+            raise ValueError("event fields")
+        parsed.append((event[0], fields))
+    return tuple(parsed)
+
+
+def _parse_transfers(transfers: object) -> tuple[tuple[str, int], ...]:
+    if type(transfers) is not list:
+        raise WorkerFault("malformed transfers")
+    parsed: list[tuple[str, int]] = []
+    for item in transfers:
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+            raise WorkerFault("malformed transfers")
+        if type(item[1]) is not int or item[1] <= 0:
+            raise WorkerFault("malformed transfers")
+        parsed.append((item[0], item[1]))
+    return tuple(parsed)
+
+
+def _parse_writes(pairs: object) -> WriteSet:
+    if type(pairs) is not list:
         raise WorkerFault("malformed result")
     writes: list[tuple[bytes, bytes | None]] = []
-    for pair in frame["writes"]:
+    for pair in pairs:
         if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not bytes:
             raise WorkerFault("malformed write set")
         if not (pair[1] is None or type(pair[1]) is bytes):
@@ -222,7 +343,7 @@ def _parse_result(frame: dict[str, Any]) -> JobResult:
         if writes and writes[-1][0] >= pair[0]:
             raise WorkerFault("write set not sorted by key")
         writes.append((pair[0], pair[1]))
-    return JobResult(ok=True, value=frame.get("value"), writes=tuple(writes))
+    return tuple(writes)
 
 
 class SandboxRunner:
@@ -244,23 +365,41 @@ class SandboxRunner:
 
     def run(self, job: Job, storage_get: StorageReader = _no_storage) -> JobResult:
         """Run `job`; a worker fault is retried once on a fresh worker, then raised."""
+        return self._run(job.to_frame(), _parse_result, storage_get)
+
+    def call(self, call: ContractCall, storage_get: StorageReader = _no_storage) -> CallResult:
+        """Run a contract call (storage keys are the contract's own, un-namespaced); a
+        worker fault is retried once on a fresh worker, then raised."""
+        return self._run(call.to_frame(), _call_parser(call.gas_limit), storage_get)
+
+    def _run(
+        self,
+        frame: dict[str, Any],
+        parse: Callable[[dict[str, Any]], Result],
+        storage_get: StorageReader,
+    ) -> Result:
         with self._lock:
             try:
-                return self._run_once(job, storage_get)
+                return self._run_once(frame, parse, storage_get)
             except WorkerFault:
                 self.faults += 1
             try:
-                return self._run_once(job, storage_get)
+                return self._run_once(frame, parse, storage_get)
             except WorkerFault:
                 self.faults += 1
                 raise
 
-    def _run_once(self, job: Job, storage_get: StorageReader) -> JobResult:
+    def _run_once(
+        self,
+        frame: dict[str, Any],
+        parse: Callable[[dict[str, Any]], Result],
+        storage_get: StorageReader,
+    ) -> Result:
         if self._zygote is None:
             cpu_seconds = int(self.timeout) + 1  # a backstop; the wall timeout acts first
             self._zygote = _Zygote(self.memory_limit, cpu_seconds, self.max_frame)
         try:
-            return self._zygote.call(job, storage_get, self.timeout)
+            return self._zygote.call(frame, parse, storage_get, self.timeout)
         except BaseException:
             # After any failure the pipes may hold a half-finished exchange: start afresh.
             self._zygote.discard()

@@ -14,112 +14,11 @@ from typing import Any
 
 import pytest
 
-from ccoin.testing.vm import FakeApi, make_context
+from ccoin.testing.vm import BOMBS, TOKEN, FakeApi, make_context
 from ccoin.vm import gas
 from ccoin.vm.gas import GAS_SCHEDULE_V1, Meter, OutOfGas, VmAbort
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
 from ccoin.vm.runtime import MAX_CALL_DEPTH
-
-TOKEN = '''
-"""A fungible token."""
-balances = Map(0)
-supply = Var(0)
-
-
-@export
-def mint(to: str, amount: int) -> None:
-    require(amount > 0, "amount must be positive")
-    balances[to] += amount
-    supply.set(supply.get() + amount)
-    emit("Mint", to=to, amount=amount)
-
-
-@export
-def transfer(to: str, amount: int) -> int:
-    sender = ctx.sender
-    require(balances[sender] >= amount, "insufficient balance")
-    balances[sender] -= amount
-    balances[to] += amount
-    emit("Transfer", sender=sender, to=to, amount=amount)
-    return balances[to]
-
-
-@export
-def total() -> int:
-    return supply.get()
-
-
-@export
-def fail_after_write(to: str) -> None:
-    balances[to] = 5
-    raise ContractError("no")
-'''
-
-BOMBS = """
-@export
-def power():
-    return 10 ** 10 ** 7
-
-
-@export
-def spin():
-    while True:
-        pass
-
-
-def down(n):
-    return down(n + 1)
-
-
-@export
-def recurse():
-    return down(0)
-
-
-@export
-def list_bomb():
-    return [0] * 10 ** 9
-
-
-@export
-def text_bomb():
-    return "x" * 10 ** 10
-
-
-@export
-def grow():
-    items = []
-    for i in range(10 ** 12):
-        items.append(i)
-    return len(items)
-
-
-@export
-def doubling():
-    items = [0]
-    while True:
-        items = items + items
-
-
-@export
-def shift_bomb():
-    return 1 << 10 ** 12
-
-
-@export
-def catch_out_of_gas():
-    try:
-        while True:
-            pass
-    except ValueError:
-        return "caught"
-    return "after"
-
-
-@export
-def materialize():
-    return list(zip(range(10 ** 12), range(10 ** 12)))
-"""
 
 LIMIT = 200_000
 
