@@ -1,49 +1,28 @@
 """An in-memory `ContractApi` for tests and tools: a dict for storage, lists for events
-and transfers. Not used by the node. Also the example sources the vm tests share."""
+and transfers. Not used by the node. Also the contract sources the vm tests share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import ccoin
 from ccoin.vm.api import CallContext
 
-# The fungible token and the resource bombs used by the vm tests (in-process and sandbox).
-TOKEN = '''
-"""A fungible token."""
-balances = Map(0)
-supply = Var(0)
+# The example contracts live at the repository root, in `contracts/examples/`, as
+# contract source. The fungible token is the one the vm tests use (in-process and sandbox).
+EXAMPLES = Path(ccoin.__file__).resolve().parent.parent / "contracts" / "examples"
 
 
-@export
-def mint(to: str, amount: int) -> None:
-    require(amount > 0, "amount must be positive")
-    balances[to] += amount
-    supply.set(supply.get() + amount)
-    emit("Mint", to=to, amount=amount)
+def example_source(name: str) -> str:
+    """The source of `contracts/examples/<name>.py`."""
+    return (EXAMPLES / f"{name}.py").read_text(encoding="utf-8")
 
 
-@export
-def transfer(to: str, amount: int) -> int:
-    sender = ctx.sender
-    require(balances[sender] >= amount, "insufficient balance")
-    balances[sender] -= amount
-    balances[to] += amount
-    emit("Transfer", sender=sender, to=to, amount=amount)
-    return balances[to]
+TOKEN = example_source("token")
 
-
-@export
-def total() -> int:
-    return supply.get()
-
-
-@export
-def fail_after_write(to: str) -> None:
-    balances[to] = 5
-    raise ContractError("no")
-'''
-
+# Resource bombs used by the vm tests.
 BOMBS = """
 @export
 def power():
