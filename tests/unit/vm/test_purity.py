@@ -4,10 +4,10 @@ storage, node or network, no wall clock, no randomness. The sandbox modules (`ip
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import ccoin.vm
+from ccoin.testing.purity import forbidden_imports
 
 PURE_MODULES = (
     "__init__.py",
@@ -43,21 +43,10 @@ FORBIDDEN = (
 )
 
 
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 def test_vm_language_modules_import_nothing_impure() -> None:
     package = Path(ccoin.vm.__file__).parent
     for module in PURE_MODULES:
         path = package / module
         assert path.exists(), module
-        for name in imported_modules(path):
-            bad = [f for f in FORBIDDEN if name == f or name.startswith(f + ".")]
-            assert not bad, f"{module} imports {name}"
+        bad = forbidden_imports(path, FORBIDDEN)
+        assert not bad, f"{module} imports {bad}"
