@@ -22,6 +22,9 @@ import httpx
 import orjson
 import trio
 
+from ccoin.bench.stats import percentile
+from ccoin.client.errors import NodeError
+from ccoin.client.protocol import parse_answer
 from ccoin.crypto.keys import KeyPair
 from ccoin.devnet.layout import Devnet
 from ccoin.errors import ConfigError, ErrorCode, RpcError
@@ -105,15 +108,6 @@ class LoadResult:
         return dict(self.__dict__)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of `values`; NaN when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 @dataclass
 class _Run:
     urls: Sequence[str]
@@ -156,13 +150,11 @@ async def rpc(
     response = await client.post(
         f"{url}/rpc", content=body, headers={"content-type": "application/json"}
     )
-    answer = orjson.loads(response.content)
-    if "error" in answer:
-        err = answer["error"]
-        name = err.get("data", {}).get("name", "")
-        code = ErrorCode[name] if name in ErrorCode.__members__ else ErrorCode.RPC_INTERNAL
-        raise RpcError(code, f"{method} at {url}: {err.get('message')}")
-    return answer["result"]
+    try:
+        return parse_answer(url, 1, response.status_code, response.content)
+    except NodeError as exc:  # the CLI reports typed ccoin errors
+        code = exc.code or ErrorCode.RPC_INTERNAL
+        raise RpcError(code, f"{method} at {url}: {exc.message}") from None
 
 
 async def _submit_worker(

@@ -29,6 +29,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ccoin.bench.anvil import DEFAULT_MNEMONIC
+from ccoin.bench.stats import percentile
 
 TRANSFER_GAS = 21_000
 DEFAULT_GAS_PRICE = 1_000_000_000  # 1 gwei, BSC's usual floor
@@ -356,19 +357,11 @@ def _timeout_message(state: _LoadState, txs: int, timeout: float) -> str:
     return message
 
 
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending sequence (0.0 when empty)."""
-    if not ordered:
-        return 0.0
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 def _summarize(
     state: _LoadState, txs: int, duration: float, batch_size: int, concurrency: int
 ) -> EvmLoadResult:
     """Turn the bookkeeping of a finished run into its figures."""
-    latencies = sorted(t - state.submitted_at[h] for h, t in state.included_at.items())
+    latencies = [t - state.submitted_at[h] for h, t in state.included_at.items()]
     submit_seconds = max(state.last_answered - state.first_sent, 0.0)
     included_span = max(state.included_at.values(), default=state.first_sent) - state.first_sent
     included = len(state.included_at)
@@ -380,9 +373,9 @@ def _summarize(
         submit_seconds=submit_seconds,
         submitted_tps=txs / submit_seconds if submit_seconds > 0 else 0.0,
         included_tps=included / included_span if included_span > 0 else 0.0,
-        latency_p50=_percentile(latencies, 50),
-        latency_p95=_percentile(latencies, 95),
-        latency_p99=_percentile(latencies, 99),
+        latency_p50=percentile(latencies, 50, empty=0.0),
+        latency_p95=percentile(latencies, 95, empty=0.0),
+        latency_p99=percentile(latencies, 99, empty=0.0),
         blocks=len(state.blocks),
         max_block_txs=max((b.txs for b in state.blocks), default=0),
         block_gas_limit=max((b.gas_limit for b in state.blocks), default=0),

@@ -24,6 +24,7 @@ import trio
 
 from ccoin.bench import ccoin_load
 from ccoin.cli.common import print_json, reports_errors
+from ccoin.client.errors import BadResponse
 from ccoin.devnet.layout import Devnet, init_devnet
 from ccoin.devnet.processes import running_nodes, start_nodes, stop_started
 from ccoin.errors import ConfigError, ErrorCode
@@ -141,7 +142,7 @@ async def _wait_ready(urls: list[str]) -> dict[str, Any]:
                 statuses = [await ccoin_load.rpc(client, u, "ccoin_status", []) for u in urls]
                 if all(s["finalizedHeight"] >= 1 and s["peers"] >= len(urls) - 1 for s in statuses):
                     return statuses[0]  # type: ignore[no-any-return]
-            except (httpx.HTTPError, ValueError):
+            except (httpx.HTTPError, ValueError, BadResponse):
                 pass  # not listening yet
             if trio.current_time() > deadline:
                 raise ConfigError(

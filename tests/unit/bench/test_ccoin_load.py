@@ -8,7 +8,8 @@ import orjson
 import trio
 import trio.testing
 
-from ccoin.bench.ccoin_load import _Run, make_batches, percentile, pre_sign
+from ccoin.bench.ccoin_load import _Run, make_batches, pre_sign
+from ccoin.bench.stats import percentile
 from ccoin.testing import factories as f
 
 NID = b"n" * 32
