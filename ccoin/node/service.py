@@ -52,7 +52,7 @@ from ccoin.node.mempool import Mempool, drop_invalid
 from ccoin.node.metrics import NodeGauges, NodeMetrics
 from ccoin.node.network_link import NetworkLink
 from ccoin.node.tx_status import RejectedLog, Status, TxStatus
-from ccoin.node.verify import SignatureVerifier
+from ccoin.node.verify import SignatureVerifier, primary_signature
 from ccoin.storage import schema
 from ccoin.storage.leveldb import LevelDBStore
 from ccoin.types.assets import EvidenceAsset, TxType
@@ -70,6 +70,12 @@ PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's l
 class SubmitResult:
     tx_hash: bytes | None
     error: CcoinError | None
+
+
+def _checked_on_admission(_tx_hash: bytes) -> bool:
+    """Every candidate of a block we build comes from the pool's ready set, whose primary
+    signatures were checked when they entered it."""
+    return True
 
 
 def load_delegate_key(config: NodeConfig) -> KeyPair | None:
@@ -286,7 +292,6 @@ class Node:
         if key is None or self.chain.head.hash(self.network_id) != action.parent:
             return []
         ready = list(self.pool.ready())
-        verified = {tx.hash(self.network_id) for tx in ready}
         # Building stops taking transactions after a share of the slot, so the block still
         # reaches and is applied by the others within its slot however full the pool is.
         share = BUILD_BUDGET if len(self.consensus_config.active) > 1 else SOLE_BUILD_BUDGET
@@ -301,7 +306,7 @@ class Node:
                 candidates,
                 action.slot * self.genesis.block_time,
                 key,
-                preverified=verified.__contains__,
+                preverified=_checked_on_admission,
                 attestation=action.attestation,
             )
             timing.append(time.monotonic())
@@ -386,10 +391,7 @@ class Node:
         ]
         if not unseen:
             return set()
-        items = [
-            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature)
-            for tx in unseen
-        ]
+        items = [primary_signature(tx, self.network_id) for tx in unseen]
         valid = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
         return {tx.hash(self.network_id) for tx, ok in zip(unseen, valid, strict=True) if ok}
 
@@ -493,7 +495,7 @@ class Node:
         transaction already in the pool is answered at once and never verified twice."""
         known = [tx.hash(self.network_id) in self.pool for tx in txs]
         items = [
-            (tx.body.sender_public_key, tx.digest(self.network_id)[0], tx.signature)
+            primary_signature(tx, self.network_id)
             for tx, seen in zip(txs, known, strict=True)
             if not seen
         ]

@@ -11,9 +11,15 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ccoin.crypto.keys import verify
+from ccoin.types.transaction import Transaction
 
 # (public key, message, signature)
 Item = tuple[bytes, bytes, bytes]
+
+
+def primary_signature(tx: Transaction, network_id: bytes) -> Item:
+    """What checking a transaction's primary signature takes."""
+    return tx.body.sender_public_key, tx.digest(network_id)[0], tx.signature
 
 
 def _verify_chunk(items: list[Item]) -> list[bool]:
