@@ -23,7 +23,7 @@ from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import TxStatus
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
-from ccoin.types.block import Block, BlockHeader
+from ccoin.types.block import Block
 from ccoin.types.codec import json_int
 from ccoin.types.transaction import Transaction, cosignatures_from_text
 
@@ -127,7 +127,7 @@ class Api:
         if summary is None:
             raise RpcError(ErrorCode.NOT_FOUND, f"no block {which!r} on this node")
         header, tx_ids = summary
-        return {**header_json(header, self.network_id), "transactionIds": tx_ids}
+        return {**header.to_json(self.network_id), "transactionIds": tx_ids}
 
     def _find_height(self, which: Any) -> int | None:
         chain = self.node.chain
@@ -271,12 +271,8 @@ class Api:
         return results
 
 
-def header_json(header: BlockHeader, network_id: bytes) -> dict[str, Any]:
-    return header.to_json(network_id)
-
-
 def block_json(block: Block, network_id: bytes, include_transactions: bool) -> dict[str, Any]:
-    out = header_json(block.header, network_id)
+    out = block.header.to_json(network_id)
     block_id = out["id"]
     if include_transactions:
         out["transactions"] = [
