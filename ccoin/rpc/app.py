@@ -41,6 +41,8 @@ _HTTP_STATUS = {
     ErrorCode.POOL_FULL: 503,
     ErrorCode.RPC_INTERNAL: 500,
 }
+# JSON-RPC answers are 200 unless the request as a whole is refused before any method runs.
+_RPC_HTTP_STATUS = {ErrorCode.RPC_BODY_TOO_LARGE: 413, ErrorCode.RPC_RATE_LIMITED: 429}
 
 
 def json_response(value: Any, status: int = 200) -> Response:
@@ -94,8 +96,7 @@ class RpcApp:
             payload = parse_body(body)
         except RpcError as exc:
             self.node.metrics.rpc_requests.labels("http", exc.code.name).inc()
-            status = _HTTP_STATUS.get(exc.code, 200)
-            return json_response(error_response(None, exc), status if status != 503 else 200)
+            return json_response(error_response(None, exc), _RPC_HTTP_STATUS.get(exc.code, 200))
         answer = await self.dispatcher.handle(payload)
         if answer is None:
             return Response(status_code=204)
