@@ -485,7 +485,7 @@ class Chain:
         header, tx_ids = entry
         txs = []
         for tx_id in tx_ids:
-            located = self._transaction_by_raw(tx_id)
+            located = self.transaction_by_raw(tx_id)
             if located is None:
                 raise ChainError(ErrorCode.CHAIN_CORRUPT, "block names a missing transaction")
             txs.append(located.transaction)
@@ -495,7 +495,7 @@ class Chain:
         height = self.height_of(block_id)
         return None if height is None else self.block_at(height)
 
-    def _transaction_by_raw(self, tx_id: bytes) -> TxLocation | None:
+    def transaction_by_raw(self, tx_id: bytes) -> TxLocation | None:
         raw = self.store.get(schema.transaction(tx_id))
         if raw is None:
             return None
@@ -512,7 +512,7 @@ class Chain:
         )
 
     def transaction(self, tx_id: str) -> TxLocation | None:
-        return self._transaction_by_raw(id_raw(tx_id))
+        return self.transaction_by_raw(id_raw(tx_id))
 
     def get(self, key: bytes) -> bytes | None:
         """One key of the committed head state (rules shared with the pool read it)."""
@@ -541,7 +541,7 @@ class Chain:
         for n, (_key, tx_id) in enumerate(self.store.iterate(prefix, reverse=True)):
             if n >= limit:
                 return
-            located = self._transaction_by_raw(tx_id)
+            located = self.transaction_by_raw(tx_id)
             if located is not None:
                 yield located
 

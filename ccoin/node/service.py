@@ -452,7 +452,7 @@ class Node:
     def transaction_status(self, tx_id: str) -> TxStatus | None:
         """Where the transaction `tx_id` stands, or None if this node never saw it."""
         raw = id_raw(tx_id)
-        located = self.chain.transaction(tx_id)
+        located = self.chain.transaction_by_raw(raw)
         if located is not None:
             final = located.height <= self.chain.finalized_height
             return TxStatus(
