@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ccoin.client
-from tests.unit.consensus.test_purity import imported_modules
+from ccoin.testing.purity import imported_modules
 
 FORBIDDEN = ("ccoin.node", "ccoin.rpc", "ccoin.ledger", "ccoin.storage", "ccoin.p2p", "ccoin.cli")
 
