@@ -97,11 +97,17 @@ class RunningDevnet:
         end = time.monotonic() + deadline
         while not condition():
             for i, proc in self.procs.items():
-                assert proc.poll() is None or proc.returncode == -9, f"node{i} exited"
+                if proc.poll() is not None and proc.returncode != -9:
+                    pytest.fail(f"node{i} exited with {proc.returncode}:\n{self.log_tail(i)}")
             if time.monotonic() > end:
                 statuses = [self.status(i) for i in range(N)]
                 pytest.fail(f"timed out waiting for {what}; statuses {statuses}")
             time.sleep(POLL)
+
+    def log_tail(self, i: int, lines: int = 40) -> str:
+        log = self.root / f"node{i}" / "node.log"
+        text = log.read_text(errors="replace") if log.exists() else "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
