@@ -86,6 +86,7 @@ class ErrorCode(Enum):
     CONFIG_INVALID = (5003, "invalid configuration")
     KEYSTORE_INVALID = (5004, "invalid keystore")
     STORAGE_FAILURE = (5005, "the database could not be opened or written")
+    LISTEN_FAILED = (5006, "cannot listen on the configured address")
 
     # 6xxx: RPC
     NOT_FOUND = (6000, "no such transaction, block or account")

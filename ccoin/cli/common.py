@@ -38,8 +38,22 @@ def reports_errors(func: F) -> F:
         except StorageError as exc:
             hint = " (is another node using this data directory?)" if "lock" in str(exc) else ""
             fail(ErrorCode.STORAGE_FAILURE, f"{exc}{hint}")
+        except BaseExceptionGroup as group:  # a service inside the node's nursery refused to start
+            typed = group.subgroup(lambda e: isinstance(e, CcoinError))
+            if typed is None:
+                raise
+            first = _leaves(typed)[0]
+            assert isinstance(first, CcoinError)
+            fail(first.code, first.message)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 def fail(code: ErrorCode, message: str) -> NoReturn:

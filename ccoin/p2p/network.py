@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import trio
 
+from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.log import event
 from ccoin.p2p.certs import NodeIdentity
 from ccoin.p2p.errors import P2PError
@@ -133,9 +134,15 @@ class Network:
         try:
             async with trio.open_nursery() as nursery:
                 if self._listen is not None:
-                    listeners = await trio.open_tcp_listeners(
-                        self._listen.port, host=self._listen.host
-                    )
+                    try:
+                        listeners = await trio.open_tcp_listeners(
+                            self._listen.port, host=self._listen.host
+                        )
+                    except OSError as exc:
+                        raise ConfigError(
+                            ErrorCode.LISTEN_FAILED,
+                            f"p2p: cannot listen on {self._listen}: {exc.strerror}",
+                        ) from None
                     self._listen_port = listeners[0].socket.getsockname()[1]
                     nursery.start_soon(self._serve, listeners, nursery)
                 self._nursery = nursery

@@ -10,6 +10,7 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
+from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.log import event
 from ccoin.rpc.app import RpcApp
 
@@ -39,9 +40,17 @@ class RpcServer:
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen, report the base URL (`http://host:port`) through `task_status`, serve
         until cancelled."""
+        config = self.hypercorn_config()
+        try:  # bind here, so a taken port is one clear error and not a traceback from Hypercorn
+            config.create_sockets().insecure_sockets[0].close()
+        except OSError as exc:
+            raise ConfigError(
+                ErrorCode.LISTEN_FAILED,
+                f"rpc: cannot listen on {self.config.listen}: {exc.strerror}",
+            ) from None
         async with trio.open_nursery() as nursery:
             binds: list[str] = await nursery.start(
-                functools.partial(serve, self.app.app, self.hypercorn_config())  # type: ignore[arg-type]
+                functools.partial(serve, self.app.app, config)  # type: ignore[arg-type]
             )
             url = binds[0] if binds else f"http://{self.config.listen}"
             event("rpc_listening", url=url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -88,3 +89,22 @@ def test_node_produces_stops_on_sigterm_and_resumes(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+    port = free_port_range(1) + RPC_OFFSET
+    net = str(tmp_path / "net")
+    result = CliRunner().invoke(
+        cli, ["node", "init", "--dir", net, "--test-accounts", "2", "--rpc", f"127.0.0.1:{port}"]
+    )
+    assert result.exit_code == 0, result.output
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        proc, log = start(tmp_path / "net" / "node.json")
+        try:
+            log.wait_for(rf"error: LISTEN_FAILED \(5006\): rpc: cannot listen on 127.0.0.1:{port}")
+            assert proc.wait(timeout=WAIT_SECONDS) == 2
+        finally:
+            proc.kill()
+            proc.wait()
