@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import ccoin
-from ccoin.vm.api import CallContext
+from ccoin.vm.api import CallContext, ContractBalance
 
 # The example contracts live at the repository root, in `contracts/examples/`, as
 # contract source. The fungible token is the one the vm tests use (in-process and sandbox).
@@ -90,9 +90,17 @@ def materialize():
 """
 
 
-def make_context(sender: str = "alice", height: int = 1) -> CallContext:
+def make_context(
+    sender: str = "alice", height: int = 1, *, value: int = 0, balance: int = 0
+) -> CallContext:
     return CallContext(
-        sender=sender, contract="token", height=height, timestamp=1_700_000_000, tx_id="00" * 32
+        sender=sender,
+        contract="token",
+        height=height,
+        timestamp=1_700_000_000,
+        tx_id="00" * 32,
+        value=value,
+        balance=max(balance, value),
     )
 
 
@@ -104,6 +112,9 @@ class FakeApi:
     storage: dict[bytes, bytes] = field(default_factory=dict)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     transfers: list[tuple[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._balance = ContractBalance(self.context.balance)
 
     @property
     def ctx(self) -> CallContext:
@@ -122,7 +133,11 @@ class FakeApi:
         self.events.append((name, dict(fields)))
 
     def transfer(self, to: str, amount: int) -> None:
+        self._balance.spend(amount)
         self.transfers.append((to, amount))
+
+    def balance(self) -> int:
+        return self._balance.amount
 
     def call(self, contract: str, function: str, args: list[Any]) -> Any:
         raise NotImplementedError("contract-to-contract calls come with the call transaction")

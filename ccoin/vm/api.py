@@ -37,13 +37,18 @@ class ContractError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
-    """`ctx` inside a contract. All fields come from the transaction and the block."""
+    """`ctx` inside a contract. All fields come from the transaction and the block.
+
+    `value` is the C (base units) the call transaction attached; it is already in the
+    contract's balance, which was `balance` when the call started."""
 
     sender: str
     contract: str
     height: int
     timestamp: int
     tx_id: str
+    value: int = 0
+    balance: int = 0
 
 
 class ContractApi(Protocol):
@@ -57,6 +62,8 @@ class ContractApi(Protocol):
     def emit(self, name: str, fields: dict[str, Any]) -> None: ...
 
     def transfer(self, to: str, amount: int) -> None: ...
+
+    def balance(self) -> int: ...
 
     def call(self, contract: str, function: str, args: list[Any]) -> Any: ...
 
@@ -181,7 +188,7 @@ class Map(ApiObject):
 class ContextView(ApiObject):
     """`ctx` as contracts see it (read-only attributes)."""
 
-    __slots__ = ("contract", "height", "sender", "timestamp", "tx_id")
+    __slots__ = ("contract", "height", "sender", "timestamp", "tx_id", "value")
     PUBLIC = frozenset(__slots__)
 
     def __init__(self, ctx: CallContext) -> None:
@@ -190,3 +197,19 @@ class ContextView(ApiObject):
         self.height = ctx.height
         self.timestamp = ctx.timestamp
         self.tx_id = ctx.tx_id
+        self.value = ctx.value
+
+
+class ContractBalance:
+    """The contract's C balance as the call goes: the start balance less what it sent.
+    Shared by every `ContractApi`, so the refusal is the same everywhere."""
+
+    __slots__ = ("amount",)
+
+    def __init__(self, amount: int) -> None:
+        self.amount = amount
+
+    def spend(self, amount: int) -> None:
+        if amount > self.amount:
+            raise ContractError(f"transfer of {amount}: the contract holds {self.amount}")
+        self.amount -= amount

@@ -111,6 +111,8 @@ class ContractCall:
             "height": self.context.height,
             "timestamp": self.context.timestamp,
             "tx_id": self.context.tx_id,
+            "value": self.context.value,
+            "balance": self.context.balance,
         }
 
 

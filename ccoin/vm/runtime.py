@@ -290,6 +290,10 @@ def _api_names(
             raise ValueError("transfer amount must be a positive int")
         api.transfer(to, amount)
 
+    def balance() -> int:
+        meter.charge(schedule["builtin"])
+        return api.balance()
+
     def call_contract(contract: str, function: str, *args: Any) -> Any:
         meter.charge(schedule["call"])
         return api.call(contract, function, list(args))
@@ -299,6 +303,7 @@ def _api_names(
         "require": require,
         "emit": emit,
         "transfer": transfer,
+        "balance": balance,
         "call_contract": call_contract,
         "ctx": ContextView(api.ctx),
         "ContractError": ContractError,

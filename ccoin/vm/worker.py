@@ -24,7 +24,8 @@ in ``docs/spec/vm.md`` section 3)::
                      "builtins": "full" | "none"}
     node -> zygote  {"t": "call", "source": str, "function": str, "args": bytes,
                      "gas_limit": int, "sender": str, "contract": str, "height": int,
-                     "timestamp": int, "tx_id": str}     (args: `encode_value` of a list)
+                     "timestamp": int, "tx_id": str, "value": int, "balance": int}
+                                                         (args: `encode_value` of a list)
     child -> node   {"t": "pid", "pid": int}
     child -> node   {"t": "get", "key": bytes}
     node -> child   {"t": "value", "value": bytes | None}
@@ -57,7 +58,7 @@ from typing import Any
 import pyseccomp
 
 from ccoin.vm import ipc
-from ccoin.vm.api import CallContext, decode_value, encode_value
+from ccoin.vm.api import CallContext, ContractBalance, decode_value, encode_value
 from ccoin.vm.gas import Meter, VmAbort
 from ccoin.vm.instrument import compile_contract
 
@@ -183,7 +184,11 @@ def _parse_call(request: dict[str, Any]) -> tuple[CallContext, str, list[Any], i
         height=field("height", int),
         timestamp=field("timestamp", int),
         tx_id=field("tx_id", str),
+        value=field("value", int),
+        balance=field("balance", int),
     )
+    if not 0 <= ctx.value <= ctx.balance:
+        raise ValueError("value must be within the balance")
     args = decode_value(field("args", bytes))
     gas_limit = field("gas_limit", int)
     if type(args) is not list or gas_limit < 0:
@@ -197,6 +202,7 @@ class PipeApi:
 
     def __init__(self, ctx: CallContext) -> None:
         self._ctx = ctx
+        self._balance = ContractBalance(ctx.balance)
         self.writes: dict[bytes, bytes | None] = {}
         self.reads: dict[bytes, bytes | None] = {}
         self.events: list[list[str | bytes]] = []
@@ -228,7 +234,11 @@ class PipeApi:
     def transfer(self, to: str, amount: int) -> None:
         if type(to) is not str:
             raise TypeError("transfer recipient must be str")
+        self._balance.spend(amount)
         self.transfers.append([to, amount])
+
+    def balance(self) -> int:
+        return self._balance.amount
 
     def call(self, contract: str, function: str, args: list[Any]) -> Any:
         raise NotImplementedError("contract-to-contract calls come with the call transaction")

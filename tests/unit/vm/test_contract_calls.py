@@ -146,3 +146,36 @@ def test_the_same_calls_under_two_runners_are_identical(runner: SandboxRunner) -
 
     with SandboxRunner(timeout=5.0) as other:
         assert session(runner) == session(other)
+
+
+PAYOUT = """
+@export
+def pay(to, amount):
+    before = balance()
+    transfer(to, amount)
+    return [ctx.value, before, balance()]
+"""
+
+
+def test_value_and_balance_reach_the_contract_and_bound_its_transfers(
+    runner: SandboxRunner,
+) -> None:
+    def call(amount: int) -> CallResult:
+        ctx = make_context(value=30, balance=100)
+        return runner.call(ContractCall(PAYOUT, "pay", ("bob", amount), LIMIT, ctx))
+
+    paid = call(60)
+    assert paid.ok and paid.value == [30, 100, 40]
+    assert paid.transfers == (("bob", 60),)
+    refused = call(101)
+    assert not refused.ok and refused.transfers == ()
+    assert refused.error == "ContractError: transfer of 101: the contract holds 100"
+    # The in-process fake refuses the same way and charges the same gas.
+    for amount, outcome in ((60, paid), (101, refused)):
+        fake = FakeApi(make_context(value=30, balance=100))
+        local = execute(compile_contract(PAYOUT), "pay", ["bob", amount], fake, LIMIT)
+        assert (local.ok, local.gas_used, local.error) == (
+            outcome.ok,
+            outcome.gas_used,
+            outcome.error,
+        )
