@@ -78,11 +78,14 @@ def _args_to_json(args: tuple[ContractValue, ...]) -> list[Any]:
 
 @dataclass(frozen=True)
 class ContractDeployAsset:
-    """Type 5: the whitepaper's "application store": name, code, init args."""
+    """Type 5: the whitepaper's "application store": name, code, init args. With `contract`
+    set it is an upgrade of that contract instead (new code, same address and storage), which
+    only the contract's owner may send."""
 
     name: str
     code: str
     init_args: tuple[ContractValue, ...] = ()
+    contract: str | None = None
     TYPE: ClassVar[TxType] = TxType.CONTRACT_DEPLOY
 
     def __post_init__(self) -> None:
@@ -93,31 +96,51 @@ class ContractDeployAsset:
         if not self.code or len(self.code.encode("utf-8")) > MAX_CONTRACT_CODE:
             raise bad_asset(f"asset.code: 1 to {MAX_CONTRACT_CODE} bytes of UTF-8")
         _contract_args(self.init_args, "asset.initArgs")
+        if self.contract is not None:
+            _check_contract_address(self.contract)
+            if self.init_args:
+                raise bad_asset("asset.initArgs: an upgrade runs no init, so it takes none")
         _check_asset_size(self.to_array())
 
     def to_array(self) -> list[Any]:
-        return [self.name, self.code, list(self.init_args)]
+        return [self.name, self.code, list(self.init_args), self.contract]
 
     @classmethod
     def from_array(cls, arr: Any) -> ContractDeployAsset:
-        name, code, args = asset_fields(arr, "contract deploy", 3)
+        name, code, args, contract = asset_fields(arr, "contract deploy", 4)
         return cls(
             field_str(name, "asset.name", max_len=MAX_CONTRACT_NAME),
             field_str(code, "asset.code", max_len=MAX_CONTRACT_CODE),
             _contract_args(args, "asset.initArgs"),
+            None if contract is None else field_str(contract, "asset.contract", max_len=21),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "code": self.code, "initArgs": _args_to_json(self.init_args)}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "code": self.code,
+            "initArgs": _args_to_json(self.init_args),
+        }
+        if self.contract is not None:
+            out["contract"] = self.contract
+        return out
 
     @classmethod
     def from_json(cls, obj: Any) -> ContractDeployAsset:
-        obj = json_object(obj, "asset", frozenset({"name", "code", "initArgs"}))
+        obj = json_object(obj, "asset", frozenset({"name", "code", "initArgs", "contract"}))
+        contract = obj.get("contract")
         return cls(
             json_str(obj.get("name"), "asset.name", max_len=MAX_CONTRACT_NAME),
             json_str(obj.get("code"), "asset.code", max_len=MAX_CONTRACT_CODE),
             _contract_args(obj.get("initArgs", []), "asset.initArgs"),
+            None if contract is None else json_str(contract, "asset.contract", max_len=21),
         )
+
+
+def _check_contract_address(value: str) -> None:
+    field_str(value, "asset.contract", max_len=21)
+    if not is_address(value):
+        raise bad_asset("asset.contract: not a valid address")
 
 
 @dataclass(frozen=True)
@@ -131,9 +154,7 @@ class ContractCallAsset:
     TYPE: ClassVar[TxType] = TxType.CONTRACT_CALL
 
     def __post_init__(self) -> None:
-        field_str(self.contract, "asset.contract", max_len=21)
-        if not is_address(self.contract):
-            raise bad_asset("asset.contract: not a valid address")
+        _check_contract_address(self.contract)
         field_str(self.method, "asset.method", max_len=MAX_METHOD_NAME)
         if not _METHOD_RE.match(self.method):
             raise bad_asset("asset.method: a lowercase name, a-z first, then a-z 0-9 _")

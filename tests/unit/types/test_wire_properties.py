@@ -495,11 +495,15 @@ def test_asset_json(tx_type: TxType, data: st.DataObject) -> None:
         (4, [1, 1, [bytes(32), bytes(32)]], ErrorCode.TX_BAD_ASSET),
         (4, [1, 73, [bytes(32)]], ErrorCode.OUT_OF_RANGE),
         (4, [0, 1, [bytes(32)]], ErrorCode.OUT_OF_RANGE),
-        (5, ["x", "c" * (MAX_CONTRACT_CODE + 1), []], ErrorCode.TOO_LONG),
-        (5, ["x", "", []], ErrorCode.TX_BAD_ASSET),
-        (5, ["x", "c", [1.5]], ErrorCode.TX_BAD_ASSET),
-        (5, ["x", "c", [b"bytes"]], ErrorCode.TX_BAD_ASSET),
-        (5, ["x", "c", [{"k": 1}]], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c" * (MAX_CONTRACT_CODE + 1), [], None], ErrorCode.TOO_LONG),
+        (5, ["x", "", [], None], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", [1.5], None], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", [b"bytes"], None], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", [{"k": 1}], None], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", [], "Cnot-an-address"], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", [], "C" + "1" * 30], ErrorCode.TOO_LONG),
+        (5, ["x", "c", [1], "CeedFYJrYES6wbsoVGAY"], ErrorCode.TX_BAD_ASSET),
+        (5, ["x", "c", []], ErrorCode.BAD_FIELD),
         (4, [2**64 - 1, 1, [bytes(32)]], ErrorCode.OUT_OF_RANGE),
         (6, [0, bytes(20), 0, bytes(32)], ErrorCode.OUT_OF_RANGE),
         (7, [bytes(20)], ErrorCode.TX_BAD_ASSET),
@@ -870,7 +874,7 @@ def test_json_lone_surrogate_rejected(obj: dict[str, Any]) -> None:
     assert info.value.code is ErrorCode.BAD_FIELD
     # In bytes, a surrogate's UTF-8-like encoding is not UTF-8: msgpack refuses it.
     raw = b"\xed\xa0\x80"
-    data = _mp(["x", _Raw(bytes([0xA0 | len(raw)]) + raw), []])
+    data = _mp(["x", _Raw(bytes([0xA0 | len(raw)]) + raw), [], None])
     with pytest.raises(CcoinError) as info:
         asset_from_array(5, unpack_canonical(data, max_size=MAX_TX_BYTES, what="asset"))
     assert info.value.code is ErrorCode.DECODE_ERROR
