@@ -43,6 +43,8 @@ class ErrorCode(Enum):
     TX_UNEXPECTED_COSIGNATURES = (2013, "co-signatures given but the sender is not multisig")
     TX_NOT_ENOUGH_COSIGNATURES = (2014, "not enough valid co-signatures")
     TX_TYPE_NOT_ENABLED = (2015, "transaction type not enabled on this network yet")
+    TX_GAS_LIMIT_TOO_HIGH = (2016, "gasLimit above the per-call cap")
+    TX_CONTRACT_REJECTED = (2017, "contract code breaks the contract language's rules")
 
     # 3xxx: transaction, against state
     TX_ALREADY_INCLUDED = (3000, "transaction id already included (replay)")
@@ -66,6 +68,8 @@ class ErrorCode(Enum):
     TX_CERT_REVOKED = (3018, "the node certificate is revoked")
     TX_BAD_EVIDENCE = (3019, "the evidence does not prove an equivocation")
     TX_ALREADY_JAILED = (3020, "the delegate is already jailed")
+    TX_CONTRACT_UNKNOWN = (3021, "no contract at that address")
+    TX_NOT_CONTRACT_OWNER = (3022, "only the contract's owner may upgrade it")
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")
@@ -94,6 +98,12 @@ class ErrorCode(Enum):
     RPC_RATE_LIMITED = (6002, "too many requests from this client, retry later")
     RPC_BODY_TOO_LARGE = (6003, "request body larger than this node accepts")
     RPC_BATCH_TOO_LARGE = (6004, "batch larger than this node accepts")
+
+    # 7xxx: contract outcomes (a receipt's errorCode; the transaction is included, fee paid)
+    CONTRACT_FAILED = (7000, "the contract raised an error; its writes were reverted")
+    CONTRACT_OUT_OF_GAS = (7001, "the call ran out of gas; its writes were reverted")
+    CONTRACT_CALL_DEPTH = (7002, "calls nested deeper than allowed; writes reverted")
+    CONTRACT_BAD_TRANSFER = (7003, "the contract sent C to an invalid address; reverted")
 
     # JSON-RPC 2.0's own codes, for requests that do not reach a method
     RPC_PARSE_ERROR = (-32700, "request body is not valid JSON")

@@ -67,6 +67,16 @@ def _address_raw(address: str) -> bytes:
     return raw
 
 
+CONTRACT_DOMAIN = b"CCOIN-CONTRACT"
+
+
+def contract_address_raw(deploy_hash: bytes) -> bytes:
+    """The raw address of the contract a deploy transaction (by its 32-byte hash) creates:
+    the account form over SHA-256(domain + hash), so no key pair can ever own it."""
+    body = hashlib.sha256(CONTRACT_DOMAIN + deploy_hash).digest()[:ADDRESS_BODY_LEN]
+    return body + _checksum(body)
+
+
 def address_from_raw(raw: bytes) -> str:
     return ADDRESS_PREFIX + base58.b58encode(raw).decode("ascii")
 

@@ -31,6 +31,7 @@ from ccoin.errors import (
     InvalidBlock,
     InvalidTransaction,
 )
+from ccoin.ledger.contracts import ContractEngine, block_gas
 from ccoin.ledger.execute import BlockContext, TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
 from ccoin.ledger.rounds import (
@@ -58,6 +59,7 @@ from ccoin.types.block import (
 from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
+from ccoin.vm.gas import BLOCK_GAS_CAP
 
 MAX_UNDO_BYTES = 512 * 1024 * 1024
 
@@ -86,9 +88,16 @@ class Execution:
 
 
 class Chain:
-    def __init__(self, store: KeyValueStore, genesis: GenesisConfig) -> None:
+    def __init__(
+        self,
+        store: KeyValueStore,
+        genesis: GenesisConfig,
+        contracts: ContractEngine | None = None,
+    ) -> None:
         self.store = store
         self.genesis = genesis
+        # Runs contract code; its sandbox process starts on the first contract transaction.
+        self.contracts = contracts or ContractEngine()
         writes = genesis_state(genesis)
         header0 = genesis_header(genesis, writes)
         self.network_id = hashlib.sha256(header0.encode()).digest()
@@ -136,6 +145,10 @@ class Chain:
             raise ChainError(ErrorCode.CHAIN_CORRUPT, "head pointer names a missing block")
         return header
 
+    def close(self) -> None:
+        """Stop the contract sandbox (the store belongs to the caller)."""
+        self.contracts.close()
+
     @property
     def height(self) -> int:
         return self.head.height
@@ -166,18 +179,26 @@ class Chain:
         parent_round = self._round_record(overlay)
         self._open_round(overlay, ctx)
         self._count_production(overlay, ctx, parent_round)
-        executor = TxExecutor(overlay, ctx, preverified)
+        executor = TxExecutor(overlay, ctx, preverified, self.contracts)
         included: list[Transaction] = []
         rejected: list[tuple[Transaction, InvalidTransaction]] = []
         limit = self.genesis.max_block_transactions
         budget = max_bytes if max_bytes is not None else self.genesis.max_block_bytes
         used = 0
+        gas_used = 0
         for tx in transactions:
             if len(included) >= limit:
                 break
             size = len(tx.encode()) if not strict else 0
             if not strict and used + size > budget:
                 continue
+            tx_gas = block_gas(tx.body)
+            if gas_used + tx_gas > BLOCK_GAS_CAP:
+                if strict:
+                    raise InvalidBlock(
+                        ErrorCode.BLOCK_TOO_LARGE, f"contract gas above the cap of {BLOCK_GAS_CAP}"
+                    )
+                continue  # it waits for the next block
             try:
                 executor.apply(tx)
             except InvalidTransaction as exc:
@@ -188,6 +209,7 @@ class Chain:
                 rejected.append((tx, exc))
                 continue
             used += size
+            gas_used += tx_gas
             included.append(tx)
         generator = address_raw_from_public_key(ctx.generator_public_key)
         if executor.total_fee:

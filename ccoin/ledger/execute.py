@@ -17,6 +17,8 @@ from ccoin.consensus.votes import Vote, conflicting
 from ccoin.crypto.address import address_raw, address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
+from ccoin.ledger import contracts
+from ccoin.ledger.contracts import ContractEngine, check_contract_body, required_fee
 from ccoin.ledger.state import StateOverlay
 from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
@@ -43,6 +45,8 @@ ENABLED_TYPES = frozenset(
         TxType.DELEGATE,
         TxType.VOTE,
         TxType.MULTISIGNATURE,
+        TxType.CONTRACT_DEPLOY,
+        TxType.CONTRACT_CALL,
         TxType.GOVERNANCE,
         TxType.EVIDENCE,
     }
@@ -69,11 +73,14 @@ def check_type_enabled(tx_type: int) -> None:
 
 
 def check_min_fee(body: TxBody, genesis: GenesisConfig) -> None:
-    min_fee = genesis.min_fees[body.type]
+    """The fee covers the type's minimum (and a contract call's gas limit); a contract
+    body is within its own stateless limits (shared with the pool's admission)."""
+    min_fee = required_fee(body, genesis)
     if body.fee < min_fee:
         raise InvalidTransaction(
             ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
         )
+    check_contract_body(body)
 
 
 class KeyReader(Protocol):
@@ -112,6 +119,8 @@ class TxExecutor:
     # Hashes of transactions whose primary signature was already checked on this node
     # (in the pool); each transaction is verified once per node.
     preverified: Callable[[bytes], bool] = lambda _h: False
+    # Runs contract code (types 5 and 8); the chain owns it and its sandbox.
+    contracts: ContractEngine = field(default_factory=ContractEngine)
     included_ids: set[bytes] = field(default_factory=set)
     total_amount: int = 0
     total_fee: int = 0
@@ -465,4 +474,5 @@ RULES: dict[int, Rule] = {
     TxType.MULTISIGNATURE: _multisignature,
     TxType.GOVERNANCE: _governance,
     TxType.EVIDENCE: _evidence,
+    **contracts.RULES,
 }

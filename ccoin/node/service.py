@@ -162,6 +162,7 @@ class Node:
 
     def close(self) -> None:
         self.verifier.close()
+        self.chain.close()
         self.store.close()
 
     def chain_time(self) -> float:

@@ -64,8 +64,8 @@ DELEGATE = b"\x11"  # public key (32) -> DelegateRecord
 DELEGATE_USERNAME = b"\x12"  # username utf-8 -> public key
 VOTE = b"\x13"  # delegate public key + voter address raw -> b""
 BRIDGE_ADDRESS = b"\x14"  # delegate bridge address (20) -> public key
-CONTRACT_CODE = b"\x15"  # contract address raw -> code record (VM issue)
-CONTRACT_STORAGE = b"\x16"  # contract address raw + key -> value (VM issue)
+CONTRACT_CODE = b"\x15"  # contract address raw -> ContractRecord
+CONTRACT_STORAGE = b"\x16"  # contract address raw + contract's own key -> value
 DEPOSIT_CONSUMED = b"\x17"  # bsc chain id + bridge + nonce -> tx id raw (bridge issue)
 WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
 ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
@@ -73,6 +73,7 @@ REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
 JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivocation)
 ROUND = b"\x1c"  # the current round: [round, [public keys], seed | nil]
 DELEGATE_STATS = b"\x1d"  # delegate public key -> [blocks produced, slots missed]
+RECEIPT = b"\x1e"  # tx id raw (14) -> Receipt of a contract deploy or call
 
 _STATE_FIRST = 0x10
 _STATE_LAST = 0x1F
@@ -171,3 +172,15 @@ def vote(delegate_public_key: bytes, voter_address_raw: bytes) -> bytes:
 
 def voters_prefix(delegate_public_key: bytes) -> bytes:
     return VOTE + delegate_public_key
+
+
+def contract(address_raw: bytes) -> bytes:
+    return CONTRACT_CODE + address_raw
+
+
+def contract_storage(address_raw: bytes, key: bytes) -> bytes:
+    return CONTRACT_STORAGE + address_raw + key
+
+
+def receipt(tx_id_raw: bytes) -> bytes:
+    return RECEIPT + tx_id_raw

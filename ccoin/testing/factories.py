@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import (
+    ContractCallAsset,
+    ContractDeployAsset,
     DelegateAsset,
     GovernanceAsset,
     MultisignatureAsset,
@@ -23,6 +27,7 @@ from ccoin.types.genesis import (
     GenesisDelegate,
 )
 from ccoin.types.transaction import Transaction, TxBody
+from ccoin.vm.gas import gas_fee
 
 
 def key(label: str | int) -> KeyPair:
@@ -95,6 +100,47 @@ def transfer(
 ) -> Transaction:
     body = TxBody(0, timestamp, sender.public_key, recipient, amount, fee, TransferAsset(data))
     return body.sign(sender, network_id, second_key=second)
+
+
+def deploy(
+    sender: KeyPair,
+    name: str,
+    code: str,
+    network_id: bytes,
+    *,
+    init_args: tuple[Any, ...] = (),
+    upgrade: str | None = None,
+    fee: int = DEFAULT_MIN_FEES[TxType.CONTRACT_DEPLOY],
+    timestamp: int = 0,
+    cosigners: Sequence[KeyPair] = (),
+) -> Transaction:
+    """A type-5 deploy (or, with `upgrade`, an upgrade of that contract)."""
+    asset = ContractDeployAsset(name, code, init_args, upgrade)
+    body = TxBody(5, timestamp, sender.public_key, None, 0, fee, asset)
+    tx = body.sign(sender, network_id)
+    for member in cosigners:
+        tx = tx.cosign(member, network_id)
+    return tx
+
+
+def call_contract(
+    sender: KeyPair,
+    contract: str,
+    method: str,
+    args: tuple[Any, ...],
+    network_id: bytes,
+    *,
+    gas_limit: int = 100_000,
+    amount: int = 0,
+    fee: int | None = None,
+    timestamp: int = 0,
+) -> Transaction:
+    """A type-8 call paying exactly the minimum fee for its gas limit unless `fee` is given."""
+    asset = ContractCallAsset(contract, method, args, gas_limit)
+    if fee is None:
+        fee = DEFAULT_MIN_FEES[TxType.CONTRACT_CALL] + gas_fee(gas_limit)
+    body = TxBody(8, timestamp, sender.public_key, None, amount, fee, asset)
+    return body.sign(sender, network_id)
 
 
 def second_signature(

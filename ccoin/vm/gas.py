@@ -46,6 +46,21 @@ GAS_SCHEDULE_V1: Mapping[str, int] = MappingProxyType(
 
 SCHEDULES: Mapping[int, Mapping[str, int]] = MappingProxyType({1: GAS_SCHEDULE_V1})
 
+# Limits that go with schedule version 1 (consensus rules; calibration in docs/spec/vm.md).
+# The slowest pattern measured runs ~2.7 M gas/s in process, so a capped call stays near a
+# second and far inside the sandbox's wall timeout: a timeout must never be a contract's
+# result, because it would depend on the machine.
+CALL_GAS_CAP = 2_000_000  # the most a type-8 gasLimit (or a view) may ask for
+INIT_GAS = 1_000_000  # what a deploy's `init` may use (paid by the deploy's minimum fee)
+BLOCK_GAS_CAP = 8_000_000  # sum of gas limits (calls) and INIT_GAS (deploys) in one block
+GAS_PER_FEE_UNIT = 100  # a call's fee must cover min fee + ceil(gasLimit / this)
+
+
+def gas_fee(gas_limit: int) -> int:
+    """Base units a call must pay on top of the type's minimum fee for `gas_limit`."""
+    return -(-gas_limit // GAS_PER_FEE_UNIT)
+
+
 WORD_BITS = 64
 BYTES_PER_WORD = 8
 

@@ -1,0 +1,299 @@
+"""Types 5 and 8 against state: deploy, upgrade and call contracts (DESIGN section 8).
+
+A deploy's code is linted and compiled here, in the node, before anything runs (the same
+check the pool makes at admission); a rejected source is an invalid transaction. Every run
+of contract code (a deploy's `init`, a call) goes through the sandbox (`ccoin.vm.runner`),
+whose storage reads come from the block's overlay. Its outcome is a `Receipt` in state:
+
+- success: the write set, the transfers out of the contract's balance, the receipt;
+- the contract's own failure (an exception, out of gas, a transfer to an invalid address):
+  nothing but the receipt, the fee paid, and a call's attached value back with the sender.
+
+A `WorkerFault` (the sandbox died or hung for a reason that is not the contract's) is not
+caught: it leaves the block unapplied and stops the node, since recording it would make
+this node's state depend on its own machine.
+
+May import: `ccoin.vm`, `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ccoin.crypto.address import (
+    address_from_raw,
+    address_raw,
+    contract_address_raw,
+    id_from_hash,
+    is_address,
+)
+from ccoin.errors import ErrorCode, InvalidTransaction
+from ccoin.storage import schema
+from ccoin.types.assets import ContractCallAsset, ContractDeployAsset, TxType
+from ccoin.types.contract_records import ContractRecord, Receipt
+from ccoin.types.genesis import GenesisConfig
+from ccoin.types.transaction import Transaction, TxBody
+from ccoin.vm import gas
+from ccoin.vm.api import CallContext, encode_value
+from ccoin.vm.instrument import ContractRejected, compile_contract
+from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
+
+if TYPE_CHECKING:
+    from ccoin.ledger.execute import TxExecutor
+    from ccoin.types.account import Account
+
+INIT_FUNCTION = "init"
+CALL_TIMEOUT = 10.0  # wall seconds; a capped call needs about one (see gas.CALL_GAS_CAP)
+
+_ERROR_CODES = {
+    "OutOfGas": ErrorCode.CONTRACT_OUT_OF_GAS,
+    "CallDepthExceeded": ErrorCode.CONTRACT_CALL_DEPTH,
+}
+
+
+class ContractEngine:
+    """The node's contract runner: one sandbox, started on first use. Thread-safe (the
+    runner serialises calls); the chain executes one block at a time anyway."""
+
+    def __init__(self, runner: SandboxRunner | None = None) -> None:
+        """`runner`: a sandbox to share (its owner closes it); by default the engine starts
+        its own on first use and closes it in `close`."""
+        self._runner = runner
+        self._owned = runner is None
+        self._lock = threading.Lock()
+
+    @property
+    def runner(self) -> SandboxRunner:
+        with self._lock:
+            if self._runner is None:
+                self._runner = SandboxRunner(timeout=CALL_TIMEOUT)
+            return self._runner
+
+    def call(self, call: ContractCall, storage_get: Callable[[bytes], bytes | None]) -> CallResult:
+        return self.runner.call(call, storage_get)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._runner is not None and self._owned:
+                self._runner.close()
+                self._runner = None
+
+
+# -- stateless checks (the pool's admission and block execution share them) -----------------
+
+
+def required_fee(body: TxBody, genesis: GenesisConfig) -> int:
+    """The type's minimum fee, plus a call's gas at `gas.GAS_PER_FEE_UNIT`."""
+    fee = genesis.min_fees[body.type]
+    if isinstance(body.asset, ContractCallAsset):
+        fee += gas.gas_fee(body.asset.gas_limit)
+    return fee
+
+
+def block_gas(body: TxBody) -> int:
+    """What a transaction counts against `gas.BLOCK_GAS_CAP` (0 for non-contract types)."""
+    if isinstance(body.asset, ContractCallAsset):
+        return body.asset.gas_limit
+    if isinstance(body.asset, ContractDeployAsset) and body.asset.contract is None:
+        return gas.INIT_GAS
+    return 0
+
+
+def check_contract_body(body: TxBody) -> None:
+    """A call's gas limit is within the cap; a deploy's code is a valid contract."""
+    asset = body.asset
+    if isinstance(asset, ContractCallAsset) and asset.gas_limit > gas.CALL_GAS_CAP:
+        raise InvalidTransaction(
+            ErrorCode.TX_GAS_LIMIT_TOO_HIGH,
+            f"gasLimit {asset.gas_limit} is above the cap of {gas.CALL_GAS_CAP}",
+        )
+    if isinstance(asset, ContractDeployAsset):
+        contract_exports(asset.code)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_exports(code: str) -> tuple[str, ...] | str:
+    try:
+        return compile_contract(code).exports
+    except ContractRejected as exc:
+        return str(exc)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return f"cannot compile: {type(exc).__name__}"
+
+
+def contract_exports(code: str) -> tuple[str, ...]:
+    """The exported functions of `code`, or TX_CONTRACT_REJECTED with every violation."""
+    found = _compiled_exports(code)
+    if isinstance(found, str):
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, found)
+    return found
+
+
+def load_contract(state: Callable[[bytes], bytes | None], raw: bytes) -> ContractRecord | None:
+    data = state(schema.contract(raw))
+    return None if data is None else ContractRecord.decode(data)
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def apply_deploy(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    asset = tx.body.asset
+    assert isinstance(asset, ContractDeployAsset)
+    exports = contract_exports(asset.code)
+    if asset.contract is not None:
+        _upgrade(ex, asset, sender_raw, tx)
+        return
+    tx_hash = tx.digest(ex.ctx.network_id)[1]
+    raw = contract_address_raw(tx_hash)
+    record = ContractRecord(sender_raw, asset.name, asset.code, 1, ex.ctx.height)
+    if INIT_FUNCTION not in exports:
+        ex.state.put(schema.contract(raw), record.encode())
+        _put_receipt(ex, tx_hash, Receipt(True, 0, 0, raw))
+        return
+    context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=0)
+    call = ContractCall(asset.code, INIT_FUNCTION, asset.init_args, gas.INIT_GAS, context)
+    result = ex.contracts.call(call, _storage_reader(ex, raw))
+    receipt = _settle(ex, raw, result, gas.INIT_GAS)
+    if receipt.ok:
+        ex.state.put(schema.contract(raw), record.encode())
+    _put_receipt(ex, tx_hash, receipt)
+
+
+def _upgrade(
+    ex: TxExecutor, asset: ContractDeployAsset, sender_raw: bytes, tx: Transaction
+) -> None:
+    assert asset.contract is not None
+    raw = address_raw(asset.contract)
+    record = load_contract(ex.state.get, raw)
+    if record is None:
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_UNKNOWN, f"no contract at {asset.contract}")
+    if record.owner != sender_raw:
+        raise InvalidTransaction(
+            ErrorCode.TX_NOT_CONTRACT_OWNER,
+            f"{asset.contract} belongs to {address_from_raw(record.owner)}",
+        )
+    upgraded = ContractRecord(
+        record.owner, asset.name, asset.code, record.version + 1, record.deployed_height
+    )
+    ex.state.put(schema.contract(raw), upgraded.encode())
+    _put_receipt(ex, tx.digest(ex.ctx.network_id)[1], Receipt(True, 0, 0, raw))
+
+
+def apply_call(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+    body = tx.body
+    asset = body.asset
+    assert isinstance(asset, ContractCallAsset)
+    raw = address_raw(asset.contract)
+    record = load_contract(ex.state.get, raw)
+    if record is None:
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_UNKNOWN, f"no contract at {asset.contract}")
+    tx_hash = tx.digest(ex.ctx.network_id)[1]
+    mark = ex.state.mark()
+    if body.amount:
+        ex.credit(raw, body.amount)  # the attached value is the contract's during the call
+    context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=body.amount)
+    call = ContractCall(record.code, asset.method, asset.args, asset.gas_limit, context)
+    result = ex.contracts.call(call, _storage_reader(ex, raw))
+    receipt = _settle(ex, raw, result, asset.gas_limit)
+    if not receipt.ok and body.amount:
+        ex.state.revert(mark)  # only the value's credit was written since the mark
+        ex.credit(sender_raw, body.amount)
+    _put_receipt(ex, tx_hash, receipt)
+
+
+def _context(ex: TxExecutor, tx_hash: bytes, sender: str, raw: bytes, *, value: int) -> CallContext:
+    account = ex.state.account(raw)
+    return CallContext(
+        sender=sender,
+        contract=address_from_raw(raw),
+        height=ex.ctx.height,
+        timestamp=ex.ctx.timestamp,
+        tx_id=id_from_hash(tx_hash),
+        value=value,
+        balance=0 if account is None else account.balance,
+    )
+
+
+def _storage_reader(ex: TxExecutor, raw: bytes) -> Callable[[bytes], bytes | None]:
+    state = ex.state
+
+    def read(key: bytes) -> bytes | None:
+        return state.get(schema.contract_storage(raw, key))
+
+    return read
+
+
+def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
+    """Apply a successful result's writes and transfers; the receipt either way."""
+    if not result.ok:
+        return _failed(raw, result, gas_limit, _error_code(result.error))
+    bad = [to for to, _amount in result.transfers if not is_address(to)]
+    if bad:
+        error = f"transfer to an invalid address {bad[0][:32]!r}"
+        return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
+    contract = ex.state.account(raw)
+    total = sum(amount for _to, amount in result.transfers)
+    if total and (contract is None or total > contract.balance):
+        # The sandbox keeps the running balance; the node checks again, as it checks
+        # everything that comes out of the worker.
+        error = "transfers exceed the contract's balance"
+        return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
+    for key, value in result.writes:
+        if value is None:
+            ex.state.delete(schema.contract_storage(raw, key))
+        else:
+            ex.state.put(schema.contract_storage(raw, key), value)
+    if total and contract is not None:
+        ex.set_balance(raw, contract, contract.balance - total)
+        for to, amount in result.transfers:
+            ex.credit(address_raw(to), amount)
+    return Receipt(
+        ok=True,
+        gas_limit=gas_limit,
+        gas_used=result.gas_used,
+        contract=raw,
+        value=encode_value(result.value),
+        events=tuple((name, encode_value(fields)) for name, fields in result.events),
+        transfers=result.transfers,
+    )
+
+
+def _failed(
+    raw: bytes, result: CallResult, gas_limit: int, code: ErrorCode, error: str | None = None
+) -> Receipt:
+    return Receipt(
+        ok=False,
+        gas_limit=gas_limit,
+        gas_used=result.gas_used,
+        contract=raw,
+        error_code=code.number,
+        error=(error or result.error or "failed")[:1024],
+    )
+
+
+def _error_code(error: str | None) -> ErrorCode:
+    kind = (error or "").split(":", 1)[0]
+    return _ERROR_CODES.get(kind, ErrorCode.CONTRACT_FAILED)
+
+
+def _put_receipt(ex: TxExecutor, tx_hash: bytes, receipt: Receipt) -> None:
+    ex.state.put(schema.receipt(tx_hash[:14]), receipt.encode())
+
+
+def deploy_address(tx: Transaction, network_id: bytes) -> str:
+    """The address a type-5 deploy gives its contract (the upgraded one for an upgrade)."""
+    asset = tx.body.asset
+    assert isinstance(asset, ContractDeployAsset)
+    if asset.contract is not None:
+        return asset.contract
+    return address_from_raw(contract_address_raw(tx.digest(network_id)[1]))
+
+
+RULES: dict[int, Callable[[TxExecutor, Transaction, bytes, Account], None]] = {
+    TxType.CONTRACT_DEPLOY: apply_deploy,
+    TxType.CONTRACT_CALL: apply_call,
+}

@@ -1,0 +1,138 @@
+"""Contract state records: the deployed contract and the receipt of a deploy or call.
+
+ContractRecord layout: [owner address raw, name, code, version, deployedHeight, codeHash]
+Receipt layout: [ok, gasLimit, gasUsed, errorCode | nil, error | nil, value | nil,
+                 [[event name, fields], ...], [[recipient, amount], ...], contract raw]
+
+Both live in state tables (0x15, 0x1e), so the stateRoot pins them: two nodes that charge
+different gas or reach a different outcome disagree on the header. `value` and each event's
+`fields` are the contract's own msgpack (`ccoin.vm.api.encode_value`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ccoin.crypto.address import ADDRESS_RAW_LEN, address_from_raw
+from ccoin.types.codec import (
+    MAX_BIGINT,
+    field_bytes,
+    field_int,
+    field_list,
+    field_str,
+    packb,
+    unpack_canonical,
+)
+
+MAX_RECEIPT_BYTES = 1024 * 1024  # a call's result frame is bounded well below this
+MAX_CONTRACT_RECORD_BYTES = 80 * 1024
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    owner: bytes  # address raw of the account that deployed it (may be multisignature)
+    name: str
+    code: str
+    version: int
+    deployed_height: int
+
+    @property
+    def code_hash(self) -> bytes:
+        return hashlib.sha256(self.code.encode("utf-8")).digest()
+
+    def encode(self) -> bytes:
+        return packb(
+            [
+                self.owner,
+                self.name,
+                self.code,
+                self.version,
+                self.deployed_height,
+                self.code_hash,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> ContractRecord:
+        arr = unpack_canonical(data, max_size=MAX_CONTRACT_RECORD_BYTES, what="contract record")
+        owner, name, code, version, height, _code_hash = field_list(arr, "contract", size=6)
+        return cls(
+            field_bytes(owner, "contract.owner", size=ADDRESS_RAW_LEN),
+            field_str(name, "contract.name", max_len=64),
+            field_str(code, "contract.code", max_len=MAX_CONTRACT_RECORD_BYTES),
+            field_int(version, "contract.version", 1),
+            field_int(height, "contract.deployedHeight", 0),
+        )
+
+    def to_json(self, address: str) -> dict[str, Any]:
+        return {
+            "address": address,
+            "owner": address_from_raw(self.owner),
+            "name": self.name,
+            "version": self.version,
+            "deployedHeight": self.deployed_height,
+            "codeHash": self.code_hash.hex(),
+            "code": self.code,
+        }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a type 5 or 8 transaction did. On failure: the error and no events or
+    transfers (its writes were never applied); the fee was paid all the same."""
+
+    ok: bool
+    gas_limit: int
+    gas_used: int
+    contract: bytes  # address raw called, or deployed / upgraded
+    error_code: int | None = None
+    error: str | None = None
+    value: bytes | None = None
+    events: tuple[tuple[str, bytes], ...] = ()
+    transfers: tuple[tuple[str, int], ...] = ()
+
+    def encode(self) -> bytes:
+        return packb(
+            [
+                self.ok,
+                self.gas_limit,
+                self.gas_used,
+                self.error_code,
+                self.error,
+                self.value,
+                [[name, fields] for name, fields in self.events],
+                [[to, amount] for to, amount in self.transfers],
+                self.contract,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> Receipt:
+        arr = unpack_canonical(data, max_size=MAX_RECEIPT_BYTES, what="receipt")
+        ok, limit, used, code, error, value, events, transfers, contract = field_list(
+            arr, "receipt", size=9
+        )
+        if type(ok) is not bool:
+            raise TypeError("receipt.ok")
+        return cls(
+            ok=ok,
+            gas_limit=field_int(limit, "receipt.gasLimit", 0),
+            gas_used=field_int(used, "receipt.gasUsed", 0),
+            contract=field_bytes(contract, "receipt.contract", size=ADDRESS_RAW_LEN),
+            error_code=None if code is None else field_int(code, "receipt.errorCode", 0),
+            error=None if error is None else field_str(error, "receipt.error", max_len=4096),
+            value=None if value is None else field_bytes(value, "receipt.value"),
+            events=tuple(
+                (field_str(e[0], "event.name", max_len=256), field_bytes(e[1], "event.fields"))
+                for e in field_list(events, "receipt.events")
+            ),
+            transfers=tuple(
+                (
+                    field_str(t[0], "transfer.to", max_len=21),
+                    field_int(t[1], "amount", 1, MAX_BIGINT),
+                )
+                for t in field_list(transfers, "receipt.transfers")
+            ),
+        )
