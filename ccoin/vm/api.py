@@ -200,6 +200,31 @@ class ContextView(ApiObject):
         self.value = ctx.value
 
 
+class Coins(ApiObject):
+    """`coins` inside a contract: its own C. `coins.send(to, amount)` pays from the
+    contract's balance (applied when the call succeeds); `coins.balance()` is what it holds
+    now. (An object rather than two globals, so an export named `transfer` or `balance`,
+    natural for a token, neither hides nor is hidden by them.)"""
+
+    __slots__ = ("api", "meter")
+    PUBLIC = frozenset({"send", "balance"})
+
+    def __init__(self, meter: Meter, api: ContractApi) -> None:
+        self.meter = meter
+        self.api = api
+
+    def send(self, to: str, amount: int) -> None:
+        self.meter.charge(self.meter.schedule["call"])
+        if type(amount) is not int or amount <= 0:
+            raise ValueError("amount must be a positive int")
+        if type(to) is not str:
+            raise TypeError("the recipient must be an address (str)")
+        self.api.transfer(to, amount)
+
+    def balance(self) -> int:
+        return self.api.balance()
+
+
 class ContractBalance:
     """The contract's C balance as the call goes: the start balance less what it sent.
     Shared by every `ContractApi`, so the refusal is the same everywhere."""

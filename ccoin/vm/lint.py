@@ -61,6 +61,18 @@ CATCHABLE = frozenset(
     {"ContractError", "ValueError", "KeyError", "IndexError", "ZeroDivisionError", "TypeError"}
 )
 DECLARATIONS = frozenset({"Var", "Map"})
+# Every name the runtime puts in a contract's globals (a test keeps this equal to
+# `ccoin.vm.runtime.build_namespace`). A top-level function or constant with one of these
+# names would silently replace it for the whole contract.
+RUNTIME_NAMES = frozenset(
+    {
+        "ContractError", "Decimal", "IndexError", "KeyError", "TypeError", "ValueError",
+        "ZeroDivisionError", "abs", "all", "any", "bool", "call_contract", "coins", "ctx",
+        "dict", "emit", "enumerate", "export", "int", "isinstance", "len", "list", "max",
+        "min", "range", "require", "reversed", "sorted", "str", "sum", "tuple", "zip",
+    }
+    | DECLARATIONS
+)  # fmt: skip
 DECORATORS = frozenset({"export"})
 
 ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset(
@@ -181,6 +193,7 @@ class _Checker:
 
     def _check_top_level(self) -> None:
         for index, stmt in enumerate(self.tree.body):
+            self._check_shadowing(stmt)
             if isinstance(stmt, ast.FunctionDef):
                 continue
             if index == 0 and _is_docstring(stmt):
@@ -194,6 +207,20 @@ class _Checker:
                 "top-level-statement",
                 "the top level may hold only functions, constants and Var/Map declarations",
             )
+
+    def _check_shadowing(self, stmt: ast.stmt) -> None:
+        names: list[str] = []
+        if isinstance(stmt, ast.FunctionDef):
+            names.append(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            names.extend(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        for name in names:
+            if name in RUNTIME_NAMES:
+                self._add(
+                    stmt,
+                    "shadows-runtime",
+                    f"{name!r} is provided by the runtime; a top-level {name!r} would replace it",
+                )
 
     def _check_node(self, node: ast.AST) -> None:
         kind = type(node)

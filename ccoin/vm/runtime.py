@@ -18,6 +18,7 @@ from typing import Any
 from ccoin.vm import gas
 from ccoin.vm.api import (
     ApiObject,
+    Coins,
     ContextView,
     ContractApi,
     ContractError,
@@ -284,16 +285,6 @@ def _api_names(
         meter.charge(gas.event_cost(schedule, size))
         api.emit(name, fields)
 
-    def transfer(to: str, amount: int) -> None:
-        meter.charge(schedule["call"])
-        if type(amount) is not int or amount <= 0:
-            raise ValueError("transfer amount must be a positive int")
-        api.transfer(to, amount)
-
-    def balance() -> int:
-        meter.charge(schedule["builtin"])
-        return api.balance()
-
     def call_contract(contract: str, function: str, *args: Any) -> Any:
         meter.charge(schedule["call"])
         return api.call(contract, function, list(args))
@@ -302,8 +293,7 @@ def _api_names(
         "export": export,
         "require": require,
         "emit": emit,
-        "transfer": transfer,
-        "balance": balance,
+        "coins": Coins(meter, api),
         "call_contract": call_contract,
         "ctx": ContextView(api.ctx),
         "ContractError": ContractError,

@@ -43,20 +43,20 @@ def init(greeting):
 @export
 def deposit():
     paid[ctx.sender] += ctx.value
-    return balance()
+    return coins.balance()
 
 
 @export
 def pay(to, amount):
     require(ctx.sender == owner.get(), "only the owner pays out")
-    transfer(to, amount)
-    return balance()
+    coins.send(to, amount)
+    return coins.balance()
 
 
 @export
 def keep_and_fail(to, amount):
     paid[to] = 1
-    transfer(to, amount)
+    coins.send(to, amount)
     raise ContractError("changed my mind")
 
 

@@ -151,9 +151,9 @@ def test_the_same_calls_under_two_runners_are_identical(runner: SandboxRunner) -
 PAYOUT = """
 @export
 def pay(to, amount):
-    before = balance()
-    transfer(to, amount)
-    return [ctx.value, before, balance()]
+    before = coins.balance()
+    coins.send(to, amount)
+    return [ctx.value, before, coins.balance()]
 """
 
 

@@ -43,7 +43,7 @@ class Chain:
         return outcome.error.removeprefix("ContractError: ")
 
 
-@pytest.mark.parametrize("name", ["token", "carbon_registry"])
+@pytest.mark.parametrize("name", ["token", "carbon_registry", "nft_auction"])
 def test_examples_lint_clean(name: str) -> None:
     assert lint.check(example_source(name)) == []
     compile_contract(example_source(name))

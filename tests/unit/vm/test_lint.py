@@ -139,3 +139,27 @@ def test_compile_contract_raises_with_all_violations() -> None:
     with pytest.raises(ContractRejected) as raised:
         compile_contract("import os\nimport sys\n")
     assert [v.line for v in raised.value.violations] == [1, 2]
+
+
+def test_runtime_names_are_exactly_what_the_runtime_provides() -> None:
+    from ccoin.testing.vm import FakeApi
+    from ccoin.vm.gas import Meter
+    from ccoin.vm.runtime import build_namespace
+
+    provided = {k for k in build_namespace(Meter(0), FakeApi()) if not k.startswith("__")}
+    assert provided | lint.DECLARATIONS == lint.RUNTIME_NAMES
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        # `transfer` and `balance` are free (C moves through `coins`); `coins` is not.
+        ("def transfer():\n    pass\n\n\ndef coins():\n    pass\n", ["coins"]),
+        ("require = 1\nbalance = 2\n", ["require"]),
+        ("ctx = 2\nemit = 3\nVar = 4\n", ["ctx", "emit", "Var"]),
+    ],
+)
+def test_top_level_names_may_not_shadow_the_runtime(source: str, names: list[str]) -> None:
+    found = lint.check(source)
+    shadowing = [v for v in found if v.rule == "shadows-runtime"]
+    assert [v.message.split("'")[1] for v in shadowing] == names
