@@ -31,7 +31,7 @@ from ccoin.errors import (
     InvalidBlock,
     InvalidTransaction,
 )
-from ccoin.ledger.contracts import ContractEngine, block_gas
+from ccoin.ledger.contracts import ContractEngine, block_gas, load_contract
 from ccoin.ledger.execute import BlockContext, TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
 from ccoin.ledger.rounds import (
@@ -57,6 +57,7 @@ from ccoin.types.block import (
     payload_hash,
 )
 from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
+from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
 from ccoin.vm.gas import BLOCK_GAS_CAP
@@ -148,6 +149,14 @@ class Chain:
     def close(self) -> None:
         """Stop the contract sandbox (the store belongs to the caller)."""
         self.contracts.close()
+
+    def contract(self, address: str) -> ContractRecord | None:
+        return load_contract(self.store.get, address_raw(address))
+
+    def receipt(self, tx_id: str) -> Receipt | None:
+        """The receipt of an included type 5 or 8 transaction."""
+        data = self.store.get(schema.receipt(id_raw(tx_id)))
+        return None if data is None else Receipt.decode(data)
 
     @property
     def height(self) -> int:

@@ -229,12 +229,9 @@ def _storage_reader(ex: TxExecutor, raw: bytes) -> Callable[[bytes], bytes | Non
 
 def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
     """Apply a successful result's writes and transfers; the receipt either way."""
-    if not result.ok:
-        return _failed(raw, result, gas_limit, _error_code(result.error))
-    bad = [to for to, _amount in result.transfers if not is_address(to)]
-    if bad:
-        error = f"transfer to an invalid address {bad[0][:32]!r}"
-        return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
+    refused = _refusal(raw, result, gas_limit)
+    if refused is not None:
+        return refused
     contract = ex.state.account(raw)
     total = sum(amount for _to, amount in result.transfers)
     if total and (contract is None or total > contract.balance):
@@ -262,6 +259,17 @@ def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> R
     )
 
 
+def _refusal(raw: bytes, result: CallResult, gas_limit: int) -> Receipt | None:
+    """The failed receipt for a result that fails as a whole, else None."""
+    if not result.ok:
+        return _failed(raw, result, gas_limit, _error_code(result.error))
+    bad = [to for to, _amount in result.transfers if not is_address(to)]
+    if bad:
+        error = f"transfer to an invalid address {bad[0][:32]!r}"
+        return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
+    return None
+
+
 def _failed(
     raw: bytes, result: CallResult, gas_limit: int, code: ErrorCode, error: str | None = None
 ) -> Receipt:
@@ -282,6 +290,37 @@ def _error_code(error: str | None) -> ErrorCode:
 
 def _put_receipt(ex: TxExecutor, tx_hash: bytes, receipt: Receipt) -> None:
     ex.state.put(schema.receipt(tx_hash[:14]), receipt.encode())
+
+
+def view(
+    get: Callable[[bytes], bytes | None],
+    engine: ContractEngine,
+    contract: str,
+    method: str,
+    args: tuple[object, ...],
+    context: CallContext,
+    gas_limit: int,
+) -> Receipt:
+    """Run a call against the state `get` reads and apply nothing: the read-only
+    `ccoin_callContract`. `context.balance` must already include `context.value`."""
+    raw = address_raw(contract)
+    record = load_contract(get, raw)
+    if record is None:
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_UNKNOWN, f"no contract at {contract}")
+    call = ContractCall(record.code, method, args, gas_limit, context)
+    result = engine.call(call, lambda key: get(schema.contract_storage(raw, key)))
+    refused = _refusal(raw, result, gas_limit)
+    if refused is not None:
+        return refused
+    return Receipt(
+        ok=True,
+        gas_limit=gas_limit,
+        gas_used=result.gas_used,
+        contract=raw,
+        value=encode_value(result.value),
+        events=tuple((name, encode_value(fields)) for name, fields in result.events),
+        transfers=result.transfers,
+    )
 
 
 def deploy_address(tx: Transaction, network_id: bytes) -> str:

@@ -29,6 +29,8 @@ _RPC_LIMITS = {
     "maxVerifying": ("max_verifying", 1, 10_000_000),
     "maxWebsockets": ("max_websockets", 1, 100_000),
     "maxSubscriptions": ("max_subscriptions", 1, 100_000),
+    "maxViewGas": ("max_view_gas", 1, 2_000_000),  # at most gas.CALL_GAS_CAP
+    "maxViewsWaiting": ("max_views_waiting", 1, 10_000),
 }
 
 
@@ -66,6 +68,8 @@ class RpcConfig:
     max_verifying: int = 50_000  # transactions awaiting signature checks before RPC_BUSY
     max_websockets: int = 256
     max_subscriptions: int = 64  # per WebSocket connection
+    max_view_gas: int = 1_000_000  # gas cap of one ccoin_callContract
+    max_views_waiting: int = 16  # ccoin_callContract calls queued before RPC_BUSY
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"listen": str(self.listen)}

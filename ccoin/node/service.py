@@ -47,6 +47,7 @@ from ccoin.node.consensus_state import (
     load_root,
     load_voter,
 )
+from ccoin.node.contract_views import ContractViews
 from ccoin.node.log import event
 from ccoin.node.mempool import Mempool, drop_invalid
 from ccoin.node.metrics import NodeGauges, NodeMetrics
@@ -139,6 +140,8 @@ class Node:
         self.rejected = RejectedLog()
         self.verifying = 0  # transactions submitted and still in signature checks
         self.rpc_url: str | None = None  # set once the RPC server listens
+        max_views = config.rpc.max_views_waiting if config.rpc is not None else 16
+        self.views = ContractViews(self.chain, max_views)
 
     def _replay_unfinalized(self) -> None:
         """Rebuild the fork tree above the finalized block from our own chain."""
@@ -162,6 +165,7 @@ class Node:
 
     def close(self) -> None:
         self.verifier.close()
+        self.views.close()
         self.chain.close()
         self.store.close()
 

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 
 from ccoin.errors import CcoinError, ErrorCode, RpcError
 from ccoin.node.log import event
+from ccoin.rpc.contract_methods import contract_json
 from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
 from ccoin.rpc.limits import RateLimiter, read_limited
 from ccoin.rpc.methods import Api
@@ -75,6 +76,7 @@ class RpcApp:
             ("/v1/accounts/{address}/votes", self._votes),
             ("/v1/delegates", self._delegates),
             ("/v1/fees/{type}", self._fee),
+            ("/v1/contracts/{address}", self._contract),
         ]
         routes: list[Any] = [Route("/rpc", self.rpc, methods=["POST"])]
         routes += [Route(path, self._rest(fn), methods=["GET"]) for path, fn in rest]
@@ -149,6 +151,12 @@ class RpcApp:
         return self.api.estimate_fee(
             _int_text(request.path_params["type"], "type"), _int(request, "size", 200)
         )
+
+    async def _contract(self, request: Request) -> Any:
+        code = request.query_params.get("code", "false")
+        if code not in ("true", "false"):
+            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "code: true or false")
+        return contract_json(self.api, request.path_params["address"], code == "true")
 
     # -- the rest -------------------------------------------------------------------------
 

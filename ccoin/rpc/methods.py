@@ -21,6 +21,7 @@ from ccoin.crypto.address import (
 )
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import TxStatus
+from ccoin.rpc import contract_methods
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block
@@ -111,7 +112,17 @@ class Api:
             "transaction": None
             if tx is None
             else tx.to_json(self.network_id, block_id=found.block_id),
+            "receipt": self._receipt(tx_id, found),
         }
+
+    def _receipt(self, tx_id: str, found: TxStatus) -> dict[str, Any] | None:
+        tx = found.transaction
+        if found.height is None or tx is None:
+            return None
+        if tx.body.type not in (TxType.CONTRACT_DEPLOY, TxType.CONTRACT_CALL):
+            return None
+        receipt = self.node.chain.receipt(tx_id)
+        return None if receipt is None else receipt.to_json()
 
     def block(self, which: Any, include_transactions: Any) -> dict[str, Any]:
         if type(include_transactions) is not bool:
@@ -352,5 +363,22 @@ METHODS: dict[str, Method] = {
         Method("ccoin_getDelegates", (), _get_delegates),
         Method("ccoin_getVotes", (Param("address"), Param("limit", 100)), _get_votes),
         Method("ccoin_estimateFee", (Param("type"), Param("size", 200)), _estimate_fee),
+        Method(
+            "ccoin_callContract",
+            (
+                Param("contract"),
+                Param("method"),
+                Param("args", []),
+                Param("sender", None),
+                Param("value", "0"),
+                Param("gasLimit", None),
+            ),
+            contract_methods.call_contract,
+        ),
+        Method(
+            "ccoin_getContract",
+            (Param("address"), Param("includeCode", False)),
+            contract_methods.get_contract,
+        ),
     )
 }

@@ -103,6 +103,7 @@ def _schemas() -> dict[str, Any]:
             "confirmations": _nullable({"type": "integer"}),
             "error": _nullable(_ref("ErrorBody")),
             "transaction": _nullable(_ref("Transaction")),
+            "receipt": _nullable(_ref("Receipt")),
         }
     )
     delegate = _object(
@@ -221,10 +222,48 @@ def _schemas() -> dict[str, Any]:
         ),
         "Votes": votes,
         "Fee": fee,
+        "Receipt": _receipt_schema(),
+        "Contract": _object(
+            {
+                "address": _ADDRESS,
+                "owner": _ADDRESS,
+                "name": {"type": "string"},
+                "version": {"type": "integer", "minimum": 1},
+                "deployedHeight": {"type": "integer", "minimum": 0},
+                "codeHash": _HEX,
+                "code": {"type": "string"},
+                "balance": _AMOUNT,
+            },
+            required=["address", "owner", "name", "version", "deployedHeight", "codeHash"],
+        ),
         "Status": status,
         "RpcRequest": rpc_request,
         "RpcResponse": rpc_response,
     }
+
+
+def _receipt_schema() -> dict[str, Any]:
+    return _object(
+        {
+            "ok": {"type": "boolean"},
+            "contract": _ADDRESS,
+            "gasLimit": {"type": "integer", "minimum": 0},
+            "gasUsed": {"type": "integer", "minimum": 0},
+            "errorCode": _nullable({"type": "integer"}),
+            "errorName": _nullable({"type": "string"}),
+            "error": _nullable({"type": "string"}),
+            "value": {"description": "the return value as JSON (bytes as 0x-hex)"},
+            "events": {
+                "type": "array",
+                "items": _object({"name": {"type": "string"}, "fields": {"type": "object"}}),
+            },
+            "transfers": {
+                "type": "array",
+                "items": _object({"recipientId": _ADDRESS, "amount": _AMOUNT}),
+            },
+        },
+        required=["ok", "contract", "gasLimit", "gasUsed", "errorCode", "error", "events"],
+    )
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -272,7 +311,8 @@ def openapi_document() -> dict[str, Any]:
         "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, ccoin_addSignatures, "
     )
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
-    rpc_methods += "ccoin_getVotes, ccoin_estimateFee (see docs/spec/rpc.md)"
+    rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract "
+    rpc_methods += "(see docs/spec/rpc.md)"
     return {
         "openapi": "3.1.0",
         "info": {
@@ -359,6 +399,16 @@ def openapi_document() -> dict[str, Any]:
                     _query("size", {"type": "string"}, "transaction size in bytes"),
                 ],
                 400,
+            ),
+            "/v1/contracts/{address}": _get(
+                "A contract: owner, name, version, code hash, balance (code with ?code=true)",
+                "Contract",
+                [
+                    _path_param("address", any_id, "contract address"),
+                    _query("code", {"enum": ["true", "false"]}, "include the source"),
+                ],
+                400,
+                404,
             ),
         },
         "components": {"schemas": _schemas()},

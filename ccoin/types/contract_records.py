@@ -12,10 +12,13 @@ different gas or reach a different outcome disagree on the header. `value` and e
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ccoin.crypto.address import ADDRESS_RAW_LEN, address_from_raw
+from ccoin.errors import ErrorCode
 from ccoin.types.codec import (
     MAX_BIGINT,
     field_bytes,
@@ -26,6 +29,7 @@ from ccoin.types.codec import (
     unpack_canonical,
 )
 
+_CODE_NAMES = {code.number: code.name for code in ErrorCode}
 MAX_RECEIPT_BYTES = 1024 * 1024  # a call's result frame is bounded well below this
 MAX_CONTRACT_RECORD_BYTES = 80 * 1024
 
@@ -136,3 +140,44 @@ class Receipt:
                 for t in field_list(transfers, "receipt.transfers")
             ),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        from ccoin.vm.api import decode_value  # the contract's own value encoding
+
+        return {
+            "ok": self.ok,
+            "contract": address_from_raw(self.contract),
+            "gasLimit": self.gas_limit,
+            "gasUsed": self.gas_used,
+            "errorCode": self.error_code,
+            "errorName": None if self.error_code is None else _CODE_NAMES.get(self.error_code),
+            "error": self.error,
+            "value": None if self.value is None else contract_value_json(decode_value(self.value)),
+            "events": [
+                {"name": name, "fields": contract_value_json(decode_value(fields))}
+                for name, fields in self.events
+            ],
+            "transfers": [{"recipientId": to, "amount": str(n)} for to, n in self.transfers],
+        }
+
+
+def contract_value_json(value: Any) -> Any:
+    """A contract value in JSON: null, booleans, integers and strings as they are; bytes as
+    "0x" + hex; Decimals as their string; lists as arrays; dicts as objects whose keys are
+    converted the same way and then written as text."""
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is bytes:
+        return "0x" + value.hex()
+    if type(value) is Decimal:
+        return str(value)
+    if type(value) in (list, tuple):
+        return [contract_value_json(item) for item in value]
+    if type(value) is dict:
+        return {_key_text(k): contract_value_json(v) for k, v in value.items()}
+    return repr(value)  # not produced by the contract encoding; shown rather than failing
+
+
+def _key_text(key: Any) -> str:
+    converted = contract_value_json(key)
+    return converted if type(converted) is str else json.dumps(converted)

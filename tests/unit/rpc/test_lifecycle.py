@@ -47,6 +47,7 @@ async def test_pending_then_included_then_finalized(
         "confirmations": None,
         "error": None,
         "transaction": still.tx_json(tx),
+        "receipt": None,
     }
     seen = [pending]
     for slot in range(1, MAX_BLOCKS):

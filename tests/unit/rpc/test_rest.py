@@ -133,6 +133,7 @@ def test_the_document_lists_every_route_and_method() -> None:
         "/v1/accounts/{address}/votes",
         "/v1/delegates",
         "/v1/fees/{type}",
+        "/v1/contracts/{address}",
     }
     from ccoin.rpc.methods import METHODS
 

@@ -1,0 +1,73 @@
+"""Read-only contract calls for the RPC (`ccoin_callContract`).
+
+A view runs the contract at the head's state in its own sandbox (never the chain's, which
+block production must not wait behind), one at a time on a worker thread; a bounded number
+may wait, beyond which the caller is told the node is busy. Nothing a view does is applied.
+"""
+
+from __future__ import annotations
+
+import trio
+
+from ccoin.crypto.address import address_raw
+from ccoin.errors import ErrorCode, RpcError
+from ccoin.ledger.chain import Chain
+from ccoin.ledger.contracts import ContractEngine, view
+from ccoin.types.contract_records import Receipt
+from ccoin.vm.api import CallContext
+
+
+class ContractViews:
+    def __init__(self, chain: Chain, max_waiting: int) -> None:
+        self.chain = chain
+        self.engine = ContractEngine()
+        self.max_waiting = max_waiting
+        self.waiting = 0
+        self._limiter = trio.CapacityLimiter(1)
+
+    async def call(
+        self,
+        contract: str,
+        method: str,
+        args: tuple[object, ...],
+        *,
+        sender: str,
+        value: int,
+        gas_limit: int,
+    ) -> Receipt:
+        if self.waiting >= self.max_waiting:
+            raise RpcError(ErrorCode.RPC_BUSY, f"{self.waiting} contract views are waiting")
+        self.waiting += 1
+        try:
+            async with self._limiter:
+                return await trio.to_thread.run_sync(
+                    self._run, contract, method, args, sender, value, gas_limit
+                )
+        finally:
+            self.waiting -= 1
+
+    def _run(
+        self,
+        contract: str,
+        method: str,
+        args: tuple[object, ...],
+        sender: str,
+        value: int,
+        gas_limit: int,
+    ) -> Receipt:
+        chain = self.chain
+        head = chain.head
+        account = chain.account_raw(address_raw(contract))
+        context = CallContext(
+            sender=sender,
+            contract=contract,
+            height=head.height,
+            timestamp=head.timestamp,
+            tx_id="",
+            value=value,
+            balance=(0 if account is None else account.balance) + value,
+        )
+        return view(chain.store.get, self.engine, contract, method, args, context, gas_limit)
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,50 @@
+"""The contract reads of the API: `ccoin_callContract` (a read-only call at the head's
+state, within a gas cap) and `ccoin_getContract`. Receipts of included deploys and calls
+come with `ccoin_getTransaction`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ccoin.crypto.address import address_raw
+from ccoin.errors import ErrorCode, RpcError
+from ccoin.types.assets import ContractCallAsset
+from ccoin.types.codec import json_bigint, json_int
+
+if TYPE_CHECKING:
+    from ccoin.rpc.methods import Api
+
+
+async def call_contract(api: Api, p: dict[str, Any]) -> Any:
+    cap = api.config.max_view_gas
+    gas_limit = cap if p["gasLimit"] is None else json_int(p["gasLimit"], "gasLimit", 1, cap)
+    # The call transaction's own checks: address, method name, argument values.
+    call = ContractCallAsset.from_json(
+        {"contract": p["contract"], "method": p["method"], "args": p["args"], "gasLimit": 1}
+    )
+    sender = call.contract if p["sender"] is None else p["sender"]
+    address_raw(sender)  # a clear BAD_ADDRESS
+    value = json_bigint(p["value"], "value")
+    receipt = await api.node.views.call(
+        call.contract, call.method, call.args, sender=sender, value=value, gas_limit=gas_limit
+    )
+    return receipt.to_json()
+
+
+async def get_contract(api: Api, p: dict[str, Any]) -> Any:
+    return contract_json(api, p["address"], p["includeCode"])
+
+
+def contract_json(api: Api, address: Any, include_code: Any) -> dict[str, Any]:
+    address_raw(address)
+    if type(include_code) is not bool:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "includeCode: expected a boolean")
+    record = api.node.chain.contract(address)
+    if record is None:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no contract at {address}")
+    out = record.to_json(address)
+    if not include_code:
+        del out["code"]
+    account = api.node.chain.account_raw(address_raw(address))
+    out["balance"] = "0" if account is None else str(account.balance)
+    return out
