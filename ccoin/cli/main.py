@@ -7,6 +7,7 @@ import click
 from ccoin import __version__
 from ccoin.cli.bench import bench
 from ccoin.cli.chain import account_command, block_command, status_command
+from ccoin.cli.contract import contract_group
 from ccoin.cli.devnet import devnet_group
 from ccoin.cli.genesis import genesis_group
 from ccoin.cli.keys import keys_group
@@ -22,6 +23,7 @@ def cli() -> None:
 
 cli.add_command(keys_group)
 cli.add_command(tx_group)
+cli.add_command(contract_group)
 cli.add_command(genesis_group)
 cli.add_command(node_group)
 cli.add_command(devnet_group)

@@ -251,6 +251,64 @@ class AsyncClient:
         asset = flows.multisignature_asset(min, lifetime, keysgroup, cosigners)
         return await self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
 
+    async def deploy_contract(
+        self,
+        key: KeyPair,
+        name: str,
+        code: str,
+        init_args: Sequence[Any] = (),
+        *,
+        upgrade: str | None = None,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        """Deploy `code` (or, with `upgrade`, replace that contract's code); the id. The
+        contract's address is in the receipt (`get_transaction(id)["receipt"]`)."""
+        asset = flows.deploy_asset(name, code, init_args, upgrade)
+        return await self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
+
+    async def call_contract(
+        self,
+        key: KeyPair,
+        contract: str,
+        method: str,
+        args: Sequence[Any] = (),
+        *,
+        gas_limit: int = flows.DEFAULT_CALL_GAS,
+        amount: int = 0,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        """Call `method` as a transaction, attaching `amount` C; the id. The fee defaults
+        to the minimum plus the gas limit's share."""
+        asset = flows.call_asset(contract, method, args, gas_limit)
+        signers = Signers(key, second_key, cosigners)
+        return await self._submit(signers, asset, amount=amount, fee=fee)
+
+    async def view_contract(
+        self,
+        contract: str,
+        method: str,
+        args: Sequence[Any] = (),
+        *,
+        sender: str | None = None,
+        value: int = 0,
+        gas_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """A read-only call at the head's state: the receipt (`ok`, `value`, `gasUsed`...)."""
+        flow = flows.view_contract(
+            contract, method, args, sender=sender, value=value, gas_limit=gas_limit
+        )
+        return await self._run(flow)
+
+    async def get_contract(self, address: str, include_code: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(
+            flows.call("ccoin_getContract", address=address, includeCode=include_code)
+        )
+        return result
+
     async def _submit(self, signers: Signers, asset: Asset, **fields: Any) -> str:
         return await self._run(
             flows.submit_new(self._session, signers, asset, clock=self.clock, **fields)

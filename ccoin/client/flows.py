@@ -21,6 +21,8 @@ from ccoin.errors import ErrorCode, InvalidTransaction
 from ccoin.types.asset_base import BRIDGE_ADDRESS_LEN, FINGERPRINT_LEN, PUBLIC_KEY_LEN
 from ccoin.types.assets import (
     Asset,
+    ContractCallAsset,
+    ContractDeployAsset,
     DelegateAsset,
     MultisignatureAsset,
     SecondSignatureAsset,
@@ -29,9 +31,12 @@ from ccoin.types.assets import (
 )
 from ccoin.types.codec import json_hex
 from ccoin.types.transaction import Transaction, TxBody
+from ccoin.vm import lint
+from ccoin.vm.gas import gas_fee
 
 WAIT_STATUSES = ("included", "finalized")
 DEFAULT_FEE_SIZE = 200  # bytes: what estimateFee assumes when not told
+DEFAULT_CALL_GAS = 100_000  # a contract call's gas limit when the caller gives none
 
 TxLike = Transaction | Mapping[str, Any]  # a Transaction, or its signed JSON form
 BytesLike = bytes | str  # raw bytes or lowercase hex
@@ -198,6 +203,8 @@ def prepare(
     tx_type = int(asset.TYPE)
     if fee is None:
         fee = yield from min_fee(session, tx_type)
+        if isinstance(asset, ContractCallAsset):
+            fee += gas_fee(asset.gas_limit)  # a call pays for the gas it may use
     timestamp = max(0, math.floor(clock()) - info.genesis_time)
     body = TxBody(tx_type, timestamp, signers.key.public_key, recipient, amount, fee, asset)
     tx = body.sign(signers.key, info.network_id, second_key=signers.second_key)
@@ -256,6 +263,45 @@ def multisignature_asset(
             ErrorCode.TX_BAD_COSIGNATURE, f"co-signers not in the keysgroup: {', '.join(outsiders)}"
         )
     return asset
+
+
+def deploy_asset(
+    name: str, code: str, init_args: Sequence[Any] = (), upgrade: str | None = None
+) -> ContractDeployAsset:
+    """A type-5 asset, with its code checked here as the node will (every violation)."""
+    asset = ContractDeployAsset(name, code, tuple(init_args), upgrade)
+    violations = lint.check(code)
+    if violations:
+        shown = "; ".join(str(v) for v in violations[:20])
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, shown)
+    return asset
+
+
+def call_asset(
+    contract: str, method: str, args: Sequence[Any] = (), gas_limit: int = DEFAULT_CALL_GAS
+) -> ContractCallAsset:
+    return ContractCallAsset(contract, method, tuple(args), gas_limit)
+
+
+def view_contract(
+    contract: str,
+    method: str,
+    args: Sequence[Any],
+    *,
+    sender: str | None,
+    value: int,
+    gas_limit: int | None,
+) -> Flow[dict[str, Any]]:
+    params = {
+        "contract": contract,
+        "method": method,
+        "args": list(args),
+        "sender": sender,
+        "value": str(value),
+        "gasLimit": gas_limit,
+    }
+    result: dict[str, Any] = yield Call("ccoin_callContract", params)
+    return result
 
 
 def transfer_asset(data: BytesLike) -> TransferAsset:

@@ -28,6 +28,7 @@ from ccoin.client import Client, NodeUnreachable
 from ccoin.crypto.keystore import load_keystore
 from ccoin.devnet.layout import Devnet
 from ccoin.testing.ports import free_port_range
+from ccoin.testing.vm import EXAMPLES
 from tests.e2e.test_devnet import POLL, N
 from tests.e2e.test_node_process import WAIT_SECONDS, start
 
@@ -37,6 +38,7 @@ COMMAND_TIMEOUT = 60.0
 READY_DEADLINE = 45.0
 AMOUNT = 25_000  # base units
 PASSPHRASE = "client e2e passphrase"
+TOKEN_FILE = EXAMPLES / "token.py"
 
 
 def ccoin(*parts: str | Path) -> subprocess.CompletedProcess[str]:
@@ -186,7 +188,54 @@ def alive(pid: int) -> bool:
 
 def test_cli_against_one_node(one_node: Network, tmp_path: Path) -> None:
     exercise(one_node, tmp_path, submit_to=0)
+    contracts(one_node)
     vote_and_second_signature(one_node, tmp_path)
+
+
+def contracts(net: Network) -> None:
+    """Deploy the example token, call it through different nodes (one call fails and only
+    pays its fee), read it with views; every node ends with the same stateRoot at the
+    height of the last call, and answers views the same."""
+    keys = net.keys
+    fund = ["--keystore", keys / "fund-liquidity.json", "--passphrase-file", keys / "passphrase"]
+    owner = load_keystore(keys / "fund-liquidity.json").address
+    holder = load_keystore(keys / "delegate-0.json").address
+    node = [f"--node {url}" for url in net.urls]
+    deployed = ccoin_json("contract deploy", TOKEN_FILE, f"--name token --json {node[0]}", *fund)
+    token = deployed["receipt"]["contract"]
+    assert deployed["receipt"]["ok"] and deployed["status"] in ("included", "finalized")
+    shown = ccoin_json(f"contract show {token} --json {node[-1]}")
+    assert shown["owner"] == owner and shown["version"] == 1
+
+    call = f"contract call {token}"
+    minted = ccoin_json(f"{call} mint --args", f'["{owner}",1000]', f"--json {node[0]}", *fund)
+    assert minted["receipt"]["events"][0]["fields"] == {"to": owner, "amount": 1000}
+    moved = ccoin_json(f"{call} transfer --args", f'["{holder}",300]', f"--json {node[-1]}", *fund)
+    assert moved["receipt"]["value"] == 300
+    failed = ccoin(f"{call} fail_after_write --args", f'["{holder}"]', node[len(node) // 2], *fund)
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "CONTRACT_FAILED (7000): ContractError: no" in failed.stderr
+    assert "fee paid" in failed.stderr
+
+    last = max(minted["height"], moved["height"])
+    roots = set()
+    for url in net.urls:
+        with Client(url) as client:
+            for tx in (minted, moved):
+                client.wait_for(tx["id"], "finalized", timeout=30)
+            roots.add(client.get_block(last)["stateRoot"])
+        total = ccoin(f"contract view {token} total --node {url}")
+        assert total.returncode == 0 and total.stdout.strip() == "1000", total.stderr
+        held = ccoin_json(
+            f"contract view {token} transfer --args",
+            f'["{owner}",1]',
+            f"--sender {holder}",
+            f"--json --node {url}",
+        )
+        assert held["ok"] and held["value"] == 701  # a view: nothing applied
+    assert len(roots) == 1, roots
+    refused = ccoin(f"contract view {token} transfer --args", f'["{owner}",999]', node[0])
+    assert refused.returncode == 2 and "insufficient balance" in refused.stderr
 
 
 def vote_and_second_signature(net: Network, tmp_path: Path) -> None:
@@ -219,3 +268,4 @@ def vote_and_second_signature(net: Network, tmp_path: Path) -> None:
 
 def test_cli_against_a_four_node_devnet(devnet: Network, tmp_path: Path) -> None:
     exercise(devnet, tmp_path, submit_to=2)  # submitted to node2, checked on all four
+    contracts(devnet)
