@@ -22,7 +22,7 @@ import click
 import httpx
 import trio
 
-from ccoin.bench import ccoin_load
+from ccoin.bench import ccoin_load, contract_load
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.client.errors import BadResponse
 from ccoin.devnet.layout import Devnet, init_devnet
@@ -66,6 +66,11 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None]]
 )
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds for each run.")
 @click.option("--anvil", is_flag=True, help="Also run the same load against a local anvil.")
+@click.option(
+    "--contract",
+    is_flag=True,
+    help="Token-contract transfer calls (type 8) instead of plain transfers.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON here."
@@ -80,6 +85,7 @@ def bench(
     rate: float | None,
     timeout: float,
     anvil: bool,
+    contract: bool,
     as_json: bool,
     out: Path | None,
 ) -> None:
@@ -90,11 +96,13 @@ def bench(
         "batch": batch,
         "concurrency": concurrency,
         "offered_tps": rate,
+        "workload": "token-contract transfers" if contract else "transfers",
     }
     with ExitStack() as stack:
         devnet = _devnet(stack, directory, nodes)
         report["nodes"] = len(devnet.nodes)
-        result = trio.run(_ccoin_run, devnet, txs, batch, concurrency, rate, timeout)
+        run = _contract_run if contract else _ccoin_run
+        result = trio.run(run, devnet, txs, batch, concurrency, rate, timeout)
         report.update(result)
     if anvil:
         from ccoin.cli.bench_anvil import run_anvil  # EVM libraries only when asked
@@ -176,3 +184,44 @@ async def _ccoin_run(
             urls, batches, concurrency=concurrency, timeout=timeout, progress=progress, rate=rate
         )
     return result.to_json()
+
+
+async def _contract_run(
+    devnet: Devnet, txs: int, batch: int, concurrency: int, rate: float | None, timeout: float
+) -> dict[str, Any]:
+    """Deploy the example token and mint to every test account (finalized, not timed),
+    then the measured load: TXS token `transfer` calls."""
+    urls = ccoin_load.devnet_urls(devnet)
+    click.echo("waiting for the devnet to finalize...", err=True)
+    status = await _wait_ready(urls)
+    network_id = bytes.fromhex(status["networkId"])
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        fees = [
+            int((await ccoin_load.rpc(client, urls[0], "ccoin_estimateFee", [t]))["minFee"])
+            for t in (5, 8)
+        ]
+    accounts = devnet.test_accounts()
+    timestamp = int(time.time()) - status["genesisTime"]
+    deploy_tx, token = contract_load.deploy(accounts[0], network_id, timestamp, fees[0])
+    for label, setup in (
+        ("deploy", [deploy_tx]),
+        ("mint", contract_load.mints(accounts, token, network_id, timestamp, fees[1])),
+    ):
+        batches = ccoin_load.make_batches(setup, network_id, batch)
+        with progress_bar(len(setup), f"setup: {label}") as progress:
+            done = await ccoin_load.run_load(urls, batches, timeout=timeout, progress=progress)
+        if done.finalized != len(setup):
+            raise ConfigError(ErrorCode.CONFIG_INVALID, f"setup {label} did not finalize: {done}")
+    started = time.monotonic()
+    signed = contract_load.transfers(accounts, token, txs, network_id, timestamp, fees[1])
+    batches = ccoin_load.make_batches(signed, network_id, batch)
+    click.echo(f"signed {txs} token transfers in {time.monotonic() - started:.1f} s", err=True)
+    with progress_bar(txs, "finalized") as progress:
+        result = await ccoin_load.run_load(
+            urls, batches, concurrency=concurrency, timeout=timeout, progress=progress, rate=rate
+        )
+    report = result.to_json()
+    report["contract"] = token
+    ids = [tx.id(network_id) for tx in signed]
+    report.update(await contract_load.check_receipts(urls[0], ids, network_id))
+    return report
