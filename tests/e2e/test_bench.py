@@ -32,3 +32,21 @@ def test_bench_reports_both_chains(tmp_path: Path) -> None:
     assert report["anvil_chain_id"] == 97 and report["anvil_tps"] > 0
     assert report["ratio"] == round(report["finalized_tps"] / report["anvil_tps"], 2)
     assert "finalized" in done.stderr  # the progress bar went to stderr, not into the JSON
+
+
+def test_contract_bench_finalizes_successful_calls(tmp_path: Path) -> None:
+    calls = 200
+    args = ["bench", "--nodes", "1", "--txs", str(calls), "--batch", "100", "--contract"]
+    done = subprocess.run(
+        [sys.executable, "-m", "ccoin.cli.main", *args, "--json", "--timeout", "120"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["workload"] == "token-contract transfers"
+    assert report["txs"] == report["accepted"] == report["finalized"] == calls
+    # Finalized is not enough for a call: the sampled receipts must all be successes.
+    assert report["receipts_sampled"] == report["receipts_ok"] == calls
+    assert report["receipt_errors"] == {} and 0 < report["gas_per_call"] < 10_000
