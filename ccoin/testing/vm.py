@@ -9,6 +9,8 @@ from typing import Any
 
 import ccoin
 from ccoin.vm.api import CallContext, ContractBalance
+from ccoin.vm.host import TreeOutcome, run_call
+from ccoin.vm.instrument import compile_contract
 
 # The example contracts live at the repository root, in `contracts/examples/`, as
 # contract source. The fungible token is the one the vm tests use (in-process and sandbox).
@@ -141,3 +143,56 @@ class FakeApi:
 
     def call(self, contract: str, function: str, args: list[Any]) -> Any:
         raise NotImplementedError("contract-to-contract calls come with the call transaction")
+
+
+@dataclass
+class FakeChain:
+    """Several contracts in process (a `ccoin.vm.host.Backend`): code, balances and storage
+    by contract; `call` runs a transaction's call tree and applies it on success, like the
+    node (attached value credited first and returned on failure)."""
+
+    contracts: dict[str, str] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+    storage: dict[tuple[str, bytes], bytes] = field(default_factory=dict)
+    height: int = 1
+
+    def read(self, contract: str, key: bytes) -> bytes | None:
+        return self.storage.get((contract, key))
+
+    def load(self, contract: str) -> tuple[str, int] | None:
+        source = self.contracts.get(contract)
+        return None if source is None else (source, self.balances.get(contract, 0))
+
+    def call(
+        self,
+        sender: str,
+        contract: str,
+        function: str,
+        *args: Any,
+        value: int = 0,
+        gas_limit: int = 1_000_000,
+    ) -> TreeOutcome:
+        ctx = CallContext(
+            sender=sender,
+            contract=contract,
+            height=self.height,
+            timestamp=1_700_000_000,
+            tx_id="t" * 20,
+            value=value,
+            balance=self.balances.get(contract, 0) + value,
+        )
+        self.balances[contract] = ctx.balance
+        compiled = compile_contract(self.contracts[contract])
+        outcome = run_call(self, compiled, function, args, gas_limit, ctx)
+        if outcome.tree is None:
+            self.balances[contract] -= value
+            return outcome
+        for owner, key, data in outcome.tree.writes:
+            if data is None:
+                self.storage.pop((owner, key), None)
+            else:
+                self.storage[(owner, key)] = data
+        for source, to, amount in outcome.tree.transfers:
+            self.balances[source] -= amount
+            self.balances[to] = self.balances.get(to, 0) + amount
+        return outcome

@@ -27,7 +27,7 @@ from typing import Any
 from ccoin.vm import lint
 from ccoin.vm.api import ContractApi, ContractError
 from ccoin.vm.gas import Meter, VmAbort
-from ccoin.vm.runtime import build_namespace
+from ccoin.vm.runtime import Frames, build_namespace
 
 MAX_ARGUMENT_DEPTH = 16
 
@@ -52,9 +52,12 @@ class CompiledContract:
     exports: tuple[str, ...]
     filename: str
 
-    def instantiate(self, meter: Meter, api: ContractApi) -> ContractInstance:
-        """Run the module body (charged to `meter`) in a fresh namespace."""
-        namespace = build_namespace(meter, api)
+    def instantiate(
+        self, meter: Meter, api: ContractApi, frames: Frames | None = None
+    ) -> ContractInstance:
+        """Run the module body (charged to `meter`) in a fresh namespace. `frames`: the
+        call-depth counter to share with the contracts that called this one."""
+        namespace = build_namespace(meter, api, frames)
         exec(self.code, namespace)
         return ContractInstance(namespace)
 

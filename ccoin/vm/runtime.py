@@ -254,14 +254,17 @@ def _make_slice(meter: Meter) -> Function:
     return make
 
 
-def build_namespace(meter: Meter, api: ContractApi) -> dict[str, Any]:
-    """The globals of one contract call: metered builtins, the API, and `__g_` helpers."""
+def build_namespace(
+    meter: Meter, api: ContractApi, frames: Frames | None = None
+) -> dict[str, Any]:
+    """The globals of one contract call: metered builtins, the API, and `__g_` helpers.
+    `frames` is shared by every contract of one transaction (`ccoin.vm.host`)."""
     storage = Storage(meter, api)
     exports: dict[str, Function] = {}
     namespace: dict[str, Any] = {"__builtins__": {}, "__name__": "contract"}
     namespace.update(make_builtins(meter))
     namespace.update(_api_names(meter, api, storage, exports))
-    namespace.update(_helpers(meter, storage))
+    namespace.update(_helpers(meter, frames or Frames()))
     namespace["__g_exports"] = exports
     return namespace
 
@@ -307,12 +310,12 @@ def _api_names(
     }
 
 
-def _helpers(meter: Meter, storage: Storage) -> dict[str, Any]:
+def _helpers(meter: Meter, frames: Frames) -> dict[str, Any]:
     schedule = meter.schedule
     helpers: dict[str, Any] = {
         "__g_stmt": lambda: meter.charge(schedule["statement"]),
         "__g_loop": lambda: meter.charge(schedule["loop_iteration"]),
-        "__g_call": _make_call(meter, Frames()),
+        "__g_call": _make_call(meter, frames),
         "__g_method": _make_method(meter),
         "__g_attr": _make_attribute(meter),
         "__g_getitem": _make_getitem(meter),
