@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from ccoin.crypto.address import (
     address_from_raw,
     address_raw,
+    address_raw_from_public_key,
     contract_address_raw,
     id_from_hash,
     is_address,
@@ -130,6 +131,24 @@ def contract_exports(code: str) -> tuple[str, ...]:
     if isinstance(found, str):
         raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, found)
     return found
+
+
+def check_contract_target(get: Callable[[bytes], bytes | None], body: TxBody) -> None:
+    """A call's contract exists; an upgrade's contract exists and is the sender's. (The
+    pool's check at admission; the block rules make the same ones.)"""
+    asset = body.asset
+    target = asset.contract if isinstance(asset, ContractCallAsset | ContractDeployAsset) else None
+    if target is None:
+        return
+    record = load_contract(get, address_raw(target))
+    if record is None:
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_UNKNOWN, f"no contract at {target}")
+    if isinstance(asset, ContractDeployAsset) and record.owner != address_raw_from_public_key(
+        body.sender_public_key
+    ):
+        raise InvalidTransaction(
+            ErrorCode.TX_NOT_CONTRACT_OWNER, f"{target} belongs to {address_from_raw(record.owner)}"
+        )
 
 
 def load_contract(state: Callable[[bytes], bytes | None], raw: bytes) -> ContractRecord | None:

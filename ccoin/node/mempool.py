@@ -19,6 +19,7 @@ from sortedcontainers import SortedList
 
 from ccoin.crypto.address import ID_RAW_LEN, address_raw_from_public_key
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
+from ccoin.ledger.contracts import check_contract_target
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
     check_admitted,
@@ -145,6 +146,7 @@ class Mempool:
         account = check_sender(body, account)
         if body.type == TxType.DELEGATE:
             check_admitted(self.state, address_raw_from_public_key(body.sender_public_key))
+        check_contract_target(self.state.get, body)
         if body.amount + body.fee > account.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,

@@ -44,6 +44,10 @@ async def test_deploy_call_and_read_back(
     assert with_code["code"] == TOKEN
     rest = await api.http.get(f"/v1/contracts/{token}")
     assert rest.status_code == 200 and rest.json() == contract
+    stranger = f.deploy(BOB, "token", TOKEN, api.nid, upgrade=token, timestamp=api.now())
+    await api.error(
+        "ccoin_sendTransaction", [api.tx_json(stranger)], ErrorCode.TX_NOT_CONTRACT_OWNER
+    )
 
     mint = f.call_contract(ALICE, token, "mint", (BOB.address, 500), api.nid, timestamp=api.now())
     await api.include(mint)
@@ -131,6 +135,12 @@ async def test_bad_contract_requests_get_their_errors(
         ("ccoin_getContract", ["nope"], ErrorCode.BAD_ADDRESS),
         ("ccoin_getContract", {"address": nobody, "includeCode": 1}, ErrorCode.RPC_INVALID_PARAMS),
     ]
+    stray = f.call_contract(ALICE, nobody, "total", (), still.nid, timestamp=still.now())
+    upgrade = f.deploy(ALICE, "x", TOKEN, still.nid, upgrade=nobody, timestamp=still.now())
+    for tx in (stray, upgrade):  # refused at submission, not left to fail in a block
+        cases.append(("ccoin_sendTransaction", [still.tx_json(tx)], ErrorCode.TX_CONTRACT_UNKNOWN))
+    cheap = f.call_contract(ALICE, nobody, "t", (), still.nid, fee=1000, timestamp=still.now())
+    cases.append(("ccoin_sendTransaction", [still.tx_json(cheap)], ErrorCode.TX_FEE_TOO_LOW))
     before = still.snapshot()
     for method, params, code in cases:
         answer = await still.call(method, params)
