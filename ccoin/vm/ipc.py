@@ -7,7 +7,10 @@ trailing bytes, re-pack to the very same bytes (canonical), contain no ext types
 floats, and be a map with a string ``t``. Every rejection is a typed `FrameError`.
 
 Reads and writes go through raw file descriptors (``os.read`` / ``os.write``) so the
-worker needs nothing but the ``read`` and ``write`` syscalls once seccomp is on.
+worker needs nothing but the ``read`` and ``write`` syscalls once seccomp is on. The node's
+side uses a `FrameReader` (one ``read`` for as many bytes as the pipe holds, frames cut from
+a buffer; ``select`` only when the pipe is empty) and `write_frame` with a deadline on a
+non-blocking descriptor, so a stuck peer cannot block it past its deadline.
 
 May import: `ccoin.errors`, `msgpack`. No trio, no storage.
 """
@@ -42,6 +45,13 @@ class FrameTooLarge(FrameError):
 class TruncatedFrame(FrameError):
     def __init__(self, message: str) -> None:
         super().__init__(ErrorCode.DECODE_ERROR, message)
+
+
+class EndOfStream(TruncatedFrame):
+    """The stream ended cleanly between frames (`FrameReader`): the peer is gone."""
+
+    def __init__(self) -> None:
+        super().__init__("end of stream between frames")
 
 
 class MalformedFrame(FrameError):
@@ -135,12 +145,79 @@ def decode_frame(data: bytes, *, max_size: int = MAX_FRAME) -> dict[str, Any]:
     return decode_body(data[HEADER.size :], max_size=max_size)
 
 
-def write_frame(fd: int, message: dict[str, Any], *, max_size: int = MAX_FRAME) -> None:
-    """Write one frame fully to `fd` (blocking)."""
+def write_frame(
+    fd: int, message: dict[str, Any], *, max_size: int = MAX_FRAME, deadline: float | None = None
+) -> None:
+    """Write one frame fully to `fd`. Without a deadline a blocking write; with one (`fd`
+    should then be non-blocking) a missed deadline is `FrameTimeout`."""
     view = memoryview(encode_frame(message, max_size=max_size))
     while view:
-        written = os.write(fd, view)
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            if deadline is None:
+                raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                raise FrameTimeout() from None
+            continue
         view = view[written:]
+
+
+class FrameReader:
+    """Frames from a non-blocking `fd`, read in as few ``read`` calls as the data allows.
+
+    Bytes after the frame returned stay buffered for the next `read`. Decoding is
+    `decode_body`'s; end of file before a full frame is `TruncatedFrame`, a missed deadline
+    `FrameTimeout`.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fd: int, *, max_size: int = MAX_FRAME) -> None:
+        self.fd = fd
+        self.max_size = max_size
+        self._buffer = bytearray()
+
+    def read(self, deadline: float) -> dict[str, Any]:
+        """The next frame; `deadline` is a `time.monotonic()` value, checked even when the
+        frame is already buffered (a peer that keeps talking still runs out of time)."""
+        if time.monotonic() >= deadline:
+            raise FrameTimeout()
+        self._fill(HEADER.size, deadline)
+        (size,) = HEADER.unpack_from(self._buffer)
+        if size > self.max_size:
+            raise FrameTooLarge(size, self.max_size)
+        end = HEADER.size + size
+        self._fill(end, deadline)
+        body = bytes(self._buffer[HEADER.size : end])
+        del self._buffer[:end]
+        return decode_body(body, max_size=self.max_size)
+
+    def at_eof(self) -> bool:
+        """Whether the stream has ended with nothing left unread (never waits)."""
+        if self._buffer:
+            return False
+        try:
+            return os.read(self.fd, 1) == b""
+        except BlockingIOError:
+            return False
+
+    def _fill(self, size: int, deadline: float) -> None:
+        while len(self._buffer) < size:
+            try:
+                chunk = os.read(self.fd, max(self.CHUNK, size - len(self._buffer)))
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+                    raise FrameTimeout() from None
+                continue
+            if not chunk:
+                if not self._buffer:
+                    raise EndOfStream()
+                missing = size - len(self._buffer)
+                raise TruncatedFrame(f"end of stream with {missing} of {size} bytes missing")
+            self._buffer += chunk
 
 
 def read_frame(

@@ -254,9 +254,7 @@ def _make_slice(meter: Meter) -> Function:
     return make
 
 
-def build_namespace(
-    meter: Meter, api: ContractApi, frames: Frames | None = None
-) -> dict[str, Any]:
+def build_namespace(meter: Meter, api: ContractApi, frames: Frames | None = None) -> dict[str, Any]:
     """The globals of one contract call: metered builtins, the API, and `__g_` helpers.
     `frames` is shared by every contract of one transaction (`ccoin.vm.host`)."""
     storage = Storage(meter, api)

@@ -2,31 +2,43 @@
 
 Started by `ccoin.vm.runner` as ``python -S -s -P -B -m ccoin.vm.worker MEMORY CPU`` with a
 clean environment whose only entries are ``PYTHONHASHSEED=0`` and ``PYTHONPATH`` (not
-``-I``: isolated mode ignores ``PYTHONHASHSEED``). The process (the "zygote") imports
-everything a call may need, builds the seccomp filter once, then loops: read a ``job``
-frame on fd 0, fork, wait for the child, report its wait status as an ``exit`` frame on
-fd 1. It never runs contract code itself, so every call starts from the same clean,
-pre-imported state and no call can see another's.
+``-I``: isolated mode ignores ``PYTHONHASHSEED``), fd 0 on ``/dev/null`` and fd 1 a
+``SOCK_SEQPACKET`` socket to the node (the control socket: one frame per packet). The
+process (the "zygote") imports everything a call may need, generates the seccomp filter's
+BPF program once, empties its import machinery, then keeps `CHILDREN` children forked
+ahead: for each, two fresh pipes, a fork (libc ``fork`` when single-threaded, see
+`fork_bare`), and a ``child`` frame to the node carrying the pid and, as ``SCM_RIGHTS``, the
+node's ends of the pipes. It waits for any child to end, reports its wait status as an
+``exit`` frame and forks a replacement; it stops after a child that did not exit with
+status 0, or when the node has gone. It never reads a job, never uses a child's pipes and
+never runs contract code, so every call starts from the same clean, pre-imported state and
+no call can see another's.
 
-The child: sends ``pid``, sets rlimits, closes every other descriptor, empties the import
-machinery, loads the filter (default action: kill the process), runs the job, sends
-``result`` (or ``fault``) and leaves with ``os._exit`` (normal shutdown would call
-``rt_sigaction`` and be killed). Storage reads are ``get`` frames answered by the node
-with ``value`` frames; writes are kept in the child and sent back in the result.
+The child: its fds 0 and 1 are its own request and reply pipes. It sets rlimits, closes
+every other descriptor, empties the import machinery (already empty: a guard), loads the
+filter (default action: kill the process), then blocks reading its one job on fd 0; runs
+it, sends ``result`` (or ``fault``) on fd 1 and leaves with ``os._exit`` (normal shutdown
+would call ``rt_sigaction`` and be killed): status 0 after a reply, `EXIT_NO_JOB` if fd 0
+ended or held no job, `EXIT_FAILED` otherwise. Storage reads are ``get`` frames answered by
+the node with ``value`` frames; writes are kept in the child and sent back in the result.
 
 Two job kinds. ``job`` runs raw Python (``builtins`` "full" only for the escape tests);
-``call`` compiles a contract with `ccoin.vm.instrument.compile_contract` and runs one
-exported function under a `Meter` with `PipeApi` (storage reads over the pipe, writes,
-events and transfers collected). Frames (all maps, see `ccoin.vm.ipc`; the full table is
-in ``docs/spec/vm.md`` section 3)::
+``call`` runs one exported function of a contract the node compiled (its code object
+`marshal`-ed) under a `Meter` with `PipeApi` (storage reads over the pipe, writes, events
+and transfers collected). Frames (all maps, see `ccoin.vm.ipc`; the full table is in
+``docs/spec/vm.md`` section 3)::
 
-    node -> zygote  {"t": "job", "source": str, "entry": str, "args": list,
+    zygote -> node  {"t": "ready"}  once, first
+    zygote -> node  {"t": "child", "pid": int}  + SCM_RIGHTS [request write end,
+                                                              reply read end]
+    zygote -> node  {"t": "exit", "pid": int, "status": int}  (the raw wait status)
+    node -> child   {"t": "job", "source": str, "entry": str, "args": list,
                      "builtins": "full" | "none"}
-    node -> zygote  {"t": "call", "source": str, "function": str, "args": bytes,
-                     "gas_limit": int, "sender": str, "contract": str, "height": int,
-                     "timestamp": int, "tx_id": str, "value": int, "balance": int}
-                                                         (args: `encode_value` of a list)
-    child -> node   {"t": "pid", "pid": int}
+    node -> child   {"t": "call", "code": bytes, "exports": [str, ...], "function": str,
+                     "args": bytes, "gas_limit": int, "sender": str, "contract": str,
+                     "height": int, "timestamp": int, "tx_id": str, "value": int,
+                     "balance": int}
+                    (code: `marshal` of the compiled module; args: `encode_value` of a list)
     child -> node   {"t": "get", "key": bytes}
     node -> child   {"t": "value", "value": bytes | None}
     child -> node   {"t": "result", "ok": true, "value": any,
@@ -38,21 +50,26 @@ in ``docs/spec/vm.md`` section 3)::
                                                            are `encode_value` bytes)
     child -> node   {"t": "result", "ok": false, "error": str, "gas_used": int}   (call)
     child -> node   {"t": "fault", "reason": str}  (the node's fault, e.g. RLIMIT_AS reached)
-    zygote -> node  {"t": "ready"} once at start; {"t": "exit", "status": int} after each
-                    job (the child's raw wait status)
 
 May import: `ccoin.errors`, `ccoin.vm.ipc`, the pure vm modules (`instrument` and what it
-imports), `msgpack`, `pyseccomp` (which loads `ctypes`). All are imported by the zygote,
-before the fork, so the child never needs the import machinery.
+imports), `msgpack`, `pyseccomp` (which loads `ctypes`), `_socket` (not `socket`: a job's
+``import socket`` must still fail). All are imported by the zygote, before the fork, so the
+child never needs the import machinery.
 """
 
 from __future__ import annotations
 
+import _socket
 import builtins
+import ctypes
+import marshal
 import os
 import resource
+import signal
+import struct
 import sys
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 import pyseccomp
@@ -60,13 +77,21 @@ import pyseccomp
 from ccoin.vm import ipc
 from ccoin.vm.api import CallContext, ContractBalance, decode_value, encode_value
 from ccoin.vm.gas import Meter, VmAbort
-from ccoin.vm.instrument import compile_contract
+from ccoin.vm.instrument import CompiledContract
 
 REQUEST_FD = 0
 REPLY_FD = 1
+CONTROL_FD = 1
+"""The zygote's fd 1: a ``SOCK_SEQPACKET`` socket to the node (one frame per packet)."""
+CHILDREN = 2
+"""Children the zygote keeps forked: the one running a job and the next, waiting."""
 INT_MAX_STR_DIGITS = 4300
 MAX_KEY = 1024
 MAX_VALUE = 64 * 1024
+EXIT_NO_JOB = 3
+"""A child's exit status when its fd 0 ended (or held no job) before a job arrived."""
+EXIT_FAILED = 4
+"""A child's exit status when it failed outside the job (e.g. its reply could not be sent)."""
 
 # Measured on this kind of machine (DESIGN section 11): what a pre-imported interpreter
 # doing pure computation over two pipes needs. read/write are further pinned to one fd.
@@ -88,6 +113,61 @@ def build_filter() -> Any:
     return syscall_filter
 
 
+PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_MODE_FILTER = 2
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+class _Descriptor:
+    """What `SyscallFilter.export_bpf` needs of a file: its descriptor."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+class CompiledFilter:
+    """A `build_filter` filter as the BPF program libseccomp generates for it, made once in
+    the zygote. `load` does what ``seccomp_load`` does for this filter (no flags set):
+    ``PR_SET_NO_NEW_PRIVS``, then ``PR_SET_SECCOMP`` with the program; without generating
+    the program again in every child (about 0.3 ms and 200 page faults each)."""
+
+    def __init__(self, syscall_filter: Any) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            syscall_filter.export_bpf(_Descriptor(write_fd))
+            os.close(write_fd)
+            write_fd = -1
+            chunks = []
+            while chunk := os.read(read_fd, 65536):
+                chunks.append(chunk)
+        finally:
+            os.close(read_fd)
+            if write_fd >= 0:
+                os.close(write_fd)
+        self.program = b"".join(chunks)
+        if not self.program or len(self.program) % 8 or len(self.program) // 8 > 4096:
+            raise RuntimeError("libseccomp exported no usable BPF program")
+        self._buffer = ctypes.create_string_buffer(self.program, len(self.program))
+        self._fprog = _SockFprog(len(self.program) // 8, ctypes.addressof(self._buffer))
+        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+        self._prctl.restype = ctypes.c_int
+        self._prctl.argtypes = (ctypes.c_int, *(ctypes.c_ulong,) * 4)
+
+    def load(self) -> None:
+        if self._prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        fprog = ctypes.addressof(self._fprog)
+        if self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
 def confine(syscall_filter: Any, memory: int, cpu_seconds: int) -> None:
     """Everything the child does between fork and running contract code."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -96,14 +176,20 @@ def confine(syscall_filter: Any, memory: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     os.closerange(REPLY_FD + 1, 65536)
     resource.setrlimit(resource.RLIMIT_NOFILE, (REPLY_FD + 1, REPLY_FD + 1))
+    empty_import_machinery()  # already empty (the zygote did it): a no-op kept as a guard
+    syscall_filter.load()
+
+
+def empty_import_machinery() -> None:
+    """Imports of modules not already loaded then fail the same way on every node instead
+    of reaching the file system (where seccomp would kill a child). The zygote does this
+    once, after its own imports and before its first fork (freeing the finders' caches
+    costs about half a millisecond, paid once instead of in every child)."""
     sys.stdout = sys.stderr = sys.stdin = None
-    # Imports of modules not already loaded fail the same way on every node instead of
-    # reaching the file system (where seccomp would kill the child).
     sys.meta_path.clear()
     sys.path_hooks.clear()
     sys.path_importer_cache.clear()
     sys.path.clear()
-    syscall_filter.load()
 
 
 def run_job(request: dict[str, Any]) -> dict[str, Any]:
@@ -130,24 +216,23 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_call(request: dict[str, Any]) -> dict[str, Any]:
-    """Compile and run one contract call; the reply frame. Only called in a confined child.
+    """Run one exported function of a compiled contract; the reply frame. Only called in a
+    confined child.
 
-    The contract's own failures (lint rejection, `ContractError` and the other exceptions
-    the runtime raises, out of gas, call depth, an unencodable or oversized result) are
-    results with the gas used and no writes. Machine-dependent failures (MemoryError,
-    RecursionError) and a broken storage channel are faults.
+    The node compiled (and linted) the contract and sends its code object `marshal`-ed:
+    loading it is memory work only. The contract's own failures (`ContractError` and the
+    other exceptions the runtime raises, out of gas, call depth, an unencodable or oversized
+    result) are results with the gas used and no writes. Machine-dependent failures
+    (MemoryError, RecursionError) and a broken storage channel are faults.
     """
     try:
         ctx, function, args, gas_limit = _parse_call(request)
-        source = request["source"]
-        if type(source) is not str:
-            raise TypeError("source")
-    except (KeyError, TypeError, ValueError) as exc:
+        contract = _load_contract(request)
+    except (KeyError, TypeError, ValueError, EOFError) as exc:
         return {"t": "fault", "reason": f"malformed call frame: {exc}"}
     meter = Meter(gas_limit)
     api = PipeApi(ctx)
     try:
-        contract = compile_contract(source)  # not metered: see docs/spec/vm.md section 3
         value = encode_value(contract.instantiate(meter, api).call(function, args))
         reply = {
             "t": "result",
@@ -169,6 +254,19 @@ def run_call(request: dict[str, Any]) -> dict[str, Any]:
         return {"t": "result", "ok": False, "error": error, "gas_used": meter.used}
     except BaseException as exc:
         return {"t": "fault", "reason": f"unexpected {type(exc).__name__}"}
+
+
+def _load_contract(request: dict[str, Any]) -> CompiledContract:
+    """The contract the node compiled: its code object (trusted: the node made it)."""
+    blob, exports = request["code"], request["exports"]
+    if type(blob) is not bytes:
+        raise TypeError("code must be bytes")
+    if type(exports) is not list or any(type(name) is not str for name in exports):
+        raise TypeError("exports must be a list of str")
+    code = marshal.loads(blob)
+    if type(code) is not CodeType:
+        raise TypeError("code is not a code object")
+    return CompiledContract(code=code, exports=tuple(exports), filename=code.co_filename)
 
 
 def _parse_call(request: dict[str, Any]) -> tuple[CallContext, str, list[Any], int]:
@@ -287,32 +385,106 @@ def _check_bytes(value: object, name: str, limit: int) -> None:
         raise ValueError(f"storage {name} longer than {limit} bytes")
 
 
-def child_main(request: dict[str, Any], syscall_filter: Any, memory: int, cpu: int) -> None:
+def child_main(syscall_filter: CompiledFilter, memory: int, cpu: int) -> None:
+    """A child forked ahead of its job: confine, wait for one job on fd 0, run it, reply.
+
+    Its fds 0 and 1 are its own pair of fresh pipes (the node holds the other ends), so a
+    waiting child shares no channel with the running one. Exit status 0 only after the
+    reply was written; `EXIT_NO_JOB` when fd 0 ends (or holds no job) before a job came;
+    `EXIT_FAILED` otherwise.
+    """
+    status = EXIT_FAILED
     try:
-        ipc.write_frame(REPLY_FD, {"t": "pid", "pid": os.getpid()})
         confine(syscall_filter, memory, cpu)
-        reply = run_call(request) if request["t"] == "call" else run_job(request)
-        ipc.write_frame(REPLY_FD, reply)
+        status = EXIT_NO_JOB
+        request = ipc.read_frame(REQUEST_FD)
+        if request["t"] in ("job", "call"):
+            status = EXIT_FAILED
+            reply = run_call(request) if request["t"] == "call" else run_job(request)
+            ipc.write_frame(REPLY_FD, reply)
+            status = 0
     finally:
-        os._exit(0)
+        os._exit(status)
+
+
+_libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: the GIL stays held across the call
+_libc.fork.restype = ctypes.c_int
+_libc.fork.argtypes = ()
+
+
+def single_threaded() -> bool:
+    """Whether this process has one thread (kernel view, not only Python's)."""
+    return len(os.listdir("/proc/self/task")) == 1
+
+
+def fork_bare() -> int:
+    """libc ``fork`` without CPython's at-fork work (``os.fork`` re-creates the threading
+    module's locks and reseeds `random` in the child: about 200 page faults and half a
+    millisecond of CPU per child, for state no child uses). Only for a single-threaded
+    process, where there are no other threads' locks or states to repair: the zygote."""
+    pid: int = _libc.fork()
+    if pid < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+    return pid
+
+
+def spawn(
+    control: _socket.socket,
+    syscall_filter: CompiledFilter,
+    memory: int,
+    cpu: int,
+    fork: Callable[[], int] = os.fork,
+) -> int:
+    """Fork one child on two fresh pipes and hand the node its ends with a ``child`` frame."""
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    pid = fork()
+    if pid == 0:
+        os.dup2(request_read, REQUEST_FD)
+        os.dup2(reply_write, REPLY_FD)  # confine() closes every other descriptor
+        child_main(syscall_filter, memory, cpu)
+    os.close(request_read)
+    os.close(reply_write)
+    try:
+        fds = struct.pack("2i", request_write, reply_read)
+        frame = ipc.encode_frame({"t": "child", "pid": pid})
+        control.sendmsg([frame], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+    finally:
+        os.close(request_write)
+        os.close(reply_read)
+    return pid
 
 
 def serve(memory: int, cpu: int) -> None:
-    """The zygote's loop: one forked child per job, until ``stop`` or end of input."""
-    syscall_filter = build_filter()
-    ipc.write_frame(REPLY_FD, {"t": "ready"})
-    while True:
-        try:
-            request = ipc.read_frame(REQUEST_FD)
-        except ipc.FrameError:
-            return
-        if request["t"] not in ("job", "call"):
-            return
-        pid = os.fork()
-        if pid == 0:
-            child_main(request, syscall_filter, memory, cpu)
-        _, status = os.waitpid(pid, 0)
-        ipc.write_frame(REPLY_FD, {"t": "exit", "status": status})
+    """The zygote's loop: keep `CHILDREN` children forked ahead (one may be running a job),
+    report each one's wait status, fork its replacement; stop after a child that did not
+    exit cleanly (status not 0) or when the control socket breaks.
+
+    The zygote never reads a job, never touches a child's pipes after handing them over,
+    and never runs contract code.
+    """
+    control = _socket.socket(fileno=CONTROL_FD)
+    syscall_filter = CompiledFilter(build_filter())
+    fork = fork_bare if single_threaded() else os.fork
+    empty_import_machinery()  # the zygote imports nothing after this
+    children: set[int] = set()
+    try:
+        control.send(ipc.encode_frame({"t": "ready"}))
+        while True:
+            while len(children) < CHILDREN:
+                children.add(spawn(control, syscall_filter, memory, cpu, fork))
+            pid, status = os.waitpid(-1, 0)
+            children.discard(pid)
+            control.send(ipc.encode_frame({"t": "exit", "pid": pid, "status": status}))
+            if status != 0:
+                return
+    except OSError:
+        return  # the node has gone: nobody to report to
+    finally:
+        for pid in children:  # waiting children only: this process is their parent
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 def main(argv: list[str]) -> None:
