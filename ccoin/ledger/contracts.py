@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ccoin.crypto.address import (
@@ -33,6 +34,7 @@ from ccoin.crypto.address import (
 )
 from ccoin.errors import ErrorCode, InvalidTransaction
 from ccoin.storage import schema
+from ccoin.types.account import Account
 from ccoin.types.assets import ContractCallAsset, ContractDeployAsset, TxType
 from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import GenesisConfig
@@ -40,11 +42,10 @@ from ccoin.types.transaction import Transaction, TxBody
 from ccoin.vm import gas
 from ccoin.vm.api import CallContext, encode_value
 from ccoin.vm.instrument import ContractRejected, compile_contract
-from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
+from ccoin.vm.runner import CallResult, ContractCall, ContractHost, SandboxRunner
 
 if TYPE_CHECKING:
     from ccoin.ledger.execute import TxExecutor
-    from ccoin.types.account import Account
 
 INIT_FUNCTION = "init"
 CALL_TIMEOUT = 10.0  # wall seconds; a capped call needs about one (see gas.CALL_GAS_CAP)
@@ -73,8 +74,8 @@ class ContractEngine:
                 self._runner = SandboxRunner(timeout=CALL_TIMEOUT)
             return self._runner
 
-    def call(self, call: ContractCall, storage_get: Callable[[bytes], bytes | None]) -> CallResult:
-        return self.runner.call(call, storage_get)
+    def call(self, call: ContractCall, host: ContractHost) -> CallResult:
+        return self.runner.call(call, host)
 
     def close(self) -> None:
         with self._lock:
@@ -175,7 +176,7 @@ def apply_deploy(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Acc
         return
     context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=0)
     call = ContractCall(asset.code, INIT_FUNCTION, asset.init_args, gas.INIT_GAS, context)
-    result = ex.contracts.call(call, _storage_reader(ex, raw))
+    result = ex.contracts.call(call, StateHost(ex.state.get))
     receipt = _settle(ex, raw, result, gas.INIT_GAS)
     if receipt.ok:
         ex.state.put(schema.contract(raw), record.encode())
@@ -216,7 +217,7 @@ def apply_call(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accou
         ex.credit(raw, body.amount)  # the attached value is the contract's during the call
     context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=body.amount)
     call = ContractCall(record.code, asset.method, asset.args, asset.gas_limit, context)
-    result = ex.contracts.call(call, _storage_reader(ex, raw))
+    result = ex.contracts.call(call, StateHost(ex.state.get))
     receipt = _settle(ex, raw, result, asset.gas_limit)
     if not receipt.ok and body.amount:
         ex.state.revert(mark)  # only the value's credit was written since the mark
@@ -237,43 +238,57 @@ def _context(ex: TxExecutor, tx_hash: bytes, sender: str, raw: bytes, *, value: 
     )
 
 
-def _storage_reader(ex: TxExecutor, raw: bytes) -> Callable[[bytes], bytes | None]:
-    state = ex.state
+@dataclass(frozen=True)
+class StateHost:
+    """The sandbox's `ContractHost` over a state reader: contract storage under its
+    namespace, and contracts by address (with their balance before the transaction)."""
 
-    def read(key: bytes) -> bytes | None:
-        return state.get(schema.contract_storage(raw, key))
+    get: Callable[[bytes], bytes | None]
 
-    return read
+    def read(self, contract: str, key: bytes) -> bytes | None:
+        return self.get(schema.contract_storage(address_raw(contract), key))
+
+    def load(self, contract: str) -> tuple[str, int] | None:
+        if not is_address(contract):  # asked by contract code: anything may come
+            return None
+        raw = address_raw(contract)
+        record = load_contract(self.get, raw)
+        if record is None:
+            return None
+        data = self.get(schema.account(raw))
+        return record.code, 0 if data is None else Account.decode(data).balance
 
 
 def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
-    """Apply a successful result's writes and transfers; the receipt either way."""
+    """Apply a successful result's writes and transfers; the receipt either way (on
+    failure nothing of the result is applied)."""
     refused = _refusal(raw, result, gas_limit)
     if refused is not None:
         return refused
-    contract = ex.state.account(raw)
-    total = sum(amount for _to, amount in result.transfers)
-    if total and (contract is None or total > contract.balance):
-        # The sandbox keeps the running balance; the node checks again, as it checks
-        # everything that comes out of the worker.
-        error = "transfers exceed the contract's balance"
-        return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
-    for key, value in result.writes:
+    mark = ex.state.mark()
+    for contract, key, value in result.writes:
         if value is None:
-            ex.state.delete(schema.contract_storage(raw, key))
+            ex.state.delete(schema.contract_storage(address_raw(contract), key))
         else:
-            ex.state.put(schema.contract_storage(raw, key), value)
-    if total and contract is not None:
-        ex.set_balance(raw, contract, contract.balance - total)
-        for to, amount in result.transfers:
-            ex.credit(address_raw(to), amount)
+            ex.state.put(schema.contract_storage(address_raw(contract), key), value)
+    for source, to, amount in result.transfers:
+        source_raw = address_raw(source)
+        account = ex.state.account(source_raw)
+        if account is None or amount > account.balance:
+            # The sandbox keeps the running balances; the node checks again, as it checks
+            # everything that comes out of the worker.
+            ex.state.revert(mark)
+            error = f"transfers exceed the balance of {source}"
+            return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
+        ex.set_balance(source_raw, account, account.balance - amount)
+        ex.credit(address_raw(to), amount)
     return Receipt(
         ok=True,
         gas_limit=gas_limit,
         gas_used=result.gas_used,
         contract=raw,
         value=encode_value(result.value),
-        events=tuple((name, encode_value(fields)) for name, fields in result.events),
+        events=tuple((c, name, encode_value(fields)) for c, name, fields in result.events),
         transfers=result.transfers,
     )
 
@@ -282,7 +297,7 @@ def _refusal(raw: bytes, result: CallResult, gas_limit: int) -> Receipt | None:
     """The failed receipt for a result that fails as a whole, else None."""
     if not result.ok:
         return _failed(raw, result, gas_limit, _error_code(result.error))
-    bad = [to for to, _amount in result.transfers if not is_address(to)]
+    bad = [to for _source, to, _amount in result.transfers if not is_address(to)]
     if bad:
         error = f"transfer to an invalid address {bad[0][:32]!r}"
         return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
@@ -327,7 +342,7 @@ def view(
     if record is None:
         raise InvalidTransaction(ErrorCode.TX_CONTRACT_UNKNOWN, f"no contract at {contract}")
     call = ContractCall(record.code, method, args, gas_limit, context)
-    result = engine.call(call, lambda key: get(schema.contract_storage(raw, key)))
+    result = engine.call(call, StateHost(get))
     refused = _refusal(raw, result, gas_limit)
     if refused is not None:
         return refused
@@ -337,7 +352,7 @@ def view(
         gas_used=result.gas_used,
         contract=raw,
         value=encode_value(result.value),
-        events=tuple((name, encode_value(fields)) for name, fields in result.events),
+        events=tuple((c, name, encode_value(fields)) for c, name, fields in result.events),
         transfers=result.transfers,
     )
 

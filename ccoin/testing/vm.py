@@ -9,7 +9,7 @@ from typing import Any
 
 import ccoin
 from ccoin.vm.api import CallContext, ContractBalance
-from ccoin.vm.host import TreeOutcome, run_call
+from ccoin.vm.host import LoadedContract, TreeOutcome, run_call
 from ccoin.vm.instrument import compile_contract
 
 # The example contracts live at the repository root, in `contracts/examples/`, as
@@ -23,6 +23,83 @@ def example_source(name: str) -> str:
 
 
 TOKEN = example_source("token")
+
+# A shop that sells items for the token: it calls the token to move the buyer's tokens
+# (as the shop: the token's ctx.sender is the shop) and keeps its own stock.
+SHOP = """
+stock = Map(0)
+sold = Var(0)
+
+
+@export
+def restock(item, count):
+    stock[item] += count
+
+
+@export
+def buy(token, item):
+    require(stock[item] > 0, "sold out")
+    stock[item] -= 1
+    sold.set(sold.get() + 1)
+    paid = call_contract(token, "transfer", "treasury", 10)
+    emit("Sold", item=item)
+    return paid
+
+
+@export
+def buy_or_refuse(token, item):
+    stock[item] -= 1
+    try:
+        call_contract(token, "transfer", "treasury", 10 ** 9)
+    except ContractError:
+        stock[item] += 1
+        return "refused"
+    return "bought"
+
+
+@export
+def forward(target, amount):
+    coins.send(target, amount)
+    return call_contract(target, "report")
+
+
+@export
+def mutate(target):
+    items = [1, 2]
+    call_contract(target, "append_to", items)
+    return items
+"""
+
+ECHO = """
+seen = Var(0)
+
+
+@export
+def report():
+    seen.set(seen.get() + 1)
+    return [ctx.sender, coins.balance()]
+
+
+@export
+def append_to(items):
+    items.append(3)
+    return items
+
+
+@export
+def fail():
+    seen.set(99)
+    emit("Never")
+    raise ContractError("inner")
+
+
+@export
+def deeper(targets):
+    if len(targets) == 0:
+        return 0
+    return 1 + call_contract(targets[0], "deeper", targets[1:])
+"""
+
 
 # Resource bombs used by the vm tests.
 BOMBS = """
@@ -142,7 +219,7 @@ class FakeApi:
         return self._balance.amount
 
     def call(self, contract: str, function: str, args: list[Any]) -> Any:
-        raise NotImplementedError("contract-to-contract calls come with the call transaction")
+        raise NotImplementedError("one contract only: use FakeChain for calls between them")
 
 
 @dataclass
@@ -159,9 +236,12 @@ class FakeChain:
     def read(self, contract: str, key: bytes) -> bytes | None:
         return self.storage.get((contract, key))
 
-    def load(self, contract: str) -> tuple[str, int] | None:
+    def load(self, contract: str) -> LoadedContract | None:
         source = self.contracts.get(contract)
-        return None if source is None else (source, self.balances.get(contract, 0))
+        if source is None:
+            return None
+        size = len(source.encode("utf-8"))
+        return LoadedContract(compile_contract(source), size, self.balances.get(contract, 0))
 
     def call(
         self,

@@ -2,7 +2,9 @@
 
 ContractRecord layout: [owner address raw, name, code, version, deployedHeight, codeHash]
 Receipt layout: [ok, gasLimit, gasUsed, errorCode | nil, error | nil, value | nil,
-                 [[event name, fields], ...], [[recipient, amount], ...], contract raw]
+                 [[contract, event name, fields], ...], [[from contract, recipient,
+                 amount], ...], contract raw]   (contracts as addresses: a call may reach
+                 others)
 
 Both live in state tables (0x15, 0x1e), so the stateRoot pins them: two nodes that charge
 different gas or reach a different outcome disagree on the header. `value` and each event's
@@ -94,8 +96,8 @@ class Receipt:
     error_code: int | None = None
     error: str | None = None
     value: bytes | None = None
-    events: tuple[tuple[str, bytes], ...] = ()
-    transfers: tuple[tuple[str, int], ...] = ()
+    events: tuple[tuple[str, str, bytes], ...] = ()  # (contract, name, fields)
+    transfers: tuple[tuple[str, str, int], ...] = ()  # (from contract, to, amount)
 
     def encode(self) -> bytes:
         return packb(
@@ -106,8 +108,8 @@ class Receipt:
                 self.error_code,
                 self.error,
                 self.value,
-                [[name, fields] for name, fields in self.events],
-                [[to, amount] for to, amount in self.transfers],
+                [list(event) for event in self.events],
+                [list(transfer) for transfer in self.transfers],
                 self.contract,
             ]
         )
@@ -129,13 +131,18 @@ class Receipt:
             error=None if error is None else field_str(error, "receipt.error", max_len=4096),
             value=None if value is None else field_bytes(value, "receipt.value"),
             events=tuple(
-                (field_str(e[0], "event.name", max_len=256), field_bytes(e[1], "event.fields"))
+                (
+                    field_str(e[0], "event.contract", max_len=21),
+                    field_str(e[1], "event.name", max_len=256),
+                    field_bytes(e[2], "event.fields"),
+                )
                 for e in field_list(events, "receipt.events")
             ),
             transfers=tuple(
                 (
-                    field_str(t[0], "transfer.to", max_len=21),
-                    field_int(t[1], "amount", 1, MAX_BIGINT),
+                    field_str(t[0], "transfer.from", max_len=21),
+                    field_str(t[1], "transfer.to", max_len=21),
+                    field_int(t[2], "amount", 1, MAX_BIGINT),
                 )
                 for t in field_list(transfers, "receipt.transfers")
             ),
@@ -154,10 +161,13 @@ class Receipt:
             "error": self.error,
             "value": None if self.value is None else contract_value_json(decode_value(self.value)),
             "events": [
-                {"name": name, "fields": contract_value_json(decode_value(fields))}
-                for name, fields in self.events
+                {"contract": c, "name": name, "fields": contract_value_json(decode_value(fields))}
+                for c, name, fields in self.events
             ],
-            "transfers": [{"recipientId": to, "amount": str(n)} for to, n in self.transfers],
+            "transfers": [
+                {"from": source, "recipientId": to, "amount": str(n)}
+                for source, to, n in self.transfers
+            ],
         }
 
 

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from ccoin.vm import gas
 from ccoin.vm.api import CallContext, ContractError, decode_value, encode_value
 from ccoin.vm.gas import Meter, VmAbort
-from ccoin.vm.instrument import CompiledContract, compile_contract
+from ccoin.vm.instrument import CompiledContract
 from ccoin.vm.runtime import Frames
 
 MAX_CONTRACT_DEPTH = 8  # contracts on the stack at once, the transaction's own included
@@ -39,11 +39,22 @@ MAX_KEY = 1024
 MAX_VALUE = 64 * 1024
 
 
+@dataclass(frozen=True)
+class LoadedContract:
+    """What a backend gives for a contract: compiled, its source's size in bytes (the
+    load's gas) and its C balance before the transaction."""
+
+    compiled: CompiledContract
+    size: int
+    balance: int
+
+
 class Backend(Protocol):
     def read(self, contract: str, key: bytes) -> bytes | None: ...
 
-    def load(self, contract: str) -> tuple[str, int] | None:
-        """The contract's source and its C balance before the transaction, or None."""
+    def load(self, contract: str) -> LoadedContract | None:
+        """The contract at `contract`, or None when there is none (any string may be asked:
+        it comes from contract code)."""
         ...
 
 
@@ -68,7 +79,7 @@ class CallTree:
         self.events: list[tuple[str, str, bytes]] = []
         self.transfers: list[tuple[str, str, int]] = []
         self.balances: dict[str, int] = {ctx.contract: ctx.balance}
-        self.loaded: dict[str, tuple[CompiledContract, int] | None] = {}
+        self.loaded: dict[str, LoadedContract | None] = {}
 
     def root(self) -> ContractFrame:
         return ContractFrame(self, self.root_context)
@@ -120,10 +131,10 @@ class CallTree:
             raise TypeError("call_contract(address, function, *args): address and name are str")
         if self.depth >= MAX_CONTRACT_DEPTH:
             raise ContractError(f"contract calls nested deeper than {MAX_CONTRACT_DEPTH}")
-        compiled, balance = self._load(target)
+        loaded = self._load(target)
         if target not in self.balances:  # C sent to it earlier in this call is its already
             incoming = sum(amount for _from, to, amount in self.transfers if to == target)
-            self.balances[target] = balance + incoming
+            self.balances[target] = loaded.balance + incoming
         sent = self._copy(list(args))
         self.meter.charge(schedule["per_item"] * len(self.writes))  # the undo copy below
         mark = (dict(self.writes), len(self.events), len(self.transfers), dict(self.balances))
@@ -132,7 +143,8 @@ class CallTree:
         )
         self.depth += 1
         try:
-            instance = compiled.instantiate(self.meter, ContractFrame(self, ctx), self.frames)
+            frame = ContractFrame(self, ctx)
+            instance = loaded.compiled.instantiate(self.meter, frame, self.frames)
             return self._copy(instance.call(function, sent))
         except (MemoryError, RecursionError):
             raise  # the machine's, not the contract's: a fault
@@ -145,16 +157,11 @@ class CallTree:
         finally:
             self.depth -= 1
 
-    def _load(self, target: str) -> tuple[CompiledContract, int]:
+    def _load(self, target: str) -> LoadedContract:
         if target not in self.loaded:
-            found = self.backend.load(target)
-            if found is None:
-                self.loaded[target] = None
-            else:
-                source, balance = found
-                self.meter.charge(self.meter.schedule["storage_read_per_byte"] * len(source))
-                # Accepted at deploy, so it compiles; not metered, like the top contract.
-                self.loaded[target] = (compile_contract(source), balance)
+            found = self.loaded[target] = self.backend.load(target)
+            if found is not None:
+                self.meter.charge(self.meter.schedule["storage_read_per_byte"] * found.size)
         entry = self.loaded[target]
         if entry is None:
             raise ContractError(f"no contract at {target!r}")

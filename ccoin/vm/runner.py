@@ -63,7 +63,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, Protocol, TypeVar
 
 from ccoin.vm import ipc
 from ccoin.vm.api import CallContext, decode_value, encode_value
@@ -71,6 +71,7 @@ from ccoin.vm.instrument import compile_contract
 
 StorageReader = Callable[[bytes], bytes | None]
 WriteSet = tuple[tuple[bytes, bytes | None], ...]
+TreeWrites = tuple[tuple[str, bytes, bytes | None], ...]  # (contract, key, value)
 Result = TypeVar("Result")
 
 DEFAULT_TIMEOUT = 2.0
@@ -79,8 +80,34 @@ STARTUP_TIMEOUT = 20.0
 EXIT_GRACE = 2.0
 UNCHECKED_EXITS = 2
 """Children whose exit a call may leave unchecked (see `_Zygote._check_finished`)."""
+MAX_ADDRESS_TEXT = 64
 CACHE_ENTRIES = 256
 CACHE_BYTES = 64 * 1024 * 1024
+
+
+class ContractHost(Protocol):
+    """What a call's child may ask the node for: the storage of a contract in the call
+    (by its own keys) and the contracts it calls (`None` when there is no such contract;
+    any string may be asked, it comes from contract code)."""
+
+    def read(self, contract: str, key: bytes) -> bytes | None: ...
+
+    def load(self, contract: str) -> tuple[str, int] | None:
+        """The contract's source and its C balance before the transaction."""
+        ...
+
+
+@dataclass(frozen=True)
+class RootStorage:
+    """A `ContractHost` over one contract's storage reader: it calls no other contract."""
+
+    get: StorageReader
+
+    def read(self, contract: str, key: bytes) -> bytes | None:
+        return self.get(key)
+
+    def load(self, contract: str) -> tuple[str, int] | None:
+        return None
 
 
 class WorkerFault(RuntimeError):
@@ -159,9 +186,13 @@ class CallResult:
     gas_used: int
     value: Any = None
     error: str | None = None
-    writes: WriteSet = field(default=())
-    events: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
-    transfers: tuple[tuple[str, int], ...] = field(default=())
+    writes: TreeWrites = field(default=())  # sorted by (contract, key)
+    events: tuple[tuple[str, str, dict[str, Any]], ...] = field(default=())  # contract, name
+    transfers: tuple[tuple[str, str, int], ...] = field(default=())  # from contract, to, amount
+
+    def writes_of(self, contract: str) -> WriteSet:
+        """The writes to one contract's storage, as (key, value)."""
+        return tuple((key, value) for owner, key, value in self.writes if owner == contract)
 
 
 @dataclass(frozen=True)
@@ -251,6 +282,48 @@ def _python_path() -> str:
     roots = [Path(__file__).resolve().parents[2]]
     roots += [Path(msgpack.__file__).resolve().parents[1], Path(pyseccomp.__file__).parent]
     return os.pathsep.join(dict.fromkeys(str(root) for root in roots))
+
+
+class _Session:
+    """One call's exchange with its child: which contracts it may touch (the called one and
+    each one loaded for it), and the answers to its reads and loads. Untrusted input: a
+    malformed request, or storage of a contract not in the call, is a `WorkerFault`."""
+
+    def __init__(self, host: ContractHost, root: str, cache: CompileCache) -> None:
+        self.host = host
+        self.root = root
+        self.cache = cache
+        self.contracts = {root}
+
+    def fresh(self) -> _Session:
+        """This session, started over (for a retry): only the called contract again."""
+        self.contracts = {self.root}
+        return self
+
+    def read(self, frame: dict[str, Any]) -> bytes | None:
+        contract, key = frame.get("contract", self.root), frame.get("key")
+        if type(key) is not bytes:
+            raise WorkerFault("storage read without a bytes key")
+        if contract not in self.contracts:
+            raise WorkerFault("storage read of a contract outside the call")
+        return self.host.read(contract, key)
+
+    def load(self, frame: dict[str, Any]) -> dict[str, Any]:
+        contract = frame.get("contract")
+        if type(contract) is not str or len(contract) > MAX_ADDRESS_TEXT:
+            raise WorkerFault("contract load without an address")
+        found = self.host.load(contract)
+        compiled = None if found is None else self.cache.get(found[0])
+        if found is None or compiled is None or compiled.code is None:
+            return {"t": "code", "code": None}  # no contract there: a ContractError
+        self.contracts.add(contract)
+        return {
+            "t": "code",
+            "code": compiled.code,
+            "exports": list(compiled.exports),
+            "size": len(found[0].encode("utf-8")),
+            "balance": found[1],
+        }
 
 
 @dataclass
@@ -365,7 +438,7 @@ class _Zygote:
         self,
         frame: dict[str, Any],
         parse: Callable[[dict[str, Any]], Result],
-        storage_get: StorageReader,
+        session: _Session,
         timeout: float,
     ) -> Result:
         self._check_finished(self.unchecked_exits)
@@ -376,7 +449,7 @@ class _Zygote:
             child = self.current = self.waiting.popleft()
             try:
                 self._write(child, frame, deadline)
-                reply = self._serve_child(child, storage_get, deadline)
+                reply = self._serve_child(child, session, deadline)
             except ipc.EndOfStream:
                 self._died(child)  # its reply pipe ended between frames: the child is gone
         except ipc.FrameTimeout:
@@ -402,24 +475,22 @@ class _Zygote:
         status = self._exit_status(child.pid, time.monotonic() + EXIT_GRACE)
         raise WorkerFault(f"worker died: {_describe(status)}")
 
-    def _serve_child(
-        self, child: _Child, storage_get: StorageReader, deadline: float
-    ) -> dict[str, Any]:
-        """Answer the child's storage reads until it sends its reply frame."""
+    def _serve_child(self, child: _Child, session: _Session, deadline: float) -> dict[str, Any]:
+        """Answer the child's storage reads and contract loads until its reply frame."""
         while True:
             frame = child.reader.read(deadline)
             kind = frame["t"]
             if kind == "get":
-                key = frame.get("key")
-                if type(key) is not bytes:
-                    raise WorkerFault("storage read without a bytes key")
-                self._write(child, {"t": "value", "value": storage_get(key)}, deadline)
+                answer = {"t": "value", "value": session.read(frame)}
+            elif kind == "load":
+                answer = session.load(frame)
             elif kind == "result":
                 return frame
             elif kind == "fault":
                 raise WorkerFault(f"worker reported: {frame.get('reason')!r}")
             else:
                 raise WorkerFault(f"unexpected {kind!r} frame from worker")
+            self._write(child, answer, deadline)
 
     def _check_finished(self, allowed: int) -> None:
         """Check the exits of children that returned a result: each must have exited with
@@ -490,7 +561,7 @@ def _parse_result(frame: dict[str, Any]) -> JobResult:
     return JobResult(ok=True, value=frame.get("value"), writes=_parse_writes(frame.get("writes")))
 
 
-def _call_parser(gas_limit: int) -> Callable[[dict[str, Any]], CallResult]:
+def _call_parser(gas_limit: int, session: _Session) -> Callable[[dict[str, Any]], CallResult]:
     def parse(frame: dict[str, Any]) -> CallResult:
         gas_used = frame.get("gas_used")
         if type(gas_used) is not int or not 0 <= gas_used <= gas_limit:
@@ -504,51 +575,68 @@ def _call_parser(gas_limit: int) -> Callable[[dict[str, Any]], CallResult]:
             raise WorkerFault("malformed call result")
         try:
             value = decode_value(frame["value"])
-            events = _parse_events(frame.get("events"))
+            events = _parse_events(frame.get("events"), session.contracts)
         except Exception as exc:  # msgpack raises several unrelated types for bad input
             raise WorkerFault(f"malformed call result: {exc}") from None
         return CallResult(
             ok=True,
             gas_used=gas_used,
             value=value,
-            writes=_parse_writes(frame.get("writes")),
+            writes=_parse_tree_writes(frame.get("writes"), session.contracts),
             events=events,
-            transfers=_parse_transfers(frame.get("transfers")),
+            transfers=_parse_transfers(frame.get("transfers"), session.contracts),
         )
 
     return parse
 
 
-def _parse_events(events: object) -> tuple[tuple[str, dict[str, Any]], ...]:
+def _parse_events(
+    events: object, contracts: set[str]
+) -> tuple[tuple[str, str, dict[str, Any]], ...]:
     if type(events) is not list:
         raise ValueError("events")
-    parsed: list[tuple[str, dict[str, Any]]] = []
+    parsed: list[tuple[str, str, dict[str, Any]]] = []
     for event in events:
-        if type(event) is not list or len(event) != 2 or type(event[0]) is not str:
+        if type(event) is not list or len(event) != 3 or event[0] not in contracts:
             raise ValueError("events")
-        if type(event[1]) is not bytes:
+        if type(event[1]) is not str or type(event[2]) is not bytes:
             raise ValueError("events")
         try:
-            fields = decode_value(event[1])
+            fields = decode_value(event[2])
         except Exception:  # msgpack raises several unrelated types for bad input
             raise ValueError("event fields") from None
         if type(fields) is not dict:
             raise ValueError("event fields")
-        parsed.append((event[0], fields))
+        parsed.append((event[0], event[1], fields))
     return tuple(parsed)
 
 
-def _parse_transfers(transfers: object) -> tuple[tuple[str, int], ...]:
+def _parse_transfers(transfers: object, contracts: set[str]) -> tuple[tuple[str, str, int], ...]:
     if type(transfers) is not list:
         raise WorkerFault("malformed transfers")
-    parsed: list[tuple[str, int]] = []
+    parsed: list[tuple[str, str, int]] = []
     for item in transfers:
-        if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+        if type(item) is not list or len(item) != 3 or item[0] not in contracts:
             raise WorkerFault("malformed transfers")
-        if type(item[1]) is not int or item[1] <= 0:
+        if type(item[1]) is not str or type(item[2]) is not int or item[2] <= 0:
             raise WorkerFault("malformed transfers")
-        parsed.append((item[0], item[1]))
+        parsed.append((item[0], item[1], item[2]))
     return tuple(parsed)
+
+
+def _parse_tree_writes(items: object, contracts: set[str]) -> TreeWrites:
+    if type(items) is not list:
+        raise WorkerFault("malformed result")
+    writes: list[tuple[str, bytes, bytes | None]] = []
+    for item in items:
+        if type(item) is not list or len(item) != 3 or item[0] not in contracts:
+            raise WorkerFault("malformed write set")
+        if type(item[1]) is not bytes or not (item[2] is None or type(item[2]) is bytes):
+            raise WorkerFault("malformed write set")
+        if writes and (writes[-1][0], writes[-1][1]) >= (item[0], item[1]):
+            raise WorkerFault("write set not sorted by contract and key")
+        writes.append((item[0], item[1], item[2]))
+    return tuple(writes)
 
 
 def _parse_writes(pairs: object) -> WriteSet:
@@ -589,11 +677,16 @@ class SandboxRunner:
 
     def run(self, job: Job, storage_get: StorageReader = _no_storage) -> JobResult:
         """Run `job`; a worker fault is retried once on a fresh worker, then raised."""
-        return self._run(job.to_frame(), _parse_result, storage_get)
+        session = _Session(RootStorage(storage_get), "", self.compile_cache)
+        return self._run(job.to_frame(), _parse_result, session)
 
-    def call(self, call: ContractCall, storage_get: StorageReader = _no_storage) -> CallResult:
-        """Run a contract call (storage keys are the contract's own, un-namespaced); a
-        worker fault is retried once on a fresh worker, then raised.
+    def call(
+        self, call: ContractCall, host: ContractHost | StorageReader = _no_storage
+    ) -> CallResult:
+        """Run a contract call and whatever it calls; a worker fault is retried once on a
+        fresh worker, then raised. `host` serves the storage of the contracts in the call
+        (their own keys, un-namespaced) and the contracts it calls; a plain storage reader
+        serves the called contract alone.
 
         The contract is compiled here, once per source (`CompileCache`); a source the
         compiler rejects is a result (gas 0) without starting a child."""
@@ -602,7 +695,9 @@ class SandboxRunner:
             assert compiled.error is not None
             return CallResult(ok=False, gas_used=0, error=compiled.error)
         frame = call.to_frame(compiled.code, compiled.exports)
-        return self._run(frame, _call_parser(call.gas_limit), storage_get)
+        served = host if not callable(host) else RootStorage(host)
+        session = _Session(served, call.context.contract, self.compile_cache)
+        return self._run(frame, _call_parser(call.gas_limit, session), session)
 
     def _compile(self, source: object) -> CompiledSource:
         for attempt in (1, 2):
@@ -620,15 +715,15 @@ class SandboxRunner:
         self,
         frame: dict[str, Any],
         parse: Callable[[dict[str, Any]], Result],
-        storage_get: StorageReader,
+        session: _Session,
     ) -> Result:
         with self._lock:
             try:
-                return self._run_once(frame, parse, storage_get)
+                return self._run_once(frame, parse, session.fresh())
             except WorkerFault:
                 self.faults += 1
             try:
-                return self._run_once(frame, parse, storage_get)
+                return self._run_once(frame, parse, session.fresh())
             except WorkerFault:
                 self.faults += 1
                 raise
@@ -637,7 +732,7 @@ class SandboxRunner:
         self,
         frame: dict[str, Any],
         parse: Callable[[dict[str, Any]], Result],
-        storage_get: StorageReader,
+        session: _Session,
     ) -> Result:
         if self._zygote is None:
             cpu_seconds = int(self.timeout) + 1  # a backstop; the wall timeout acts first
@@ -645,7 +740,7 @@ class SandboxRunner:
                 self.memory_limit, cpu_seconds, self.max_frame, self.unchecked_exits
             )
         try:
-            return self._zygote.call(frame, parse, storage_get, self.timeout)
+            return self._zygote.call(frame, parse, session, self.timeout)
         except BaseException:
             # After any failure the pipes may hold a half-finished exchange: start afresh.
             self._zygote.discard()

@@ -24,8 +24,9 @@ the node with ``value`` frames; writes are kept in the child and sent back in th
 
 Two job kinds. ``job`` runs raw Python (``builtins`` "full" only for the escape tests);
 ``call`` runs one exported function of a contract the node compiled (its code object
-`marshal`-ed) under a `Meter` with `PipeApi` (storage reads over the pipe, writes, events
-and transfers collected). Frames (all maps, see `ccoin.vm.ipc`; the full table is in
+`marshal`-ed) as a `ccoin.vm.host.CallTree` over `PipeBackend` (storage reads and the
+contracts it calls cross the pipe; writes, events and transfers of every contract in the
+call are collected and sent back). Frames (all maps, see `ccoin.vm.ipc`; the full table is in
 ``docs/spec/vm.md`` section 3)::
 
     zygote -> node  {"t": "ready"}  once, first
@@ -39,15 +40,19 @@ and transfers collected). Frames (all maps, see `ccoin.vm.ipc`; the full table i
                      "height": int, "timestamp": int, "tx_id": str, "value": int,
                      "balance": int}
                     (code: `marshal` of the compiled module; args: `encode_value` of a list)
-    child -> node   {"t": "get", "key": bytes}
+    child -> node   {"t": "get", "contract": str, "key": bytes}   (a job's: no contract)
     node -> child   {"t": "value", "value": bytes | None}
+    child -> node   {"t": "load", "contract": str}
+    node -> child   {"t": "code", "code": bytes | None, "exports": [str, ...],
+                     "size": int, "balance": int}   (code None: no such contract)
     child -> node   {"t": "result", "ok": true, "value": any,
                      "writes": [[bytes, bytes | None], ...]}  (job; sorted by key)
     child -> node   {"t": "result", "ok": false, "error": str}   (job)
     child -> node   {"t": "result", "ok": true, "value": bytes, "gas_used": int,
-                     "writes": [[bytes, bytes | None], ...], "events": [[str, bytes], ...],
-                     "transfers": [[str, int], ...]}      (call; value and event fields
-                                                           are `encode_value` bytes)
+                     "writes": [[contract, bytes, bytes | None], ...],
+                     "events": [[contract, str, bytes], ...],
+                     "transfers": [[from contract, to, int], ...]}
+                    (call; sorted writes; value and event fields are `encode_value` bytes)
     child -> node   {"t": "result", "ok": false, "error": str, "gas_used": int}   (call)
     child -> node   {"t": "fault", "reason": str}  (the node's fault, e.g. RLIMIT_AS reached)
 
@@ -75,8 +80,9 @@ from typing import Any
 import pyseccomp
 
 from ccoin.vm import ipc
-from ccoin.vm.api import CallContext, ContractBalance, decode_value, encode_value
-from ccoin.vm.gas import Meter, VmAbort
+from ccoin.vm.api import CallContext, decode_value, encode_value
+from ccoin.vm.host import LoadedContract, TreeOutcome
+from ccoin.vm.host import run_call as run_tree
 from ccoin.vm.instrument import CompiledContract
 
 REQUEST_FD = 0
@@ -230,18 +236,21 @@ def run_call(request: dict[str, Any]) -> dict[str, Any]:
         contract = _load_contract(request)
     except (KeyError, TypeError, ValueError, EOFError) as exc:
         return {"t": "fault", "reason": f"malformed call frame: {exc}"}
-    meter = Meter(gas_limit)
-    api = PipeApi(ctx)
+    outcome: TreeOutcome | None = None
     try:
-        value = encode_value(contract.instantiate(meter, api).call(function, args))
+        outcome = run_tree(PipeBackend(), contract, function, args, gas_limit, ctx)
+        if outcome.tree is None:
+            error = outcome.error or "failed"
+            return {"t": "result", "ok": False, "error": error, "gas_used": outcome.gas_used}
+        tree = outcome.tree
         reply = {
             "t": "result",
             "ok": True,
-            "value": value,
-            "gas_used": meter.used,
-            "writes": sorted_writes(api.writes),
-            "events": api.events,
-            "transfers": api.transfers,
+            "value": encode_value(outcome.value),
+            "gas_used": outcome.gas_used,
+            "writes": [list(write) for write in tree.writes],
+            "events": [list(event) for event in tree.events],
+            "transfers": [list(transfer) for transfer in tree.transfers],
         }
         ipc.encode_frame(reply)  # must fit one frame (the same limit on every node)
         return reply
@@ -249,9 +258,10 @@ def run_call(request: dict[str, Any]) -> dict[str, Any]:
         return {"t": "fault", "reason": f"{type(exc).__name__} in the worker"}
     except _StorageChannelBroken:
         return {"t": "fault", "reason": "storage channel broken"}
-    except (Exception, VmAbort) as exc:  # the contract's own, deterministic failure
+    except Exception as exc:  # an unstorable or oversized result: the contract's own
+        gas_used = outcome.gas_used if outcome is not None else 0
         error = f"{type(exc).__name__}: {exc}"
-        return {"t": "result", "ok": False, "error": error, "gas_used": meter.used}
+        return {"t": "result", "ok": False, "error": error, "gas_used": gas_used}
     except BaseException as exc:
         return {"t": "fault", "reason": f"unexpected {type(exc).__name__}"}
 
@@ -294,52 +304,40 @@ def _parse_call(request: dict[str, Any]) -> tuple[CallContext, str, list[Any], i
     return ctx, field("function", str), args, gas_limit
 
 
-class PipeApi:
-    """`ContractApi` inside the child: reads cross the pipe (cached for the call), writes,
-    events and transfers are collected and sent back with the result."""
+class PipeBackend:
+    """`ccoin.vm.host.Backend` inside the child: storage reads and contract loads cross the
+    pipe to the node (the call tree caches reads for the call)."""
 
-    def __init__(self, ctx: CallContext) -> None:
-        self._ctx = ctx
-        self._balance = ContractBalance(ctx.balance)
-        self.writes: dict[bytes, bytes | None] = {}
-        self.reads: dict[bytes, bytes | None] = {}
-        self.events: list[list[str | bytes]] = []
-        self.transfers: list[list[str | int]] = []
+    def read(self, contract: str, key: bytes) -> bytes | None:
+        answer = _ask({"t": "get", "contract": contract, "key": key}, "value")
+        value = answer.get("value")
+        if not (value is None or type(value) is bytes):
+            raise _StorageChannelBroken()
+        return value
 
-    @property
-    def ctx(self) -> CallContext:
-        return self._ctx
+    def load(self, contract: str) -> LoadedContract | None:
+        answer = _ask({"t": "load", "contract": contract}, "code")
+        if answer.get("code") is None:
+            return None
+        try:
+            compiled = _load_contract(answer)
+            size, balance = answer["size"], answer["balance"]
+        except (KeyError, TypeError, ValueError, EOFError):
+            raise _StorageChannelBroken() from None
+        if type(size) is not int or type(balance) is not int or size < 0 or balance < 0:
+            raise _StorageChannelBroken()
+        return LoadedContract(compiled, size, balance)
 
-    def storage_get(self, key: bytes) -> bytes | None:
-        _check_bytes(key, "key", MAX_KEY)
-        if key in self.writes:
-            return self.writes[key]
-        if key not in self.reads:
-            self.reads[key] = _read_over_pipe(key)
-        return self.reads[key]
 
-    def storage_set(self, key: bytes, value: bytes | None) -> None:
-        _check_bytes(key, "key", MAX_KEY)
-        if value is not None:
-            _check_bytes(value, "value", MAX_VALUE)
-        self.writes[key] = value
-
-    def emit(self, name: str, fields: dict[str, Any]) -> None:
-        if type(name) is not str:
-            raise TypeError("event name must be str")
-        self.events.append([name, encode_value(fields)])
-
-    def transfer(self, to: str, amount: int) -> None:
-        if type(to) is not str:
-            raise TypeError("transfer recipient must be str")
-        self._balance.spend(amount)
-        self.transfers.append([to, amount])
-
-    def balance(self) -> int:
-        return self._balance.amount
-
-    def call(self, contract: str, function: str, args: list[Any]) -> Any:
-        raise NotImplementedError("contract-to-contract calls come with the call transaction")
+def _ask(frame: dict[str, Any], answer_kind: str) -> dict[str, Any]:
+    try:
+        ipc.write_frame(REPLY_FD, frame)
+        answer = ipc.read_frame(REQUEST_FD)
+    except (ipc.FrameError, OSError):
+        raise _StorageChannelBroken() from None
+    if answer["t"] != answer_kind:
+        raise _StorageChannelBroken()
+    return answer
 
 
 def _read_over_pipe(key: bytes) -> bytes | None:

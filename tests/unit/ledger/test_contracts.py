@@ -16,7 +16,7 @@ from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
-from ccoin.testing.vm import TOKEN
+from ccoin.testing.vm import SHOP, TOKEN
 from ccoin.types.assets import TxType
 from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import DEFAULT_MIN_FEES, UNIT
@@ -133,8 +133,8 @@ def test_deploy_stores_the_code_and_calls_change_its_storage(chain: Chain, net: 
 
     minted = call(chain, net, token, "mint", alice.address, 1000)
     assert minted.ok and minted.gas_used > 0 and minted.error_code is None
-    assert [(name, decode_value(fields)) for name, fields in minted.events] == [
-        ("Mint", {"to": alice.address, "amount": 1000})
+    assert [(c, name, decode_value(fields)) for c, name, fields in minted.events] == [
+        (token, "Mint", {"to": alice.address, "amount": 1000})
     ]
     sent = call(chain, net, token, "transfer", bob.address, 250)
     assert sent.ok and decode_value(sent.value or b"") == 250
@@ -170,7 +170,7 @@ def test_value_goes_to_the_contract_and_out_by_its_transfers(chain: Chain, net: 
     )
     bob_before = balance(chain, bob.address)
     out = call(chain, net, vault, "pay", bob.address, 2 * UNIT)
-    assert out.ok and out.transfers == ((bob.address, 2 * UNIT),)
+    assert out.ok and out.transfers == ((vault, bob.address, 2 * UNIT),)
     assert balance(chain, vault) == 3 * UNIT
     assert balance(chain, bob.address) == bob_before + 2 * UNIT
     refused = call(chain, net, vault, "pay", bob.address, 1, sender=bob)
@@ -307,4 +307,46 @@ def test_a_second_node_reaches_the_same_state_root(
         assert execution.included == txs
         other.apply_block(block)
         assert other.head.state_root == chain.head.state_root
+    assert snapshot(other) == snapshot(chain)
+
+
+def test_a_call_tree_is_applied_per_contract_and_agreed_by_another_node(
+    chain: Chain, net: LocalNet, runner: SandboxRunner
+) -> None:
+    """The shop calls the token as itself: each contract's writes land under its own
+    namespace, events carry their contract, a caught inner failure is undone; a second
+    chain applying the same blocks reaches the same stateRoot."""
+    alice = net.accounts[1]
+    nid = chain.network_id
+    other = Chain(MemoryStore(), net.genesis, ContractEngine(runner))
+    token_tx = f.deploy(alice, "token", TOKEN, nid)
+    shop_tx = f.deploy(alice, "shop", SHOP, nid, timestamp=1)
+    token, shop = deploy_address(token_tx, nid), deploy_address(shop_tx, nid)
+    calls = [
+        [token_tx, shop_tx],
+        [
+            f.call_contract(alice, token, "mint", (shop, 25), nid),
+            f.call_contract(alice, shop, "restock", ("tree", 2), nid),
+        ],
+        [
+            f.call_contract(alice, shop, "buy", (token, "tree"), nid),
+            f.call_contract(alice, shop, "buy_or_refuse", (token, "tree"), nid, timestamp=1),
+        ],
+    ]
+    for txs in calls:
+        block, execution = chain.build_block(txs, chain.head.timestamp + 1, net.delegates[0])
+        assert execution.included == txs
+        other.apply_block(block)
+        assert other.head.state_root == chain.head.state_root
+    bought, refused = (receipt(chain, tx) for tx in calls[2])
+    assert bought.ok and [(c, name) for c, name, _ in bought.events] == [
+        (token, "Transfer"),
+        (shop, "Sold"),
+    ]
+    assert refused.ok and decode_value(refused.value or b"") == "refused"
+    assert token_balance(chain, token, shop) == 15
+    assert token_balance(chain, token, "treasury") == 10
+    stock_key = b"m/stock/" + encode_value("tree")
+    stock = chain.store.get(schema.contract_storage(address_raw(shop), stock_key))
+    assert stock is not None and decode_value(stock) == 1
     assert snapshot(other) == snapshot(chain)

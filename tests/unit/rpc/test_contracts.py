@@ -53,7 +53,9 @@ async def test_deploy_call_and_read_back(
     await api.include(mint)
     receipt = (await api.result("ccoin_getTransaction", [mint.id(api.nid)]))["receipt"]
     assert receipt["ok"] is True and receipt["errorCode"] is None
-    assert receipt["events"] == [{"name": "Mint", "fields": {"to": BOB.address, "amount": 500}}]
+    assert receipt["events"] == [
+        {"contract": token, "name": "Mint", "fields": {"to": BOB.address, "amount": 500}}
+    ]
     assert 0 < receipt["gasUsed"] <= receipt["gasLimit"] == 100_000
 
     fail = f.call_contract(

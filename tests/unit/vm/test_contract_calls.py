@@ -43,7 +43,7 @@ class Ledger:
         call = ContractCall(TOKEN, function, args, LIMIT, make_context(sender=sender))
         result = runner.call(call, self.get)
         if result.ok:
-            for key, value in result.writes:
+            for key, value in result.writes_of("token"):
                 if value is None:
                     self.storage.pop(key, None)
                 else:
@@ -63,12 +63,12 @@ def test_transfers_change_balances_through_the_write_set(runner: SandboxRunner) 
     ledger = Ledger()
     minted = ledger.call(runner, "mint", "alice", 1000)
     assert minted.ok and minted.error is None
-    assert minted.events == (("Mint", {"to": "alice", "amount": 1000}),)
+    assert minted.events == (("token", "Mint", {"to": "alice", "amount": 1000}),)
     sent = ledger.call(runner, "transfer", "bob", 250)
     assert sent.ok and sent.value == 250
-    assert [key for key, _ in sent.writes] == sorted(key for key, _ in sent.writes)
+    assert [key for _, key, _ in sent.writes] == sorted(key for _, key, _ in sent.writes)
     assert (ledger.balance("alice"), ledger.balance("bob")) == (750, 250)
-    assert sent.events == (("Transfer", {"sender": "alice", "to": "bob", "amount": 250}),)
+    assert sent.events == (("token", "Transfer", {"sender": "alice", "to": "bob", "amount": 250}),)
     refused = ledger.call(runner, "transfer", "carol", 10**6)
     assert not refused.ok and refused.error == "ContractError: insufficient balance"
     assert ledger.call(runner, "total").value == 1000
@@ -166,7 +166,7 @@ def test_value_and_balance_reach_the_contract_and_bound_its_transfers(
 
     paid = call(60)
     assert paid.ok and paid.value == [30, 100, 40]
-    assert paid.transfers == (("bob", 60),)
+    assert paid.transfers == (("token", "bob", 60),)
     refused = call(101)
     assert not refused.ok and refused.transfers == ()
     assert refused.error == "ContractError: transfer of 101: the contract holds 100"

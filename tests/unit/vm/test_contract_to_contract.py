@@ -4,85 +4,27 @@ contract balances, depth is bounded, values cross as copies."""
 
 from __future__ import annotations
 
-from ccoin.testing.vm import TOKEN, FakeChain
-from ccoin.vm.api import decode_value, encode_value
+from collections.abc import Iterator
+
+import pytest
+
+from ccoin.testing.vm import ECHO, SHOP, TOKEN, FakeChain
+from ccoin.vm.api import CallContext, decode_value, encode_value
 from ccoin.vm.host import MAX_CONTRACT_DEPTH
-
-# A shop that sells items for the token: it calls the token to move the buyer's tokens
-# (as the shop: the token's ctx.sender is the shop) and keeps its own stock.
-SHOP = """
-stock = Map(0)
-sold = Var(0)
-
-
-@export
-def restock(item, count):
-    stock[item] += count
+from ccoin.vm.runner import (
+    CallResult,
+    CompileCache,
+    ContractCall,
+    SandboxRunner,
+    WorkerFault,
+    _Session,
+)
 
 
-@export
-def buy(token, item):
-    require(stock[item] > 0, "sold out")
-    stock[item] -= 1
-    sold.set(sold.get() + 1)
-    paid = call_contract(token, "transfer", "treasury", 10)
-    emit("Sold", item=item)
-    return paid
-
-
-@export
-def buy_or_refuse(token, item):
-    stock[item] -= 1
-    try:
-        call_contract(token, "transfer", "treasury", 10 ** 9)
-    except ContractError:
-        stock[item] += 1
-        return "refused"
-    return "bought"
-
-
-@export
-def forward(target, amount):
-    coins.send(target, amount)
-    return call_contract(target, "report")
-
-
-@export
-def mutate(target):
-    items = [1, 2]
-    call_contract(target, "append_to", items)
-    return items
-"""
-
-ECHO = """
-seen = Var(0)
-
-
-@export
-def report():
-    seen.set(seen.get() + 1)
-    return [ctx.sender, coins.balance()]
-
-
-@export
-def append_to(items):
-    items.append(3)
-    return items
-
-
-@export
-def fail():
-    seen.set(99)
-    emit("Never")
-    raise ContractError("inner")
-
-
-@export
-def deeper(targets):
-    if len(targets) == 0:
-        return 0
-    return 1 + call_contract(targets[0], "deeper", targets[1:])
-"""
+@pytest.fixture(scope="module")
+def runner() -> Iterator[SandboxRunner]:
+    with SandboxRunner(timeout=10.0) as sandbox:
+        yield sandbox
 
 
 def chain() -> FakeChain:
@@ -188,3 +130,78 @@ def test_gas_is_one_meter_for_the_whole_tree() -> None:
     for limit in (used - 1, used // 2):
         ok, spent, error = buy(limit)
         assert not ok and (error or "").startswith("OutOfGas") and spent <= limit
+
+
+# --- the same through the sandbox --------------------------------------------------------
+
+
+class Host:
+    """The node's side for the sandbox: a `ContractHost` over a `FakeChain`'s state."""
+
+    def __init__(self, net: FakeChain) -> None:
+        self.net = net
+
+    def read(self, contract: str, key: bytes) -> bytes | None:
+        return self.net.read(contract, key)
+
+    def load(self, contract: str) -> tuple[str, int] | None:
+        source = self.net.contracts.get(contract)
+        return None if source is None else (source, self.net.balances.get(contract, 0))
+
+
+def sandboxed(runner: SandboxRunner, net: FakeChain, sender: str, contract: str,
+              function: str, *args: object, value: int = 0) -> CallResult:  # fmt: skip
+    ctx = CallContext(
+        sender, contract, net.height, 1_700_000_000, "t" * 20, value,
+        net.balances.get(contract, 0) + value,
+    )  # fmt: skip
+    return runner.call(
+        ContractCall(net.contracts[contract], function, args, 1_000_000, ctx), Host(net)
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "value"),
+    [
+        ("buy", ("token", "tree"), 0),
+        ("buy_or_refuse", ("token", "tree"), 0),
+        ("buy", ("token", "nothing"), 0),
+        ("forward", ("echo", 30), 50),
+        ("mutate", ("echo",), 0),
+        ("forward", ("nowhere", 1), 5),
+    ],
+)
+def test_the_sandbox_runs_call_trees_exactly_as_in_process(
+    runner: SandboxRunner, function: str, args: tuple[object, ...], value: int
+) -> None:
+    net = chain()
+    net.call("alice", "token", "mint", "shop", 100)
+    net.call("owner", "shop", "restock", "tree", 1)
+    result = sandboxed(runner, net, "alice", "shop", function, *args, value=value)
+    expected = net.call("alice", "shop", function, *args, value=value)
+    assert (result.ok, result.gas_used, result.error) == (
+        expected.ok,
+        expected.gas_used,
+        expected.error,
+    )
+    if expected.tree is None:
+        assert result.writes == result.events == result.transfers == ()
+        return
+    assert result.value == expected.value
+    assert result.writes == expected.tree.writes
+    assert [(c, n, encode_value(f)) for c, n, f in result.events] == list(expected.tree.events)
+    assert result.transfers == expected.tree.transfers
+    assert runner.faults == 0
+
+
+def test_a_child_may_read_only_contracts_in_its_call() -> None:
+    session = _Session(Host(chain()), "shop", CompileCache())
+    assert session.read({"t": "get", "contract": "shop", "key": b"k"}) is None
+    with pytest.raises(WorkerFault, match="outside the call"):
+        session.read({"t": "get", "contract": "token", "key": b"k"})
+    assert session.load({"t": "load", "contract": "nowhere"}) == {"t": "code", "code": None}
+    loaded = session.load({"t": "load", "contract": "token"})
+    assert loaded["code"] is not None and loaded["size"] == len(TOKEN.encode())
+    assert session.read({"t": "get", "contract": "token", "key": b"k"}) is None
+    with pytest.raises(WorkerFault):
+        session.load({"t": "load", "contract": 5})

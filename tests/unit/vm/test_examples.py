@@ -238,7 +238,7 @@ class Node:
         call = ContractCall(self.source, function, args, LIMIT, make_context(sender=sender))
         result = runner.call(call, self.storage.get)
         if result.ok:
-            for key, value in result.writes:
+            for key, value in result.writes_of("token"):
                 if value is None:
                     self.storage.pop(key, None)
                 else:
@@ -272,7 +272,7 @@ def test_sandbox_sequence_matches_in_process(runner: SandboxRunner) -> None:
             expected.gas_used,
         ), function
         if result.ok:
-            assert list(result.events) == chain.events
+            assert [(name, fields) for _c, name, fields in result.events] == chain.events
         else:
             assert result.writes == () and result.events == ()
             assert node.storage == before

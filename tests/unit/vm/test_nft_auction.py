@@ -454,9 +454,9 @@ def test_a_bid_in_the_sandbox_matches_in_process(
         expected.gas_used,
     )
     if result.ok:
-        assert list(result.events) == api.events
-        assert list(result.transfers) == api.transfers == [("bob", 100)]
-        for key, data in result.writes:
+        assert [(name, fields) for _c, name, fields in result.events] == api.events
+        assert [(to, n) for _c, to, n in result.transfers] == api.transfers == [("bob", 100)]
+        for key, data in result.writes_of(api.ctx.contract):
             if data is None:
                 node.pop(key, None)
             else:

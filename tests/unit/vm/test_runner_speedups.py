@@ -21,8 +21,10 @@ from ccoin.vm.runner import (
     CompileCache,
     ContractCall,
     Job,
+    RootStorage,
     SandboxRunner,
     WorkerFault,
+    _Session,
 )
 
 OK_JOB = Job("def f(a):\n    return a + 1\n", "f", (41,))
@@ -114,7 +116,8 @@ def test_a_malformed_call_frame_is_a_fault(runner: SandboxRunner) -> None:
     zygote_call = runner._run  # the frame as a buggy node would send it
     frame = ContractCall(TOKEN, "total", (), 1000, make_context()).to_frame(b"\x00", ("f",))
     with pytest.raises(WorkerFault, match="malformed call frame"):
-        zygote_call(frame, lambda reply: reply, lambda key: None)
+        session = _Session(RootStorage(lambda key: None), "token", runner.compile_cache)
+        zygote_call(frame, lambda reply: reply, session)
     assert runner.faults == 2
     assert runner.run(OK_JOB).value == 42
 
