@@ -255,11 +255,13 @@ def _receipt_schema() -> dict[str, Any]:
             "value": {"description": "the return value as JSON (bytes as 0x-hex)"},
             "events": {
                 "type": "array",
-                "items": _object({"name": {"type": "string"}, "fields": {"type": "object"}}),
+                "items": _object(
+                    {"contract": _ADDRESS, "name": {"type": "string"}, "fields": {"type": "object"}}
+                ),
             },
             "transfers": {
                 "type": "array",
-                "items": _object({"recipientId": _ADDRESS, "amount": _AMOUNT}),
+                "items": _object({"from": _ADDRESS, "recipientId": _ADDRESS, "amount": _AMOUNT}),
             },
         },
         required=["ok", "contract", "gasLimit", "gasUsed", "errorCode", "error", "events"],
