@@ -36,7 +36,7 @@ class Ledger:
         call = ContractCall(TOKEN, function, args, GAS_LIMIT, make_context(sender="alice"))
         result = runner.call(call, self.get)
         if result.ok:
-            for key, value in result.writes:
+            for key, value in result.writes_of(call.context.contract):
                 if value is None:
                     self.storage.pop(key, None)
                 else:
