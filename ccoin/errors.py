@@ -91,6 +91,7 @@ class ErrorCode(Enum):
     KEYSTORE_INVALID = (5004, "invalid keystore")
     STORAGE_FAILURE = (5005, "the database could not be opened or written")
     LISTEN_FAILED = (5006, "cannot listen on the configured address")
+    SANDBOX_FAULT = (5007, "the contract sandbox failed twice; the node stopped (a node fault)")
 
     # 6xxx: RPC
     NOT_FOUND = (6000, "no such transaction, block or account")

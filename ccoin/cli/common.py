@@ -18,6 +18,7 @@ from ccoin.errors import CcoinError, DecodeError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
 from ccoin.storage.kv import StorageError
 from ccoin.types.genesis import GenesisConfig
+from ccoin.vm.runner import WorkerFault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,7 +39,10 @@ def reports_errors(func: F) -> F:
         except StorageError as exc:
             hint = " (is another node using this data directory?)" if "lock" in str(exc) else ""
             fail(ErrorCode.STORAGE_FAILURE, f"{exc}{hint}")
-        except BaseExceptionGroup as group:  # a service inside the node's nursery refused to start
+        except BaseExceptionGroup as group:  # a service inside the node's nursery failed
+            fault = group.subgroup(lambda e: isinstance(e, WorkerFault))
+            if fault is not None:  # never a contract's result: the node must stop, loudly
+                fail(ErrorCode.SANDBOX_FAULT, f"{_leaves(fault)[0]}")
             typed = group.subgroup(lambda e: isinstance(e, CcoinError))
             if typed is None:
                 raise

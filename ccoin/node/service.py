@@ -14,12 +14,14 @@ import dataclasses
 import functools
 import itertools
 import json
+import logging
 import math
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
@@ -60,7 +62,9 @@ from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import CoSignature, Transaction, TxBody
+from ccoin.vm.runner import WorkerFault
 
+T = TypeVar("T")
 BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new block
 SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
 FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
@@ -292,6 +296,16 @@ class Node:
         if result.error is not None:
             event("evidence_not_submitted", code=result.error.code.name)
 
+    async def _sandboxed(self, work: Callable[[], T]) -> T:
+        """Run block building or applying on a worker thread. A contract sandbox that failed
+        twice (`WorkerFault`) stops the node: the block is left unapplied, and recording
+        the failure as a result would make this node's state depend on its machine."""
+        try:
+            return await trio.to_thread.run_sync(work)
+        except WorkerFault as exc:
+            event("sandbox_fault", logging.ERROR, reason=exc.reason, height=self.chain.height)
+            raise
+
     async def _produce(self, action: m.ProduceBlock) -> list[m.Event]:
         key = self.key
         if key is None or self.chain.head.hash(self.network_id) != action.parent:
@@ -317,7 +331,7 @@ class Node:
             timing.append(time.monotonic())
             return built
 
-        block, execution = await trio.to_thread.run_sync(build)
+        block, execution = await self._sandboxed(build)
         block_hash = block.header.hash(self.network_id)
         self.blocks[block_hash] = block
         self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
@@ -365,7 +379,7 @@ class Node:
             started = trio.current_time()
             verified = await self._verify_unseen(block)
             try:
-                await trio.to_thread.run_sync(
+                await self._sandboxed(
                     functools.partial(
                         chain.apply_block,
                         block,
