@@ -182,8 +182,22 @@ def test_a_failing_call_reverts_all_but_the_fee(chain: Chain, net: LocalNet) -> 
     vault, _ = deployed(chain, net, VAULT, "hi")
     call(chain, net, vault, "deposit", amount=UNIT)
     storage_before = contract_storage(chain)
+    state_before = {k: v for k, v in snapshot(chain).items() if schema.is_state_key(k)}
     balances_before = {a: balance(chain, a) for a in (alice.address, bob.address, vault)}
     failed = call(chain, net, vault, "keep_and_fail", bob.address, 10, amount=7 * UNIT)
+    state_after = {k: v for k, v in snapshot(chain).items() if schema.is_state_key(k)}
+    changed = {
+        k
+        for k in state_before.keys() | state_after.keys()
+        if state_before.get(k) != state_after.get(k)
+    }
+    receipts = {k for k in changed if k[:1] == schema.RECEIPT}
+    assert len(receipts) == 1
+    assert changed - receipts - {schema.ROUND} == {  # nothing else in state moved
+        schema.account(address_raw(alice.address)),  # paid the fee
+        schema.account(address_raw(net.delegates[0].address)),  # the producer, paid it
+        schema.delegate_stats(net.delegates[0].public_key),  # blocks produced
+    }
     assert not failed.ok and failed.error_code == ErrorCode.CONTRACT_FAILED.number
     assert failed.error == "ContractError: changed my mind"
     assert failed.events == () and failed.transfers == () and failed.gas_used > 0
