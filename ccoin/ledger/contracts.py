@@ -282,6 +282,10 @@ def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> R
             return _failed(raw, result, gas_limit, ErrorCode.CONTRACT_BAD_TRANSFER, error)
         ex.set_balance(source_raw, account, account.balance - amount)
         ex.credit(address_raw(to), amount)
+    return _succeeded(raw, result, gas_limit)
+
+
+def _succeeded(raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
     return Receipt(
         ok=True,
         gas_limit=gas_limit,
@@ -346,15 +350,7 @@ def view(
     refused = _refusal(raw, result, gas_limit)
     if refused is not None:
         return refused
-    return Receipt(
-        ok=True,
-        gas_limit=gas_limit,
-        gas_used=result.gas_used,
-        contract=raw,
-        value=encode_value(result.value),
-        events=tuple((c, name, encode_value(fields)) for c, name, fields in result.events),
-        transfers=result.transfers,
-    )
+    return _succeeded(raw, result, gas_limit)
 
 
 def deploy_address(tx: Transaction, network_id: bytes) -> str:
