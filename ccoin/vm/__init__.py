@@ -13,6 +13,11 @@ Never trio, plyvel, `ccoin.storage`, `ccoin.node`, `ccoin.p2p`, the wall clock o
 randomness: the same call must charge the same gas and give the same result on every
 node. A test (`tests/unit/vm/test_purity.py`) enforces the imports.
 
-The sandbox side (`ipc`, `runner`, `worker`: a seccomp-confined worker process) is the
-impure part and is specified separately; see issue 5.
+`host` runs one transaction's call tree (calls between contracts, one meter, writes per
+contract) over a backend: the sandbox child's pipe, or a dict in tests.
+
+The sandbox side (`ipc`, `runner`, `worker`: seccomp-confined worker processes; `calls`:
+what crosses between node and child and the checks on it; `compile_cache`: contracts
+compiled once on the node) is the impure part, specified in `docs/spec/vm.md` section 3;
+how types 5 and 8 use it on chain is section 4.
 """

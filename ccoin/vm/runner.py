@@ -49,8 +49,6 @@ trio, no storage.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import marshal
 import os
 import select
 import signal
@@ -59,19 +57,47 @@ import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from ccoin.vm import ipc
-from ccoin.vm.api import CallContext, decode_value, encode_value
-from ccoin.vm.instrument import compile_contract
+from ccoin.vm.calls import (
+    CallResult,
+    ContractCall,
+    ContractHost,
+    Job,
+    JobResult,
+    RootStorage,
+    StorageReader,
+    TreeWrites,
+    WorkerFault,
+    WriteSet,
+    call_parser,
+    parse_result,
+)
+from ccoin.vm.compile_cache import CACHE_BYTES, CACHE_ENTRIES, CompileCache, CompiledSource
 
-StorageReader = Callable[[bytes], bytes | None]
-WriteSet = tuple[tuple[bytes, bytes | None], ...]
-TreeWrites = tuple[tuple[str, bytes, bytes | None], ...]  # (contract, key, value)
+__all__ = [
+    "CACHE_BYTES",
+    "CACHE_ENTRIES",
+    "CallResult",
+    "CompileCache",
+    "CompiledSource",
+    "ContractCall",
+    "ContractHost",
+    "Job",
+    "JobResult",
+    "RootStorage",
+    "SandboxRunner",
+    "StorageReader",
+    "TreeWrites",
+    "WorkerFault",
+    "WriteSet",
+]
+
 Result = TypeVar("Result")
 
 DEFAULT_TIMEOUT = 2.0
@@ -81,193 +107,6 @@ EXIT_GRACE = 2.0
 UNCHECKED_EXITS = 2
 """Children whose exit a call may leave unchecked (see `_Zygote._check_finished`)."""
 MAX_ADDRESS_TEXT = 64
-CACHE_ENTRIES = 256
-CACHE_BYTES = 64 * 1024 * 1024
-
-
-class ContractHost(Protocol):
-    """What a call's child may ask the node for: the storage of a contract in the call
-    (by its own keys) and the contracts it calls (`None` when there is no such contract;
-    any string may be asked, it comes from contract code)."""
-
-    def read(self, contract: str, key: bytes) -> bytes | None: ...
-
-    def load(self, contract: str) -> tuple[str, int] | None:
-        """The contract's source and its C balance before the transaction."""
-        ...
-
-
-@dataclass(frozen=True)
-class RootStorage:
-    """A `ContractHost` over one contract's storage reader: it calls no other contract."""
-
-    get: StorageReader
-
-    def read(self, contract: str, key: bytes) -> bytes | None:
-        return self.get(key)
-
-    def load(self, contract: str) -> tuple[str, int] | None:
-        return None
-
-
-class WorkerFault(RuntimeError):
-    """The sandbox failed for a reason that is not the contract's: a node fault."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"contract worker fault: {reason}")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One call. `builtins` is "none" for real contracts; "full" only for escape tests."""
-
-    source: str
-    entry: str
-    args: tuple[Any, ...] = ()
-    builtins: Literal["full", "none"] = "none"
-
-    def to_frame(self) -> dict[str, Any]:
-        return {
-            "t": "job",
-            "source": self.source,
-            "entry": self.entry,
-            "args": list(self.args),
-            "builtins": self.builtins,
-        }
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """What a job did: its return value and write set, or its error and no writes."""
-
-    ok: bool
-    value: Any = None
-    error: str | None = None
-    writes: WriteSet = field(default=())
-
-
-@dataclass(frozen=True)
-class ContractCall:
-    """One call of an exported contract function, run compiled and metered."""
-
-    source: str
-    function: str
-    args: tuple[Any, ...]
-    gas_limit: int
-    context: CallContext
-
-    def to_frame(self, code: bytes, exports: tuple[str, ...]) -> dict[str, Any]:
-        """The ``call`` frame, with the contract as compiled by the node (`CompileCache`)."""
-        return {
-            "t": "call",
-            "code": code,
-            "exports": list(exports),
-            "function": self.function,
-            "args": encode_value(list(self.args)),
-            "gas_limit": self.gas_limit,
-            "sender": self.context.sender,
-            "contract": self.context.contract,
-            "height": self.context.height,
-            "timestamp": self.context.timestamp,
-            "tx_id": self.context.tx_id,
-            "value": self.context.value,
-            "balance": self.context.balance,
-        }
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """A contract call's deterministic outcome. On failure: the error, the gas used, and no
-    writes, events or transfers. Values decode as `ccoin.vm.api.decode_value` (tuples come
-    back as lists)."""
-
-    ok: bool
-    gas_used: int
-    value: Any = None
-    error: str | None = None
-    writes: TreeWrites = field(default=())  # sorted by (contract, key)
-    events: tuple[tuple[str, str, dict[str, Any]], ...] = field(default=())  # contract, name
-    transfers: tuple[tuple[str, str, int], ...] = field(default=())  # from contract, to, amount
-
-    def writes_of(self, contract: str) -> WriteSet:
-        """The writes to one contract's storage, as (key, value)."""
-        return tuple((key, value) for owner, key, value in self.writes if owner == contract)
-
-
-@dataclass(frozen=True)
-class CompiledSource:
-    """A contract source as the node compiled it: the `marshal`-ed code object and the
-    export names, or (``code`` None) the deterministic error that rejected it."""
-
-    code: bytes | None
-    exports: tuple[str, ...] = ()
-    error: str | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.code or b"") + len(self.error or "") + 64 * (1 + len(self.exports))
-
-
-class CompileCache:
-    """`compile_contract` results keyed by the SHA-256 of the source: a bounded LRU.
-
-    Compiling (lint, instrument, compile) is deterministic, so a cached entry is what a
-    fresh compile would give. A rejection (`ContractRejected`, or any other exception the
-    compiler raises) is cached as its error text; MemoryError and RecursionError are the
-    machine's, not the source's: a `WorkerFault`, not cached. Thread-safe; one may be shared
-    by several runners.
-    """
-
-    def __init__(self, max_entries: int = CACHE_ENTRIES, max_bytes: int = CACHE_BYTES) -> None:
-        if max_entries < 1 or max_bytes < 1:
-            raise ValueError("a compile cache needs room for one entry")
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[bytes, CompiledSource] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
-    def get(self, source: str) -> CompiledSource:
-        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry
-        entry = _compile(source)  # outside the lock: other sources need not wait
-        with self._lock:
-            self.misses += 1
-            if key not in self._entries:
-                self._entries[key] = entry
-                self._bytes += entry.size
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries or (
-                self._bytes > self.max_bytes and len(self._entries) > 1
-            ):
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= dropped.size
-        return entry
-
-
-def _compile(source: str) -> CompiledSource:
-    try:
-        contract = compile_contract(source)
-    except (MemoryError, RecursionError) as exc:
-        raise WorkerFault(f"{type(exc).__name__} compiling the contract") from None
-    except Exception as exc:  # the source's own, deterministic failure: a result
-        return CompiledSource(code=None, error=f"{type(exc).__name__}: {exc}")
-    return CompiledSource(code=marshal.dumps(contract.code), exports=contract.exports)
 
 
 def _no_storage(key: bytes) -> bytes | None:
@@ -297,7 +136,8 @@ class _Session:
 
     def fresh(self) -> _Session:
         """This session, started over (for a retry): only the called contract again."""
-        self.contracts = {self.root}
+        self.contracts.clear()  # the same set: the result's parser holds it
+        self.contracts.add(self.root)
         return self
 
     def read(self, frame: dict[str, Any]) -> bytes | None:
@@ -550,110 +390,6 @@ def _describe(status: object) -> str:
     return f"exit code {code} without a result"
 
 
-def _parse_result(frame: dict[str, Any]) -> JobResult:
-    if frame.get("ok") is False:
-        error = frame.get("error")
-        if type(error) is not str or "writes" in frame:
-            raise WorkerFault("malformed error result")
-        return JobResult(ok=False, error=error)
-    if frame.get("ok") is not True:
-        raise WorkerFault("malformed result")
-    return JobResult(ok=True, value=frame.get("value"), writes=_parse_writes(frame.get("writes")))
-
-
-def _call_parser(gas_limit: int, session: _Session) -> Callable[[dict[str, Any]], CallResult]:
-    def parse(frame: dict[str, Any]) -> CallResult:
-        gas_used = frame.get("gas_used")
-        if type(gas_used) is not int or not 0 <= gas_used <= gas_limit:
-            raise WorkerFault("malformed call result: gas_used")
-        if frame.get("ok") is False:
-            error = frame.get("error")
-            if type(error) is not str or set(frame) != {"t", "ok", "error", "gas_used"}:
-                raise WorkerFault("malformed call error result")
-            return CallResult(ok=False, gas_used=gas_used, error=error)
-        if frame.get("ok") is not True or type(frame.get("value")) is not bytes:
-            raise WorkerFault("malformed call result")
-        try:
-            value = decode_value(frame["value"])
-            events = _parse_events(frame.get("events"), session.contracts)
-        except Exception as exc:  # msgpack raises several unrelated types for bad input
-            raise WorkerFault(f"malformed call result: {exc}") from None
-        return CallResult(
-            ok=True,
-            gas_used=gas_used,
-            value=value,
-            writes=_parse_tree_writes(frame.get("writes"), session.contracts),
-            events=events,
-            transfers=_parse_transfers(frame.get("transfers"), session.contracts),
-        )
-
-    return parse
-
-
-def _parse_events(
-    events: object, contracts: set[str]
-) -> tuple[tuple[str, str, dict[str, Any]], ...]:
-    if type(events) is not list:
-        raise ValueError("events")
-    parsed: list[tuple[str, str, dict[str, Any]]] = []
-    for event in events:
-        if type(event) is not list or len(event) != 3 or event[0] not in contracts:
-            raise ValueError("events")
-        if type(event[1]) is not str or type(event[2]) is not bytes:
-            raise ValueError("events")
-        try:
-            fields = decode_value(event[2])
-        except Exception:  # msgpack raises several unrelated types for bad input
-            raise ValueError("event fields") from None
-        if type(fields) is not dict:
-            raise ValueError("event fields")
-        parsed.append((event[0], event[1], fields))
-    return tuple(parsed)
-
-
-def _parse_transfers(transfers: object, contracts: set[str]) -> tuple[tuple[str, str, int], ...]:
-    if type(transfers) is not list:
-        raise WorkerFault("malformed transfers")
-    parsed: list[tuple[str, str, int]] = []
-    for item in transfers:
-        if type(item) is not list or len(item) != 3 or item[0] not in contracts:
-            raise WorkerFault("malformed transfers")
-        if type(item[1]) is not str or type(item[2]) is not int or item[2] <= 0:
-            raise WorkerFault("malformed transfers")
-        parsed.append((item[0], item[1], item[2]))
-    return tuple(parsed)
-
-
-def _parse_tree_writes(items: object, contracts: set[str]) -> TreeWrites:
-    if type(items) is not list:
-        raise WorkerFault("malformed result")
-    writes: list[tuple[str, bytes, bytes | None]] = []
-    for item in items:
-        if type(item) is not list or len(item) != 3 or item[0] not in contracts:
-            raise WorkerFault("malformed write set")
-        if type(item[1]) is not bytes or not (item[2] is None or type(item[2]) is bytes):
-            raise WorkerFault("malformed write set")
-        if writes and (writes[-1][0], writes[-1][1]) >= (item[0], item[1]):
-            raise WorkerFault("write set not sorted by contract and key")
-        writes.append((item[0], item[1], item[2]))
-    return tuple(writes)
-
-
-def _parse_writes(pairs: object) -> WriteSet:
-    if type(pairs) is not list:
-        raise WorkerFault("malformed result")
-    writes: list[tuple[bytes, bytes | None]] = []
-    for pair in pairs:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not bytes:
-            raise WorkerFault("malformed write set")
-        if not (pair[1] is None or type(pair[1]) is bytes):
-            raise WorkerFault("malformed write set")
-        if writes and writes[-1][0] >= pair[0]:
-            raise WorkerFault("write set not sorted by key")
-        writes.append((pair[0], pair[1]))
-    return tuple(writes)
-
-
 class SandboxRunner:
     """Runs jobs in fresh seccomp-confined processes forked from one warm zygote."""
 
@@ -678,7 +414,7 @@ class SandboxRunner:
     def run(self, job: Job, storage_get: StorageReader = _no_storage) -> JobResult:
         """Run `job`; a worker fault is retried once on a fresh worker, then raised."""
         session = _Session(RootStorage(storage_get), "", self.compile_cache)
-        return self._run(job.to_frame(), _parse_result, session)
+        return self._run(job.to_frame(), parse_result, session)
 
     def call(
         self, call: ContractCall, host: ContractHost | StorageReader = _no_storage
@@ -697,7 +433,7 @@ class SandboxRunner:
         frame = call.to_frame(compiled.code, compiled.exports)
         served = host if not callable(host) else RootStorage(host)
         session = _Session(served, call.context.contract, self.compile_cache)
-        return self._run(frame, _call_parser(call.gas_limit, session), session)
+        return self._run(frame, call_parser(call.gas_limit, session.contracts), session)
 
     def _compile(self, source: object) -> CompiledSource:
         for attempt in (1, 2):
