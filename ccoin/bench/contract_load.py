@@ -20,7 +20,7 @@ from ccoin.bench.ccoin_load import rpc
 from ccoin.crypto.address import address_from_raw, contract_address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.testing.vm import TOKEN
+from ccoin.testing.vm import example_source
 from ccoin.types.assets import ContractCallAsset, ContractDeployAsset
 from ccoin.types.transaction import Transaction, TxBody
 from ccoin.vm.gas import gas_fee
@@ -32,7 +32,8 @@ RECEIPT_SAMPLE = 200
 
 def deploy(owner: KeyPair, network_id: bytes, timestamp: int, fee: int) -> tuple[Transaction, str]:
     """The token's deploy transaction and the address it will have."""
-    body = TxBody(5, timestamp, owner.public_key, None, 0, fee, ContractDeployAsset("token", TOKEN))
+    asset = ContractDeployAsset("token", example_source("token"))
+    body = TxBody(5, timestamp, owner.public_key, None, 0, fee, asset)
     tx = body.sign(owner, network_id)
     return tx, address_from_raw(contract_address_raw(tx.digest(network_id)[1]))
 

@@ -3,6 +3,7 @@ and transfers. Not used by the node. Also the contract sources the vm tests shar
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,26 @@ from ccoin.vm.host import LoadedContract, TreeOutcome, run_call
 from ccoin.vm.instrument import compile_contract
 
 # The example contracts live at the repository root, in `contracts/examples/`, as
-# contract source. The fungible token is the one the vm tests use (in-process and sandbox).
+# contract source; an installed (non-editable) package carries them as data files in
+# `<prefix>/share/ccoin/examples` (pyproject's `data-files`). The fungible token is the one
+# the vm tests use (in-process and sandbox).
 EXAMPLES = Path(ccoin.__file__).resolve().parent.parent / "contracts" / "examples"
+INSTALLED_EXAMPLES = Path(sys.prefix) / "share" / "ccoin" / "examples"
+
+
+def examples_dir(candidates: tuple[Path, ...] = (EXAMPLES, INSTALLED_EXAMPLES)) -> Path:
+    """Where the example contracts are: a checkout's `contracts/examples`, else the
+    installed copy."""
+    for candidate in candidates:
+        if (candidate / "token.py").is_file():
+            return candidate
+    shown = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(f"the example contracts are not installed (looked in {shown})")
 
 
 def example_source(name: str) -> str:
     """The source of `contracts/examples/<name>.py`."""
-    return (EXAMPLES / f"{name}.py").read_text(encoding="utf-8")
+    return (examples_dir() / f"{name}.py").read_text(encoding="utf-8")
 
 
 TOKEN = example_source("token")
