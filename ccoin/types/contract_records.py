@@ -32,7 +32,9 @@ from ccoin.types.codec import (
 )
 
 _CODE_NAMES = {code.number: code.name for code in ErrorCode}
-MAX_RECEIPT_BYTES = 1024 * 1024  # a call's result frame is bounded well below this
+# A receipt holds what one result frame carried (at most 4 MiB, `ccoin.vm.ipc.MAX_FRAME`)
+# and little else, so this bound never refuses a receipt the node wrote.
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 MAX_CONTRACT_RECORD_BYTES = 80 * 1024
 
 

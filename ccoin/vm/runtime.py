@@ -43,6 +43,7 @@ from ccoin.vm.operators import (
 # level is two Python frames here, far below CPython's recursion limit, so the limit that
 # stops a runaway recursion is always this counter, on every node, whatever the C stack.
 MAX_CALL_DEPTH = 100
+MAX_EVENT_NAME = 64
 
 Function = Callable[..., Any]
 # (cost in gas given meter, receiver and arguments): the method table below.
@@ -282,6 +283,8 @@ def _api_names(
             raise ContractError(message)
 
     def emit(name: str, **fields: Any) -> None:
+        if type(name) is not str or not 0 < len(name) <= MAX_EVENT_NAME:
+            raise ValueError(f"an event name is a str of 1 to {MAX_EVENT_NAME} characters")
         size = len(name) + len(encode_value(fields))
         meter.charge(gas.event_cost(schedule, size))
         api.emit(name, fields)

@@ -364,3 +364,17 @@ def test_a_call_tree_is_applied_per_contract_and_agreed_by_another_node(
     stock = chain.store.get(schema.contract_storage(address_raw(shop), stock_key))
     assert stock is not None and decode_value(stock) == 1
     assert snapshot(other) == snapshot(chain)
+
+
+def test_every_receipt_the_node_writes_reads_back(chain: Chain, net: LocalNet) -> None:
+    """The largest result a call can return (near the 4 MiB frame) still makes a receipt
+    that decodes; an over-long event name is the contract's failure, not a bad receipt."""
+    code = (
+        "@export\ndef big():\n    return 'x' * 3_000_000\n\n\n"
+        "@export\ndef shout():\n    emit('E' * 65, a=1)\n"
+    )
+    app, _ = deployed(chain, net, code)
+    big = call(chain, net, app, "big", gas_limit=1_000_000)
+    assert big.ok and len(decode_value(big.value or b"")) == 3_000_000
+    shout = call(chain, net, app, "shout")
+    assert not shout.ok and shout.error is not None and "event name" in shout.error
