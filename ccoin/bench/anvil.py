@@ -94,12 +94,14 @@ class AnvilConfig:
     mnemonic: str = DEFAULT_MNEMONIC
 
     def args(self, port: int) -> list[str]:
-        """anvil's command-line flags for this config on `port`."""
+        """anvil's command-line flags for this config on `port` (block time 0: automine, a
+        block per transaction as it arrives, for tests)."""
+        interval = ["--block-time", f"{self.block_time:g}"] if self.block_time else []
         return [
             "--host", "127.0.0.1",
             "--port", str(port),
             "--chain-id", str(self.chain_id),
-            "--block-time", f"{self.block_time:g}",
+            *interval,
             "--accounts", str(self.accounts),
             "--mnemonic", self.mnemonic,
             "--gas-limit", str(self.gas_limit),

@@ -50,3 +50,44 @@ def merkle_root_recursive(leaves: Sequence[bytes]) -> bytes:
     while k * 2 < len(leaves):
         k *= 2
     return node_hash(merkle_root_recursive(leaves[:k]), merkle_root_recursive(leaves[k:]))
+
+
+def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """The audit path of leaf `index` (RFC 6962's PATH), over the leaf *data*; verified by
+    `verify_inclusion` here and by the BSC contracts' `Merkle.verify`."""
+    if not 0 <= index < len(leaves):
+        raise IndexError(f"leaf {index} of {len(leaves)}")
+    return _path(index, [leaf_hash(d) for d in leaves])
+
+
+def _path(index: int, hashes: list[bytes]) -> list[bytes]:
+    if len(hashes) == 1:
+        return []
+    k = 1
+    while k * 2 < len(hashes):
+        k *= 2
+    if index < k:
+        return [*_path(index, hashes[:k]), _root_of_hashes(hashes[k:])]
+    return [*_path(index - k, hashes[k:]), _root_of_hashes(hashes[:k])]
+
+
+def verify_inclusion(
+    leaf_data: bytes, index: int, size: int, path: Sequence[bytes], root: bytes
+) -> bool:
+    """RFC 9162, 2.1.3.2: whether `path` proves `leaf_data` at `index` of `size` under `root`."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash(leaf_data)
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root

@@ -1,0 +1,223 @@
+"""The BSC contracts on a real anvil (chain id 97, a block per transaction): anchors need
+floor(2n/3)+1 distinct sorted signatures of the current set over the domain-tagged digest;
+sets hand over only when the old set signs; deposits lock and number; withdrawals release
+once on a proof under an anchored range; the guardian only pauses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_abi import encode as abi_encode
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from ccoin.bench.anvil import start_anvil
+from ccoin.bench.evm_load import dev_accounts
+from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
+from ccoin.bridge.solidity import load_artifact
+from ccoin.types.merkle import inclusion_proof, merkle_root
+
+NETWORK_ID = keccak(b"ccoin-bridge-test-network")
+SUPPLY = 10**12
+FIRST_HEIGHT = 1
+
+
+def bridge_keys(label: str, count: int) -> list[LocalAccount]:
+    keys = [new_account(keccak(f"{label}-{i}".encode())) for i in range(count)]
+    return sorted(keys, key=lambda k: int(k.address, 16))
+
+
+@dataclass
+class Deployed:
+    client: EvmClient
+    owner: LocalAccount
+    user: LocalAccount
+    guardian: LocalAccount
+    token: Contract
+    anchor: Contract
+    bridge: Contract
+    keys: list[LocalAccount]
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[EvmClient]:
+    with start_anvil(chain_id=97, block_time=0, accounts=4) as node, EvmClient(node.url) as client:
+        yield client
+
+
+@pytest.fixture
+def env(chain: EvmClient) -> Deployed:
+    owner, user, guardian = (new_account(a.key) for a in dev_accounts(3))
+    keys = bridge_keys("set0", 4)
+    token = deploy(chain, owner, load_artifact("CarbonCoin"), SUPPLY)
+    anchor = deploy(
+        chain, owner, load_artifact("Anchor"), NETWORK_ID, [k.address for k in keys], FIRST_HEIGHT
+    )
+    bridge = deploy(
+        chain, owner, load_artifact("Bridge"), token.address, anchor.address, guardian.address
+    )
+    token.send(chain, owner, "transfer", user.address, 10**9)
+    return Deployed(chain, owner, user, guardian, token, anchor, bridge, keys)
+
+
+def sign(digest: bytes, signers: list[LocalAccount]) -> list[bytes]:
+    return [bytes(k.sign_message(encode_defunct(primitive=digest)).signature) for k in signers]
+
+
+def anchor_digest(env: Deployed, start: int, end: int, root: bytes, *, chain_id: int = 97) -> bytes:
+    set_id = env.anchor.read(env.client, "setId")
+    tag = keccak(b"CCOIN-ANCHOR-V1")
+    fields = [tag, chain_id, env.anchor.address, NETWORK_ID, set_id, start, end, root]
+    types = ["bytes32", "uint256", "address", "bytes32", "uint64", "uint64", "uint64", "bytes32"]
+    return keccak(abi_encode(types, fields))
+
+
+def submit(env: Deployed, start: int, end: int, root: bytes, signatures: list[bytes]) -> Any:
+    return env.anchor.send(env.client, env.owner, "submitAnchor", start, end, root, signatures)
+
+
+def reverted(reason: str) -> Any:
+    return pytest.raises(EvmReverted, match=reason)
+
+
+def block_leaves(start: int, roots: list[bytes]) -> list[bytes]:
+    """Per-block leaf data (height, block hash, withdrawalRoot), as Anchor hashes them."""
+    return [
+        (start + i).to_bytes(8, "big") + keccak(b"block-%d" % (start + i)) + roots[i]
+        for i in range(len(roots))
+    ]
+
+
+def test_the_digest_is_what_the_contract_computes(env: Deployed) -> None:
+    root = keccak(b"root")
+    assert env.anchor.read(env.client, "anchorDigest", 1, 4, root) == anchor_digest(env, 1, 4, root)
+    assert env.anchor.read(env.client, "quorum") == 3
+
+
+def test_anchors_need_a_sorted_quorum_of_the_current_set(env: Deployed) -> None:
+    keys, root = env.keys, keccak(b"root-1")
+    digest = anchor_digest(env, 1, 4, root)
+    with reverted("too few signatures"):
+        submit(env, 1, 4, root, sign(digest, keys[:2]))
+    with reverted("not sorted or duplicated"):
+        submit(env, 1, 4, root, sign(digest, [keys[0], keys[0], keys[1]]))
+    with reverted("not sorted or duplicated"):
+        submit(env, 1, 4, root, sign(digest, [keys[1], keys[0], keys[2]]))
+    outsider = bridge_keys("outsider", 1)[0]
+    strangers = sorted([keys[0], keys[1], outsider], key=lambda k: int(k.address, 16))
+    with reverted("not in the current set"):
+        submit(env, 1, 4, root, sign(digest, strangers))
+    wrong_chain = anchor_digest(env, 1, 4, root, chain_id=56)
+    with reverted("not in the current set"):
+        submit(env, 1, 4, root, sign(wrong_chain, keys[:3]))
+    zero = bytes(32)
+    with reverted("zero root"):
+        submit(env, 1, 4, zero, sign(anchor_digest(env, 1, 4, zero), keys[:3]))
+    with reverted("not the next range"):
+        submit(env, 2, 4, root, sign(anchor_digest(env, 2, 4, root), keys[:3]))
+    submit(env, 1, 4, root, sign(digest, keys[1:]))  # any quorum, sorted
+    assert env.anchor.read(env.client, "nextHeight") == 5
+    assert env.anchor.read(env.client, "rangeCount") == 1
+    with reverted("not the next range"):  # the same range again: a duplicate
+        submit(env, 1, 4, root, sign(digest, keys[:3]))
+    with reverted("not the next range"):  # a gap
+        submit(env, 6, 9, root, sign(anchor_digest(env, 6, 9, root), keys[:3]))
+
+
+def test_a_new_set_needs_the_old_one_and_the_old_one_is_done(env: Deployed) -> None:
+    client, old = env.client, env.keys
+    new = bridge_keys("set1", 7)
+    members = [k.address for k in new]
+    digest = env.anchor.read(client, "setDigest", members)
+    with reverted("not in the current set"):
+        env.anchor.send(client, env.owner, "changeSet", members, sign(digest, new[:5]))
+    env.anchor.send(client, env.owner, "changeSet", members, sign(digest, old[:3]))
+    assert env.anchor.read(client, "setId") == 1
+    assert [a.lower() for a in env.anchor.read(client, "members")] == [m.lower() for m in members]
+    root = keccak(b"after")
+    with reverted("too few signatures"):
+        submit(env, 1, 2, root, sign(anchor_digest(env, 1, 2, root), old[:3]))
+    mixed = sorted([*old, new[0]], key=lambda k: int(k.address, 16))  # five, four of them old
+    with reverted("not in the current set"):
+        submit(env, 1, 2, root, sign(anchor_digest(env, 1, 2, root), mixed))
+    submit(env, 1, 2, root, sign(anchor_digest(env, 1, 2, root), new[:5]))  # quorum of 7
+
+
+def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
+    client, user = env.client, env.user
+    env.token.send(client, user, "approve", env.bridge.address, 5_001)
+    recipient = bytes(range(14))
+    env.bridge.send(client, user, "deposit", recipient, 5_000)
+    env.bridge.send(client, user, "deposit", recipient, 1)
+    with reverted("allowance too low"):
+        env.bridge.send(client, user, "deposit", recipient, 1)
+    assert env.bridge.read(client, "depositCount") == 2
+    assert env.token.read(client, "balanceOf", env.bridge.address) == 5_001
+    with reverted("14 bytes"):
+        env.bridge.send(client, user, "deposit", bytes(13), 1)
+
+    # Block 2 of a 3-block range carries two withdrawals; the range is anchored.
+    payee = new_account(keccak(b"payee"))
+    withdrawals = [
+        (keccak(b"w-1"), payee.address, 1_200),
+        (keccak(b"w-2"), user.address, 300),
+    ]
+    leaves = [
+        wid + bytes.fromhex(to[2:]) + amount.to_bytes(8, "big") for wid, to, amount in withdrawals
+    ]
+    withdrawal_root = merkle_root(leaves)
+    blocks = block_leaves(1, [bytes(32), withdrawal_root, bytes(32)])
+    range_root = merkle_root(blocks)
+    submit(env, 1, 3, range_root, sign(anchor_digest(env, 1, 3, range_root), env.keys[:3]))
+
+    block = (0, 2, keccak(b"block-2"), withdrawal_root, inclusion_proof(blocks, 1))
+    first = (*withdrawals[0], 0, 2, inclusion_proof(leaves, 0))
+    env.bridge.send(client, user, "withdraw", block, first)
+    assert env.token.read(client, "balanceOf", payee.address) == 1_200
+    with reverted("already withdrawn"):
+        env.bridge.send(client, user, "withdraw", block, first)
+    forged = (keccak(b"w-3"), user.address, 4_000, 0, 2, inclusion_proof(leaves, 0))
+    with reverted("withdrawal not in the block"):
+        env.bridge.send(client, user, "withdraw", block, forged)
+    unanchored = (1, 2, keccak(b"block-2"), withdrawal_root, inclusion_proof(blocks, 1))
+    second = (*withdrawals[1], 1, 2, inclusion_proof(leaves, 1))
+    with reverted("block not anchored"):
+        env.bridge.send(client, user, "withdraw", unanchored, second)
+    env.bridge.send(client, user, "withdraw", block, second)
+    assert env.token.read(client, "balanceOf", env.bridge.address) == 5_001 - 1_500
+
+    with reverted("only the guardian"):
+        env.bridge.send(client, user, "pause")
+    env.bridge.send(client, env.guardian, "pause")
+    with reverted("paused"):
+        env.bridge.send(client, user, "deposit", recipient, 1)
+
+
+def test_the_token_is_a_plain_bep20(env: Deployed) -> None:
+    client = env.client
+    assert env.token.read(client, "decimals") == 4
+    assert env.token.read(client, "symbol") == "C"
+    assert env.token.read(client, "totalSupply") == SUPPLY
+    assert env.token.read(client, "getOwner").lower() == env.owner.address.lower()
+    with reverted("balance too low"):
+        env.token.send(client, env.guardian, "transfer", env.user.address, 1)
+
+
+def test_no_account_is_special(env: Deployed) -> None:
+    """Nothing in the ABIs lets anyone set roots or sets but the two signed paths."""
+    anchor_writes = {
+        e["name"]
+        for e in env.anchor.abi
+        if e.get("type") == "function" and e.get("stateMutability") not in ("view", "pure")
+    }
+    assert anchor_writes == {"submitAnchor", "changeSet"}
+    bridge_writes = {
+        e["name"]
+        for e in env.bridge.abi
+        if e.get("type") == "function" and e.get("stateMutability") not in ("view", "pure")
+    }
+    assert bridge_writes == {"deposit", "withdraw", "pause"}
