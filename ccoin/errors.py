@@ -70,6 +70,10 @@ class ErrorCode(Enum):
     TX_ALREADY_JAILED = (3020, "the delegate is already jailed")
     TX_CONTRACT_UNKNOWN = (3021, "no contract at that address")
     TX_NOT_CONTRACT_OWNER = (3022, "only the contract's owner may upgrade it")
+    TX_DEPOSIT_CONSUMED = (3023, "this BSC deposit was already credited")
+    TX_NOT_ENOUGH_ATTESTATIONS = (3024, "too few active delegates attest the deposit")
+    TX_ESCROW_EMPTY = (3025, "the bridge escrow holds less than the deposit")
+    TX_WRONG_BRIDGE = (3026, "the deposit is not from this network's BSC bridge")
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")

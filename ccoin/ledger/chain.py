@@ -59,6 +59,7 @@ from ccoin.types.block import (
 from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
 from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import GenesisConfig
+from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import Transaction
 from ccoin.vm.gas import BLOCK_GAS_CAP
 
@@ -86,6 +87,7 @@ class Execution:
     total_fee: int
     state_root: bytes
     reward: int = 0
+    withdrawal_root: bytes = ZERO_HASH  # of the block's type-7 leaves; zero when none
 
 
 class Chain:
@@ -233,6 +235,7 @@ class Chain:
             executor.total_fee,
             next_state_root(self.head.state_root, overlay.writes),
             reward,
+            merkle_root(executor.withdrawals) if executor.withdrawals else ZERO_HASH,
         )
 
     def _open_round(self, overlay: StateOverlay, ctx: BlockContext) -> None:
@@ -327,7 +330,7 @@ class Chain:
             total_fee=execution.total_fee,
             reward=execution.reward,
             state_root=execution.state_root,
-            withdrawal_root=ZERO_HASH,
+            withdrawal_root=execution.withdrawal_root,
             attestation=attestation,
         ).signed(key, self.network_id)
         block = Block(header, tuple(execution.included))
@@ -349,6 +352,8 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "reward does not follow the schedule")
         if execution.state_root != header.state_root:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_STATE_ROOT)
+        if execution.withdrawal_root != header.withdrawal_root:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "withdrawalRoot does not match")
         self._commit(block, execution)
         return execution
 
@@ -379,8 +384,6 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "numberOfTransactions mismatch")
         if header.payload_hash != block.payload_hash():
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "payloadHash mismatch")
-        if header.withdrawal_root != ZERO_HASH:
-            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "withdrawals are not enabled")
         # The slot schedule and the attestation are consensus rules, checked by
         # `ccoin.consensus.machine.check_header` before a node applies a block.
 

@@ -17,7 +17,7 @@ from ccoin.consensus.votes import Vote, conflicting
 from ccoin.crypto.address import address_raw, address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
-from ccoin.ledger import contracts
+from ccoin.ledger import bridge, contracts
 from ccoin.ledger.contracts import ContractEngine, check_contract_body, required_fee
 from ccoin.ledger.state import StateOverlay
 from ccoin.storage import schema
@@ -64,7 +64,13 @@ class BlockContext:
     network_id: bytes
 
 
-def check_type_enabled(tx_type: int) -> None:
+BRIDGE_TYPES = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
+
+
+def check_type_enabled(tx_type: int, genesis: GenesisConfig) -> None:
+    """Known state logic, and for the bridge types a network with a bridge."""
+    if tx_type in BRIDGE_TYPES and genesis.bridge is not None:
+        return
     if tx_type not in ENABLED_TYPES:
         raise InvalidTransaction(
             ErrorCode.TX_TYPE_NOT_ENABLED,
@@ -96,6 +102,11 @@ def check_admitted(state: KeyReader, sender_raw: bytes) -> None:
         )
 
 
+def transaction_cost(body: TxBody) -> int:
+    """What the sender pays: amount and fee (a deposit's amount comes from the escrow)."""
+    return body.fee if body.type == TxType.IN_TRANSFER else body.amount + body.fee
+
+
 def check_sender(body: TxBody, account: Account | None) -> Account:
     """The sender account may send this body: it exists, is not locked, and its bound key
     (if any) is the body's. Shared by the pool's admission and block execution."""
@@ -122,6 +133,8 @@ class TxExecutor:
     # Runs contract code (types 5 and 8); the chain owns it and its sandbox.
     contracts: ContractEngine = field(default_factory=ContractEngine)
     included_ids: set[bytes] = field(default_factory=set)
+    # Withdrawal leaves (type 7) in block order: their root is the header's withdrawalRoot.
+    withdrawals: list[bytes] = field(default_factory=list)
     total_amount: int = 0
     total_fee: int = 0
 
@@ -140,7 +153,7 @@ class TxExecutor:
         body = tx.body
         ctx = self.ctx
         tx_type = body.type
-        check_type_enabled(tx_type)
+        check_type_enabled(tx_type, ctx.genesis)
         if body.timestamp > ctx.timestamp + MAX_FUTURE_SECONDS:
             raise InvalidTransaction(
                 ErrorCode.TX_TIMESTAMP_IN_FUTURE,
@@ -157,7 +170,7 @@ class TxExecutor:
         sender = check_sender(body, self.state.account(sender_raw))
         self._check_signatures(tx, sender, message, tx_hash)
 
-        cost = body.amount + body.fee
+        cost = transaction_cost(body)
         if cost > sender.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,
@@ -204,8 +217,8 @@ class TxExecutor:
             raise InvalidTransaction(ErrorCode.TX_BAD_SECOND_SIGNATURE)
 
         group = sender.multisignature
-        if body.type == TxType.MULTISIGNATURE:
-            return  # the registration rule checks its own co-signers
+        if body.type in (TxType.MULTISIGNATURE, TxType.IN_TRANSFER):
+            return  # their rules check their own co-signers (members, attesting delegates)
         if group is None:
             if tx.signatures:
                 raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
@@ -475,4 +488,5 @@ RULES: dict[int, Rule] = {
     TxType.GOVERNANCE: _governance,
     TxType.EVIDENCE: _evidence,
     **contracts.RULES,
+    **bridge.RULES,
 }

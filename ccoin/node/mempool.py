@@ -27,11 +27,15 @@ from ccoin.ledger.execute import (
     check_sender,
     check_type_enabled,
     count_cosignatures,
+    transaction_cost,
 )
 from ccoin.types.account import Account
 from ccoin.types.assets import TxType
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import CoSignature, Transaction
+
+# Types whose co-signatures their own rules check (multisig members, attesting delegates).
+_OWN_COSIGNERS = frozenset({TxType.MULTISIGNATURE, TxType.IN_TRANSFER})
 
 # Fee per byte is compared as an integer scaled by this factor, so ordering never depends on
 # float rounding.
@@ -118,7 +122,7 @@ class Mempool:
         tx_hash = tx.hash(self.network_id)
         if tx_hash in self._by_hash:
             raise PoolError(ErrorCode.POOL_DUPLICATE)
-        check_type_enabled(body.type)
+        check_type_enabled(body.type, self.genesis)
         check_min_fee(body, self.genesis)
         if now - body.timestamp > self.limits.ttl_seconds:
             raise InvalidTransaction(ErrorCode.TX_EXPIRED)
@@ -147,7 +151,7 @@ class Mempool:
         if body.type == TxType.DELEGATE:
             check_admitted(self.state, address_raw_from_public_key(body.sender_public_key))
         check_contract_target(self.state.get, body)
-        if body.amount + body.fee > account.balance:
+        if transaction_cost(body) > account.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,
                 f"balance {account.balance} < amount {body.amount} + fee {body.fee}",
@@ -157,8 +161,8 @@ class Mempool:
         if account.second_public_key is not None and tx.sign_signature is None:
             raise InvalidTransaction(ErrorCode.TX_MISSING_SECOND_SIGNATURE)
         group = account.multisignature
-        if group is None or body.type == TxType.MULTISIGNATURE:
-            if group is None and tx.signatures and body.type != TxType.MULTISIGNATURE:
+        if group is None or body.type in _OWN_COSIGNERS:
+            if group is None and tx.signatures and body.type not in _OWN_COSIGNERS:
                 raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
             return None
         message = tx.digest(self.network_id)[0]

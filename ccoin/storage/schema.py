@@ -66,8 +66,8 @@ VOTE = b"\x13"  # delegate public key + voter address raw -> b""
 BRIDGE_ADDRESS = b"\x14"  # delegate bridge address (20) -> public key
 CONTRACT_CODE = b"\x15"  # contract address raw -> ContractRecord
 CONTRACT_STORAGE = b"\x16"  # contract address raw + contract's own key -> value
-DEPOSIT_CONSUMED = b"\x17"  # bsc chain id + bridge + nonce -> tx id raw (bridge issue)
-WITHDRAWAL = b"\x18"  # withdrawal id -> record (bridge issue)
+DEPOSIT_CONSUMED = b"\x17"  # u64 bsc chain id + bridge (20) + u64 nonce -> tx id raw
+WITHDRAWAL = b"\x18"  # withdrawal id (the type-7 tx hash, 32) -> [recipient, amount, height]
 ADMITTED = b"\x19"  # address raw -> b"": accounts admitted to the permissioned network
 REVOKED_CERT = b"\x1a"  # node certificate fingerprint (32) -> b""
 JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivocation)
@@ -184,3 +184,11 @@ def contract_storage(address_raw: bytes, key: bytes) -> bytes:
 
 def receipt(tx_id_raw: bytes) -> bytes:
     return RECEIPT + tx_id_raw
+
+
+def deposit_consumed(bsc_chain_id: int, bridge: bytes, nonce: int) -> bytes:
+    return DEPOSIT_CONSUMED + _U64.pack(bsc_chain_id) + bridge + _U64.pack(nonce)
+
+
+def withdrawal(withdrawal_id: bytes) -> bytes:
+    return WITHDRAWAL + withdrawal_id

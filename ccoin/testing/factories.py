@@ -13,7 +13,9 @@ from ccoin.types.assets import (
     ContractDeployAsset,
     DelegateAsset,
     GovernanceAsset,
+    InTransferAsset,
     MultisignatureAsset,
+    OutTransferAsset,
     SecondSignatureAsset,
     TransferAsset,
     TxType,
@@ -141,6 +143,45 @@ def call_contract(
         fee = DEFAULT_MIN_FEES[TxType.CONTRACT_CALL] + gas_fee(gas_limit)
     body = TxBody(8, timestamp, sender.public_key, None, amount, fee, asset)
     return body.sign(sender, network_id)
+
+
+def withdraw(
+    sender: KeyPair,
+    bsc_recipient: bytes,
+    amount: int,
+    network_id: bytes,
+    *,
+    fee: int = DEFAULT_MIN_FEES[TxType.OUT_TRANSFER],
+    timestamp: int = 0,
+) -> Transaction:
+    """A type-7 withdrawal of `amount` to a 20-byte BSC address."""
+    body = TxBody(
+        7, timestamp, sender.public_key, None, amount, fee, OutTransferAsset(bsc_recipient)
+    )
+    return body.sign(sender, network_id)
+
+
+def deposit(
+    relayer: KeyPair,
+    recipient: str,
+    amount: int,
+    nonce: int,
+    network_id: bytes,
+    attesters: Sequence[KeyPair],
+    *,
+    bsc_chain_id: int = 97,
+    bridge: bytes = b"\xbb" * 20,
+    bsc_tx_hash: bytes | None = None,
+    timestamp: int = 0,
+) -> Transaction:
+    """A type-6 deposit credit sent by `relayer`, attested by `attesters` (co-signatures)."""
+    tx_hash = bsc_tx_hash or hashlib.sha256(b"bsc-deposit-%d" % nonce).digest()
+    asset = InTransferAsset(bsc_chain_id, bridge, nonce, tx_hash)
+    body = TxBody(6, timestamp, relayer.public_key, recipient, amount, 0, asset)
+    tx = body.sign(relayer, network_id)
+    for attester in attesters:
+        tx = tx.cosign(attester, network_id)
+    return tx
 
 
 def second_signature(

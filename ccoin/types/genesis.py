@@ -143,6 +143,45 @@ class RewardSchedule:
 
 
 @dataclass(frozen=True)
+class BridgeConfig:
+    """The relay bridge to BSC (DESIGN section 9): the sidechain account holding C that
+    stands for C locked on BSC, and the one BSC Bridge contract deposits may come from."""
+
+    escrow: str  # a genesis account
+    bsc_chain_id: int
+    contract: bytes  # the Bridge contract's address on BSC (20 bytes)
+    confirmations: int  # BSC blocks a deposit must be buried under before it is attested
+
+    def to_array(self) -> list[Any]:
+        return [self.escrow, self.bsc_chain_id, self.contract, self.confirmations]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "escrow": self.escrow,
+            "bscChainId": self.bsc_chain_id,
+            "contract": self.contract.hex(),
+            "confirmations": self.confirmations,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, accounts: tuple[GenesisAccount, ...]) -> BridgeConfig:
+        fields = frozenset({"escrow", "bscChainId", "contract", "confirmations"})
+        obj = json_object(obj, "bridge", fields)
+        missing = sorted(fields - set(obj))
+        if missing:
+            raise _fail(f"bridge: missing field(s) {', '.join(missing)}")
+        escrow = json_str(obj["escrow"], "bridge.escrow", max_len=21)
+        if escrow not in {a.address for a in accounts}:
+            raise _fail("bridge.escrow: must be one of the genesis accounts")
+        return cls(
+            escrow,
+            json_int(obj["bscChainId"], "bridge.bscChainId", 1, 2**63 - 1),
+            json_hex(obj["contract"], "bridge.contract", size=20),
+            json_int(obj["confirmations"], "bridge.confirmations", 0, 10_000),
+        )
+
+
+@dataclass(frozen=True)
 class GenesisConfig:
     chain_name: str
     genesis_time: int  # unix seconds; every timestamp on chain counts from here
@@ -160,6 +199,8 @@ class GenesisConfig:
     # The account whose type-9 transactions admit and revoke accounts and node certificates
     # (it may be a multisignature account); empty: nobody can.
     governance: str = ""
+    # The bridge to BSC; None: types 6 and 7 are not enabled on this network.
+    bridge: BridgeConfig | None = None
 
     def min_fee(self, tx_type: int) -> int:
         return self.min_fees[tx_type]
@@ -183,6 +224,9 @@ class GenesisConfig:
             self.network_ca,
             self.rewards.to_array(),
             self.governance,
+            # Only when configured: a network without a bridge keeps the bytes (and so the
+            # network id) it had before bridges existed.
+            *([self.bridge.to_array()] if self.bridge is not None else []),
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -199,6 +243,7 @@ class GenesisConfig:
             "networkCa": self.network_ca,
             "rewards": self.rewards.to_json(),
             "governance": self.governance,
+            **({"bridge": self.bridge.to_json()} if self.bridge is not None else {}),
         }
 
     @classmethod
@@ -242,9 +287,10 @@ _GENESIS_FIELDS = frozenset(
         "networkCa",
         "rewards",
         "governance",
+        "bridge",
     }
 )
-_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance"}
+_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance", "bridge"}
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
@@ -282,6 +328,7 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         network_ca=_network_ca(obj.get("networkCa", "")),
         rewards=RewardSchedule.from_json(obj.get("rewards", {}), accounts),
         governance=_governance(obj.get("governance", ""), accounts),
+        bridge=BridgeConfig.from_json(obj["bridge"], accounts) if "bridge" in obj else None,
     )
 
 
