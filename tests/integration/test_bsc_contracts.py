@@ -17,8 +17,10 @@ from eth_utils import keccak
 
 from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts
+from ccoin.bridge.anchors import block_leaf
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
 from ccoin.bridge.solidity import load_artifact
+from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 NETWORK_ID = keccak(b"ccoin-bridge-test-network")
@@ -85,9 +87,9 @@ def reverted(reason: str) -> Any:
 
 
 def block_leaves(start: int, roots: list[bytes]) -> list[bytes]:
-    """Per-block leaf data (height, block hash, withdrawalRoot), as Anchor hashes them."""
+    """Per-block leaf data (height, block hash, withdrawalRoot), as the sidechain makes it."""
     return [
-        (start + i).to_bytes(8, "big") + keccak(b"block-%d" % (start + i)) + roots[i]
+        block_leaf(start + i, keccak(b"block-%d" % (start + i)), roots[i])
         for i in range(len(roots))
     ]
 
@@ -167,7 +169,7 @@ def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
         (keccak(b"w-2"), user.address, 300),
     ]
     leaves = [
-        wid + bytes.fromhex(to[2:]) + amount.to_bytes(8, "big") for wid, to, amount in withdrawals
+        withdrawal_leaf(wid, bytes.fromhex(to[2:]), amount) for wid, to, amount in withdrawals
     ]
     withdrawal_root = merkle_root(leaves)
     blocks = block_leaves(1, [bytes(32), withdrawal_root, bytes(32)])
