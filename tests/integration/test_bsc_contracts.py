@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from eth_abi import encode as abi_encode
-from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts
+from ccoin.bridge import digests
 from ccoin.bridge.anchors import block_leaf
+from ccoin.bridge.digests import ordered, sign_digest
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
 from ccoin.bridge.solidity import load_artifact
 from ccoin.ledger.bridge import withdrawal_leaf
@@ -67,15 +67,13 @@ def env(chain: EvmClient) -> Deployed:
 
 
 def sign(digest: bytes, signers: list[LocalAccount]) -> list[bytes]:
-    return [bytes(k.sign_message(encode_defunct(primitive=digest)).signature) for k in signers]
+    """In the order given (tests pass unsorted and duplicate lists on purpose)."""
+    return [sign_digest(k, digest) for k in signers]
 
 
 def anchor_digest(env: Deployed, start: int, end: int, root: bytes, *, chain_id: int = 97) -> bytes:
     set_id = env.anchor.read(env.client, "setId")
-    tag = keccak(b"CCOIN-ANCHOR-V1")
-    fields = [tag, chain_id, env.anchor.address, NETWORK_ID, set_id, start, end, root]
-    types = ["bytes32", "uint256", "address", "bytes32", "uint64", "uint64", "uint64", "bytes32"]
-    return keccak(abi_encode(types, fields))
+    return digests.anchor_digest(chain_id, env.anchor.address, NETWORK_ID, set_id, start, end, root)
 
 
 def submit(env: Deployed, start: int, end: int, root: bytes, signatures: list[bytes]) -> Any:
@@ -121,7 +119,8 @@ def test_anchors_need_a_sorted_quorum_of_the_current_set(env: Deployed) -> None:
         submit(env, 1, 4, zero, sign(anchor_digest(env, 1, 4, zero), keys[:3]))
     with reverted("not the next range"):
         submit(env, 2, 4, root, sign(anchor_digest(env, 2, 4, root), keys[:3]))
-    submit(env, 1, 4, root, sign(digest, keys[1:]))  # any quorum, sorted
+    gathered = [(k.address, sign_digest(k, digest)) for k in reversed(keys[1:])]
+    submit(env, 1, 4, root, ordered(gathered))  # any quorum, put in the contract's order
     assert env.anchor.read(env.client, "nextHeight") == 5
     assert env.anchor.read(env.client, "rangeCount") == 1
     with reverted("not the next range"):  # the same range again: a duplicate
@@ -135,6 +134,7 @@ def test_a_new_set_needs_the_old_one_and_the_old_one_is_done(env: Deployed) -> N
     new = bridge_keys("set1", 7)
     members = [k.address for k in new]
     digest = env.anchor.read(client, "setDigest", members)
+    assert digest == digests.set_digest(97, env.anchor.address, NETWORK_ID, 0, members)
     with reverted("not in the current set"):
         env.anchor.send(client, env.owner, "changeSet", members, sign(digest, new[:5]))
     env.anchor.send(client, env.owner, "changeSet", members, sign(digest, old[:3]))
