@@ -5,6 +5,7 @@ once on a proof under an anchored range; the guardian only pauses."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,13 @@ from ccoin.bridge import digests
 from ccoin.bridge.anchors import block_leaf
 from ccoin.bridge.digests import ordered, sign_digest
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
+from ccoin.bridge.proofs import withdrawal_proof
 from ccoin.bridge.solidity import load_artifact
 from ccoin.ledger.bridge import withdrawal_leaf
+from ccoin.ledger.chain import Chain
+from ccoin.storage.memory import MemoryStore
+from ccoin.testing import factories as f
+from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 NETWORK_ID = keccak(b"ccoin-bridge-test-network")
@@ -223,3 +229,36 @@ def test_no_account_is_special(env: Deployed) -> None:
         if e.get("type") == "function" and e.get("stateMutability") not in ("view", "pure")
     }
     assert bridge_writes == {"deposit", "withdraw", "pause"}
+
+
+def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
+    """A real chain (bridge configured, one delegate) finalizes two withdrawals among other
+    blocks; the node's proof releases one on BSC after its range is anchored, once."""
+    client, user = env.client, env.user
+    net = f.make_testnet(accounts=8, delegates=1)
+    config = BridgeConfig(net.accounts[6].address, 97, bytes.fromhex(env.bridge.address[2:]), 0)
+    genesis = dataclasses.replace(net.genesis, bridge=config)
+    chain = Chain(MemoryStore(), genesis)
+    nid = chain.network_id
+    payee = new_account(keccak(b"sidechain-payee"))
+    to = bytes.fromhex(payee.address[2:])
+    txs = [f.withdraw(net.accounts[1], to, 700, nid), f.withdraw(net.accounts[2], to, 50, nid)]
+    for batch in ([], txs, []):
+        chain.build_block(batch, chain.head.timestamp + 1, net.delegates[0])
+    chain.set_finalized(chain.height)
+    proof = withdrawal_proof(chain, txs[0].id(nid), 1, 3)
+    assert (proof.height, proof.leaf_index, proof.leaf_count) == (2, 0, 2)
+
+    # The Bridge holds C (a deposit), the range 1-3 is anchored by the delegate set.
+    env.token.send(client, user, "approve", env.bridge.address, 1_000)
+    env.bridge.send(client, user, "deposit", bytes(14), 1_000)
+    root = proof.range_root
+    submit(env, 1, 3, root, sign(anchor_digest(env, 1, 3, root), env.keys[:3]))
+    block, withdrawal = proof.bridge_arguments(range_index=0)
+    env.bridge.send(client, user, "withdraw", block, withdrawal)
+    assert env.token.read(client, "balanceOf", payee.address) == 700
+    with reverted("already withdrawn"):
+        env.bridge.send(client, user, "withdraw", block, withdrawal)
+    second = withdrawal_proof(chain, txs[1].id(nid), 1, 3)
+    env.bridge.send(client, user, "withdraw", *second.bridge_arguments(range_index=0))
+    assert env.token.read(client, "balanceOf", env.bridge.address) == 1_000 - 750

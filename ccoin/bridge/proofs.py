@@ -1,0 +1,118 @@
+"""The proof a withdrawal needs on BSC, from a node's own chain: the withdrawal leaf under
+its block's withdrawalRoot, and that block's leaf under an anchored range's root. Its
+fields are `Bridge.withdraw`'s two arguments (docs/spec/bridge.md section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ccoin.bridge.anchors import range_proof, range_root
+from ccoin.errors import ErrorCode, RpcError
+from ccoin.ledger.bridge import withdrawal_leaf
+from ccoin.ledger.chain import Chain
+from ccoin.types.assets import OutTransferAsset
+from ccoin.types.merkle import inclusion_proof
+from ccoin.types.transaction import Transaction
+
+
+@dataclass(frozen=True)
+class WithdrawalProof:
+    withdrawal_id: bytes
+    bsc_recipient: bytes
+    amount: int
+    leaf_index: int
+    leaf_count: int
+    leaf_path: list[bytes]
+    height: int
+    block_hash: bytes
+    withdrawal_root: bytes
+    range_from: int
+    range_to: int
+    range_root: bytes
+    block_path: list[bytes]
+
+    def bridge_arguments(self, range_index: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """`(BlockProof, Withdrawal)` as `Bridge.withdraw` takes them."""
+        block = (range_index, self.height, self.block_hash, self.withdrawal_root, self.block_path)
+        withdrawal = (
+            self.withdrawal_id,
+            "0x" + self.bsc_recipient.hex(),
+            self.amount,
+            self.leaf_index,
+            self.leaf_count,
+            self.leaf_path,
+        )
+        return block, withdrawal
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "withdrawalId": self.withdrawal_id.hex(),
+            "bscRecipient": self.bsc_recipient.hex(),
+            "amount": str(self.amount),
+            "leafIndex": self.leaf_index,
+            "leafCount": self.leaf_count,
+            "leafPath": [p.hex() for p in self.leaf_path],
+            "height": self.height,
+            "blockHash": self.block_hash.hex(),
+            "withdrawalRoot": self.withdrawal_root.hex(),
+            "rangeFrom": self.range_from,
+            "rangeTo": self.range_to,
+            "rangeRoot": self.range_root.hex(),
+            "blockPath": [p.hex() for p in self.block_path],
+        }
+
+
+def _withdrawals_of(block_txs: tuple[Transaction, ...], network_id: bytes) -> list[bytes]:
+    leaves = []
+    for tx in block_txs:
+        if isinstance(tx.body.asset, OutTransferAsset):
+            leaves.append(
+                withdrawal_leaf(
+                    tx.digest(network_id)[1], tx.body.asset.bsc_recipient, tx.body.amount
+                )
+            )
+    return leaves
+
+
+def withdrawal_proof(chain: Chain, tx_id: str, range_from: int, range_to: int) -> WithdrawalProof:
+    """The proof of withdrawal `tx_id` (a type-7 transaction's id) in the anchored range
+    `range_from..range_to`, which must be finalized on this node and contain its block."""
+    located = chain.transaction(tx_id)
+    if located is None or not isinstance(located.transaction.body.asset, OutTransferAsset):
+        raise RpcError(ErrorCode.NOT_FOUND, f"no withdrawal {tx_id} on this chain")
+    height = located.height
+    if not range_from <= height <= range_to:
+        raise RpcError(
+            ErrorCode.RPC_INVALID_PARAMS, f"withdrawal at {height}, outside {range_from}-{range_to}"
+        )
+    if range_to > chain.finalized_height:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"height {range_to} is not finalized yet")
+    network_id = chain.network_id
+    headers = [chain.header_at(h) for h in range(range_from, range_to + 1)]
+    if any(h is None for h in headers):
+        raise RpcError(ErrorCode.NOT_FOUND, "a block of the range is missing")
+    full = [h for h in headers if h is not None]
+    block = chain.block_at(height)
+    assert block is not None
+    leaves = _withdrawals_of(block.transactions, network_id)
+    tx = located.transaction
+    asset = tx.body.asset
+    assert isinstance(asset, OutTransferAsset)
+    withdrawal_id = tx.digest(network_id)[1]
+    index = leaves.index(withdrawal_leaf(withdrawal_id, asset.bsc_recipient, tx.body.amount))
+    return WithdrawalProof(
+        withdrawal_id=withdrawal_id,
+        bsc_recipient=asset.bsc_recipient,
+        amount=tx.body.amount,
+        leaf_index=index,
+        leaf_count=len(leaves),
+        leaf_path=inclusion_proof(leaves, index),
+        height=height,
+        block_hash=block.header.hash(network_id),
+        withdrawal_root=block.header.withdrawal_root,
+        range_from=range_from,
+        range_to=range_to,
+        range_root=range_root(full, network_id),
+        block_path=range_proof(full, height, network_id),
+    )
