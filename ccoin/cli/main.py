@@ -6,6 +6,7 @@ import click
 
 from ccoin import __version__
 from ccoin.cli.bench import bench
+from ccoin.cli.bridge import bridge_group
 from ccoin.cli.chain import account_command, block_command, status_command
 from ccoin.cli.contract import contract_group
 from ccoin.cli.devnet import devnet_group
@@ -24,6 +25,7 @@ def cli() -> None:
 cli.add_command(keys_group)
 cli.add_command(tx_group)
 cli.add_command(contract_group)
+cli.add_command(bridge_group)
 cli.add_command(genesis_group)
 cli.add_command(node_group)
 cli.add_command(devnet_group)

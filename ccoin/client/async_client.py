@@ -303,6 +303,17 @@ class AsyncClient:
         )
         return await self._run(flow)
 
+    async def get_withdrawal_proof(
+        self, tx_id: str, from_height: int, to_height: int
+    ) -> dict[str, Any]:
+        """What `Bridge.withdraw` on BSC needs for withdrawal `tx_id` in the anchored range."""
+        result: dict[str, Any] = await self._run(
+            flows.call(
+                "ccoin_getWithdrawalProof", id=tx_id, fromHeight=from_height, toHeight=to_height
+            )
+        )
+        return result
+
     async def get_contract(self, address: str, include_code: bool = False) -> dict[str, Any]:
         result: dict[str, Any] = await self._run(
             flows.call("ccoin_getContract", address=address, includeCode=include_code)

@@ -21,7 +21,7 @@ from ccoin.crypto.address import (
 )
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import TxStatus
-from ccoin.rpc import contract_methods
+from ccoin.rpc import bridge_methods, contract_methods
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block
@@ -374,6 +374,11 @@ METHODS: dict[str, Method] = {
                 Param("gasLimit", None),
             ),
             contract_methods.call_contract,
+        ),
+        Method(
+            "ccoin_getWithdrawalProof",
+            (Param("id"), Param("fromHeight"), Param("toHeight")),
+            bridge_methods.get_withdrawal_proof,
         ),
         Method(
             "ccoin_getContract",

@@ -313,7 +313,8 @@ def openapi_document() -> dict[str, Any]:
         "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, ccoin_addSignatures, "
     )
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
-    rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract "
+    rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract, "
+    rpc_methods += "ccoin_getWithdrawalProof "
     rpc_methods += "(see docs/spec/rpc.md)"
     return {
         "openapi": "3.1.0",

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from ccoin.client import Client, NodeUnreachable
+from ccoin.crypto.address import id_from_hash
 from ccoin.crypto.keystore import load_keystore
 from ccoin.devnet.layout import Devnet
 from ccoin.testing.ports import free_port_range
@@ -189,6 +190,9 @@ def alive(pid: int) -> bool:
 def test_cli_against_one_node(one_node: Network, tmp_path: Path) -> None:
     exercise(one_node, tmp_path, submit_to=0)
     contracts(one_node)
+    not_a_withdrawal = id_from_hash(b"\x01" * 32)  # a well-formed id of no transaction
+    proved = ccoin(f"bridge prove {not_a_withdrawal} --from 1 --to 1 --node {one_node.urls[0]}")
+    assert proved.returncode == 2 and "error: NOT_FOUND (6000)" in proved.stderr, proved.stderr
     vote_and_second_signature(one_node, tmp_path)
 
 

@@ -29,6 +29,7 @@ from ccoin.node.service import Node
 from ccoin.p2p.peer import PeerAddress
 from ccoin.rpc.app import RpcApp
 from ccoin.testing import factories as f
+from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
 
 T = TypeVar("T")
@@ -185,6 +186,7 @@ async def open_api(
     pool: PoolLimits | None = None,
     run: bool = True,
     start_height: int = 2,
+    genesis: GenesisConfig | None = None,
 ) -> AsyncIterator[ApiClient]:
     """A node (running or still) and an httpx client on its ASGI app."""
     assert isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock), (
@@ -194,7 +196,10 @@ async def open_api(
     rpc = rpc or RpcConfig(listen=LOOPBACK)
     clock = ChainClock(unix_at_start=NET.genesis.genesis_time)
     node = Node(
-        node_config(tmp_path, pool or PoolLimits()), NET.genesis, NET.delegates[0], clock=clock
+        node_config(tmp_path, pool or PoolLimits()),
+        genesis or NET.genesis,
+        NET.delegates[0],
+        clock=clock,
     )
     app = RpcApp(node, rpc)
     transport = httpx.ASGITransport(app=app.app, client=("10.0.0.1", 4000))
