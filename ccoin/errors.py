@@ -96,6 +96,8 @@ class ErrorCode(Enum):
     STORAGE_FAILURE = (5005, "the database could not be opened or written")
     LISTEN_FAILED = (5006, "cannot listen on the configured address")
     SANDBOX_FAULT = (5007, "the contract sandbox failed twice; the node stopped (a node fault)")
+    BRIDGE_REFUSED = (5008, "this node will not sign that for the bridge")
+    BRIDGE_NOT_FINAL = (5009, "not finalized on this node yet: ask again later")
 
     # 6xxx: RPC
     NOT_FOUND = (6000, "no such transaction, block or account")
@@ -137,6 +139,7 @@ _RETRYABLE = frozenset(
         ErrorCode.POOL_SENDER_LIMIT,
         ErrorCode.RPC_BUSY,
         ErrorCode.RPC_RATE_LIMITED,
+        ErrorCode.BRIDGE_NOT_FINAL,
     }
 )
 

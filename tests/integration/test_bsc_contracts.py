@@ -17,16 +17,18 @@ from eth_utils import keccak
 from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts
 from ccoin.bridge import digests
-from ccoin.bridge.anchors import block_leaf
-from ccoin.bridge.digests import ordered, sign_digest
+from ccoin.bridge.anchors import block_leaf, range_root
+from ccoin.bridge.digests import ordered, sign_digest, sorted_members
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
 from ccoin.bridge.proofs import withdrawal_proof
+from ccoin.bridge.signer import BridgeRefusal, BridgeSigner
 from ccoin.bridge.solidity import load_artifact
+from ccoin.errors import ErrorCode
 from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
-from ccoin.types.genesis import BridgeConfig
+from ccoin.types.genesis import BridgeConfig, GenesisDelegate
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 NETWORK_ID = keccak(b"ccoin-bridge-test-network")
@@ -262,3 +264,54 @@ def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
     second = withdrawal_proof(chain, txs[1].id(nid), 1, 3)
     env.bridge.send(client, user, "withdraw", *second.bridge_arguments(range_index=0))
     assert env.token.read(client, "balanceOf", env.bridge.address) == 1_000 - 750
+
+
+def bridged_testnet(keys: list[LocalAccount]) -> tuple[f.LocalNet, Chain]:
+    """Three delegates whose bridge addresses are `keys`' (the factories' placeholders have
+    no private keys)."""
+    net = f.make_testnet(accounts=4, delegates=3)
+    delegates = tuple(
+        GenesisDelegate(
+            d.public_key,
+            dataclasses.replace(d.asset, bridge_address=bytes.fromhex(k.address[2:])),
+        )
+        for d, k in zip(net.genesis.delegates, keys, strict=True)
+    )
+    genesis = dataclasses.replace(net.genesis, delegates=delegates)
+    return dataclasses.replace(net, genesis=genesis), Chain(MemoryStore(), genesis)
+
+
+def test_delegate_signers_anchor_their_finalized_chain(chain: EvmClient) -> None:
+    owner = new_account(dev_accounts(1)[0].key)
+    keys = [new_account(keccak(b"delegate-bridge-%d" % i)) for i in range(3)]
+    net, sidechain = bridged_testnet(keys)
+    for _ in range(4):
+        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+    early = BridgeSigner(sidechain, keys[0], 97, "0x" + "00" * 20)
+    with pytest.raises(BridgeRefusal) as refused:
+        early.elected_members()  # nothing final yet
+    assert refused.value.code is ErrorCode.BRIDGE_NOT_FINAL
+    sidechain.set_finalized(3)
+    members = early.elected_members()
+    assert list(members) == sorted_members(k.address for k in keys)
+    anchor = deploy(chain, owner, load_artifact("Anchor"), sidechain.network_id, list(members), 1)
+    signers = [BridgeSigner(sidechain, k, 97, anchor.address) for k in keys]
+
+    with pytest.raises(BridgeRefusal) as refused:
+        signers[0].sign_anchor(97, anchor.address, 0, 1, 4)  # height 4 is not final
+    assert refused.value.code is ErrorCode.BRIDGE_NOT_FINAL
+    with pytest.raises(BridgeRefusal):
+        signers[0].sign_anchor(56, anchor.address, 0, 1, 3)  # another chain
+    signed = [s.sign_anchor(97, anchor.address, 0, 1, 3) for s in signers]
+    assert len({s.root for s in signed}) == 1
+    root = signed[0].root
+    headers = [h for h in (sidechain.header_at(i) for i in (1, 2, 3)) if h is not None]
+    assert root == range_root(headers, sidechain.network_id)
+    ordered_sigs = ordered((s.signer, s.signature) for s in signed)
+    anchor.send(chain, owner, "submitAnchor", 1, 3, root, ordered_sigs)
+    assert anchor.read(chain, "nextHeight") == 4
+    # The set they sign is the one their chain elected: here, unchanged, a valid hand-over.
+    set_sigs = [s.sign_set(97, anchor.address, 0) for s in signers]
+    handover = ordered((s.signer, s.signature) for s in set_sigs)
+    anchor.send(chain, owner, "changeSet", list(members), handover)
+    assert anchor.read(chain, "setId") == 1
