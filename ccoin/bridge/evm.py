@@ -85,6 +85,19 @@ class EvmClient:
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)
 
+    def logs(
+        self, address: str, topics: list[str | None], from_block: int, to_block: int | str
+    ) -> list[dict[str, Any]]:
+        """`eth_getLogs` of one contract (topics as 0x-hex, None for any)."""
+        query = {
+            "address": address,
+            "topics": topics,
+            "fromBlock": hex(from_block),
+            "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+        }
+        found = self.rpc("eth_getLogs", query)
+        return [dict(entry) for entry in found]
+
     def call(self, to: str, data: bytes, sender: str | None = None) -> bytes:
         request: dict[str, str] = {"to": to, "data": "0x" + data.hex()}
         if sender is not None:

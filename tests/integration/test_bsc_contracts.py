@@ -18,11 +18,13 @@ from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts
 from ccoin.bridge import digests
 from ccoin.bridge.anchors import block_leaf, range_root
+from ccoin.bridge.attester import DepositAttester
 from ccoin.bridge.digests import ordered, sign_digest, sorted_members
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
 from ccoin.bridge.proofs import withdrawal_proof
 from ccoin.bridge.signer import BridgeRefusal, BridgeSigner
 from ccoin.bridge.solidity import load_artifact
+from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode
 from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
@@ -30,6 +32,7 @@ from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.types.genesis import BridgeConfig, GenesisDelegate
 from ccoin.types.merkle import inclusion_proof, merkle_root
+from ccoin.types.transaction import Transaction
 
 NETWORK_ID = keccak(b"ccoin-bridge-test-network")
 SUPPLY = 10**12
@@ -315,3 +318,44 @@ def test_delegate_signers_anchor_their_finalized_chain(chain: EvmClient) -> None
     handover = ordered((s.signer, s.signature) for s in set_sigs)
     anchor.send(chain, owner, "changeSet", list(members), handover)
     assert anchor.read(chain, "setId") == 1
+
+
+def test_delegates_attest_a_buried_deposit_and_the_sidechain_credits_it(env: Deployed) -> None:
+    client, user = env.client, env.user
+    net = f.make_testnet(accounts=8, delegates=3)
+    contract = bytes.fromhex(env.bridge.address[2:])
+    config = BridgeConfig(net.accounts[6].address, 97, contract, 2)
+    sidechain = Chain(MemoryStore(), dataclasses.replace(net.genesis, bridge=config))
+    nid = sidechain.network_id
+    fresh = f.key("deposit-recipient")
+    env.token.send(client, user, "approve", env.bridge.address, 500)
+    receipt = env.bridge.send(client, user, "deposit", address_raw(fresh.address), 500)
+    bsc_tx = bytes.fromhex(receipt["transactionHash"][2:])
+    relayer = net.accounts[1]
+
+    def claim_of(amount: int, nonce: int = 1) -> Transaction:
+        return f.deposit(
+            relayer, fresh.address, amount, nonce, nid, [], bridge=contract, bsc_tx_hash=bsc_tx
+        )
+
+    claim = claim_of(500)
+    attesters = [DepositAttester(d, config, nid, client) for d in net.delegates]
+
+    with pytest.raises(BridgeRefusal) as early:
+        attesters[0].attest(claim)
+    assert early.value.code is ErrorCode.BRIDGE_NOT_FINAL  # 0 of 2 confirmations
+    client.rpc("anvil_mine", "0x2")
+    inflated = f.deposit(
+        relayer, fresh.address, 501, 1, nid, [], bridge=contract, bsc_tx_hash=bsc_tx
+    )
+    with pytest.raises(BridgeRefusal) as lied:
+        attesters[0].attest(inflated)
+    assert lied.value.code is ErrorCode.BRIDGE_REFUSED
+    with pytest.raises(BridgeRefusal):
+        attesters[0].attest(claim_of(500, nonce=2))  # no such deposit
+
+    credited = claim.with_signatures([a.attest(claim) for a in attesters])
+    execution = sidechain.build_block([credited], 1, net.delegates[0])[1]
+    assert execution.included == [credited]
+    account = sidechain.account(fresh.address)
+    assert account is not None and account.balance == 500
