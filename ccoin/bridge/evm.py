@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import rlp
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
@@ -194,6 +195,13 @@ def deploy(
     data = bytes.fromhex(artifact["bytecode"][2:]) + abi_encode(types, list(args))
     receipt = client.transact(account, None, data)
     return Contract(to_checksum_address(receipt["contractAddress"]), abi)
+
+
+def create_address(deployer: str, nonce: int) -> str:
+    """The address a contract created by `deployer` at `nonce` will have (CREATE), so a
+    genesis can name the Bridge before it is deployed."""
+    encoded = rlp.encode([bytes.fromhex(deployer[2:]), nonce])
+    return to_checksum_address(keccak(encoded)[12:])
 
 
 def new_account(private_key: bytes) -> LocalAccount:

@@ -20,14 +20,16 @@ from ccoin.bridge import digests
 from ccoin.bridge.anchors import block_leaf, range_root
 from ccoin.bridge.attester import DepositAttester
 from ccoin.bridge.digests import ordered, sign_digest, sorted_members
-from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, deploy, new_account
+from ccoin.bridge.evm import Contract, EvmClient, EvmReverted, create_address, deploy, new_account
 from ccoin.bridge.proofs import withdrawal_proof
+from ccoin.bridge.relayer import Relayer
 from ccoin.bridge.signer import BridgeRefusal, BridgeSigner
 from ccoin.bridge.solidity import load_artifact
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode
 from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
+from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.types.genesis import BridgeConfig, GenesisDelegate
@@ -359,3 +361,101 @@ def test_delegates_attest_a_buried_deposit_and_the_sidechain_credits_it(env: Dep
     assert execution.included == [credited]
     account = sidechain.account(fresh.address)
     assert account is not None and account.balance == 500
+
+
+@dataclass
+class LocalDelegate:
+    """A delegate node in this process: its bridge signer and its deposit attester."""
+
+    signer: BridgeSigner
+    attester: DepositAttester
+
+    def sign_anchor(self, *args: Any) -> Any:
+        return self.signer.sign_anchor(*args)
+
+    def sign_set(self, *args: Any) -> Any:
+        return self.signer.sign_set(*args)
+
+    def attest(self, tx: Transaction) -> Any:
+        return self.attester.attest(tx)
+
+
+@dataclass
+class LocalSidechain:
+    """The sidechain as the relayer sees it, over a chain in this process: a submitted
+    transaction goes into the next block, built by the one producing delegate."""
+
+    chain: Chain
+    producer: Any
+
+    @property
+    def network_id(self) -> bytes:
+        return self.chain.network_id
+
+    def finalized_height(self) -> int:
+        return self.chain.finalized_height
+
+    def chain_time(self) -> int:
+        return self.chain.head.timestamp
+
+    def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
+        key = schema.deposit_consumed(bsc_chain_id, bridge, nonce)
+        return self.chain.store.get(key) is not None
+
+    def submit(self, tx: Transaction) -> None:
+        execution = self.chain.build_block([tx], self.chain.head.timestamp + 1, self.producer)[1]
+        assert execution.included == [tx], execution.rejected
+
+
+def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClient) -> None:
+    owner, user = (new_account(a.key) for a in dev_accounts(2))
+    keys = [new_account(keccak(b"relay-bridge-%d" % i)) for i in range(3)]
+    nonce = int(chain.rpc("eth_getTransactionCount", owner.address, "pending"), 16)
+    bridge_address = create_address(owner.address, nonce + 2)  # token, anchor, then bridge
+    net, _ = bridged_testnet(keys)
+    config = BridgeConfig(net.accounts[3].address, 97, bytes.fromhex(bridge_address[2:]), 1)
+    genesis = dataclasses.replace(net.genesis, bridge=config)
+    sidechain = Chain(MemoryStore(), genesis)
+    nid = sidechain.network_id
+    members = sorted_members(k.address for k in keys)
+    token = deploy(chain, owner, load_artifact("CarbonCoin"), SUPPLY)
+    anchor = deploy(chain, owner, load_artifact("Anchor"), nid, members, 1)
+    bridge = deploy(
+        chain, owner, load_artifact("Bridge"), token.address, anchor.address, owner.address
+    )
+    assert bridge.address == bridge_address
+    token.send(chain, owner, "transfer", user.address, 10_000)
+
+    delegates = [
+        LocalDelegate(
+            BridgeSigner(sidechain, k, 97, anchor.address), DepositAttester(d, config, nid, chain)
+        )
+        for k, d in zip(keys, net.delegates, strict=True)
+    ]
+
+    def relayer() -> Relayer:  # a fresh one each time: it keeps no state of its own
+        return Relayer(chain, owner, anchor, bridge, LocalSidechain(sidechain, net.delegates[0]),
+                       delegates, net.accounts[1], 97, max_range=2)  # fmt: skip
+
+    nothing = relayer().run_round()
+    assert nothing.anchored_to is None and nothing.credited == []
+    for _ in range(3):
+        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+    sidechain.set_finalized(3)
+    first = relayer().run_round()
+    assert first.anchored_to == 2 and not first.handed_over  # ranges of at most 2 heights
+    assert relayer().run_round().anchored_to == 3  # contiguous, following the final head
+
+    fresh = f.key("relayed")
+    token.send(chain, user, "approve", bridge.address, 400)
+    bridge.send(chain, user, "deposit", address_raw(fresh.address), 400)
+    waiting = relayer().run_round()
+    assert waiting.credited == [] and any("confirmations" in r for r in waiting.refusals)
+    chain.rpc("anvil_mine", "0x1")
+    credited = relayer().run_round()
+    assert credited.credited == [1]
+    account = sidechain.account(fresh.address)
+    assert account is not None and account.balance == 400
+    again = relayer().run_round()  # a restarted relayer: nothing twice
+    assert again.credited == [] and again.anchored_to is None
+    assert anchor.read(chain, "rangeCount") == 2

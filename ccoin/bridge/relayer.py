@@ -1,0 +1,202 @@
+"""The relayer's rounds (ADR 0015): it carries signatures, it decides nothing.
+
+Each round reads what to do from the two chains, so a relayer that restarts (or a second
+one running beside it) neither repeats nor skips anything:
+
+- **anchor**: the next range starts at `Anchor.nextHeight` and ends at the sidechain's
+  finalized height (at most `max_range` heights); the delegates' signers sign it, and with
+  a quorum (in the contract's order) it goes to BSC;
+- **hand-over**: when the set the sidechain elected differs from `Anchor.members`, the
+  current set's delegates sign the new one (each from its own chain) and it goes to BSC;
+- **deposits**: every deposit nonce up to `Bridge.depositCount` the sidechain has not
+  credited is built into a type-6 transaction from the BSC event, attested by the
+  delegates (each checks BSC itself) and, with a quorum, submitted to the sidechain.
+
+The delegates and the sidechain are ports (`Signer`, `Sidechain`), so the same rounds run
+against nodes over RPC or, in tests, against chains in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from eth_abi.abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+
+from ccoin.bridge.attester import DEPOSITED
+from ccoin.bridge.digests import ordered
+from ccoin.bridge.evm import Contract, EvmClient, EvmError
+from ccoin.bridge.signer import SignedAnchor, SignedSet
+from ccoin.crypto.address import address_from_raw
+from ccoin.crypto.keys import KeyPair
+from ccoin.errors import CcoinError
+from ccoin.ledger.bridge import attestation_quorum
+from ccoin.types.assets import InTransferAsset
+from ccoin.types.transaction import CoSignature, Transaction, TxBody
+
+DEFAULT_MAX_RANGE = 256
+_LOG = logging.getLogger("ccoin.bridge.relayer")
+
+
+class Signer(Protocol):
+    """One delegate node, as the relayer asks it."""
+
+    def sign_anchor(
+        self, bsc_chain_id: int, anchor: str, set_id: int, from_height: int, to_height: int
+    ) -> SignedAnchor: ...
+
+    def sign_set(self, bsc_chain_id: int, anchor: str, set_id: int) -> SignedSet: ...
+
+    def attest(self, tx: Transaction) -> CoSignature: ...
+
+
+class Sidechain(Protocol):
+    network_id: bytes
+
+    def finalized_height(self) -> int: ...
+
+    def chain_time(self) -> int: ...
+
+    def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool: ...
+
+    def submit(self, tx: Transaction) -> None: ...
+
+
+@dataclass
+class RoundReport:
+    anchored_to: int | None = None
+    handed_over: bool = False
+    credited: list[int] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Relayer:
+    bsc: EvmClient
+    payer: LocalAccount  # pays BSC gas; no other power
+    anchor: Contract
+    bridge: Contract
+    sidechain: Sidechain
+    signers: Sequence[Signer]
+    key: KeyPair  # the sidechain account that sends type-6 credits (fee 0)
+    bsc_chain_id: int
+    max_range: int = DEFAULT_MAX_RANGE
+
+    def run_round(self) -> RoundReport:
+        report = RoundReport()
+        self.hand_over(report)
+        self.anchor_next(report)
+        self.credit_deposits(report)
+        return report
+
+    # -- anchors and sets -------------------------------------------------------------------
+
+    def anchor_next(self, report: RoundReport) -> None:
+        start = self.anchor.read(self.bsc, "nextHeight")
+        finalized = self.sidechain.finalized_height()
+        if finalized < start:
+            return
+        end = min(finalized, start + self.max_range - 1)
+        set_id = self.anchor.read(self.bsc, "setId")
+        signed: list[SignedAnchor] = []
+        for signer in self.signers:
+            try:
+                signed.append(
+                    signer.sign_anchor(self.bsc_chain_id, self.anchor.address, set_id, start, end)
+                )
+            except CcoinError as exc:
+                report.refusals.append(f"anchor {start}-{end}: {exc}")
+        roots = {s.root for s in signed}
+        if len(roots) != 1:  # disagreeing roots: nobody's chain is anchored this round
+            report.refusals.append(f"anchor {start}-{end}: {len(roots)} roots")
+            return
+        members = {m.lower() for m in self.anchor.read(self.bsc, "members")}
+        votes = [(s.signer, s.signature) for s in signed if s.signer.lower() in members]
+        if len(votes) < self.anchor.read(self.bsc, "quorum"):
+            report.refusals.append(f"anchor {start}-{end}: {len(votes)} signatures")
+            return
+        root = roots.pop()
+        self.anchor.send(self.bsc, self.payer, "submitAnchor", start, end, root, ordered(votes))
+        report.anchored_to = end
+
+    def hand_over(self, report: RoundReport) -> None:
+        set_id = self.anchor.read(self.bsc, "setId")
+        current = [m.lower() for m in self.anchor.read(self.bsc, "members")]
+        signed: list[SignedSet] = []
+        for signer in self.signers:
+            try:
+                signed.append(signer.sign_set(self.bsc_chain_id, self.anchor.address, set_id))
+            except CcoinError as exc:
+                report.refusals.append(f"set: {exc}")
+        elected = {s.members for s in signed}
+        if len(elected) != 1:
+            return
+        members = list(elected.pop())
+        if [m.lower() for m in members] == current:
+            return
+        votes = [(s.signer, s.signature) for s in signed if s.signer.lower() in set(current)]
+        if len(votes) < self.anchor.read(self.bsc, "quorum"):
+            report.refusals.append(f"set: {len(votes)} signatures of the current set")
+            return
+        self.anchor.send(self.bsc, self.payer, "changeSet", members, ordered(votes))
+        report.handed_over = True
+
+    # -- deposits ---------------------------------------------------------------------------
+
+    def credit_deposits(self, report: RoundReport) -> None:
+        count = self.bridge.read(self.bsc, "depositCount")
+        contract = bytes.fromhex(self.bridge.address[2:])
+        for nonce in range(1, count + 1):
+            if self.sidechain.deposit_credited(self.bsc_chain_id, contract, nonce):
+                continue
+            claim = self._claim(nonce, contract)
+            if claim is None:
+                continue
+            attestations = []
+            for signer in self.signers:
+                try:
+                    attestations.append(signer.attest(claim))
+                except (CcoinError, EvmError) as exc:
+                    report.refusals.append(f"deposit {nonce}: {exc}")
+            if len(attestations) < attestation_quorum(len(self.signers)):
+                continue  # not buried deep enough yet, or not enough delegates answer
+            self.sidechain.submit(claim.with_signatures(attestations))
+            report.credited.append(nonce)
+
+    def _claim(self, nonce: int, contract: bytes) -> Transaction | None:
+        topic = "0x" + nonce.to_bytes(32, "big").hex()
+        found = self.bsc.logs(self.bridge.address, [DEPOSITED, topic], 0, "latest")
+        if len(found) != 1:
+            return None
+        event: dict[str, Any] = found[0]
+        recipient, amount = abi_decode(["bytes", "uint256"], bytes.fromhex(event["data"][2:]))
+        tx_hash = bytes.fromhex(event["transactionHash"][2:])
+        asset = InTransferAsset(self.bsc_chain_id, contract, nonce, tx_hash)
+        body = TxBody(
+            6,
+            self.sidechain.chain_time(),
+            self.key.public_key,
+            address_from_raw(bytes(recipient)),
+            int(amount),
+            0,
+            asset,
+        )
+        return body.sign(self.key, self.sidechain.network_id)
+
+
+def run_forever(relayer: Relayer, interval: float, rounds: int | None = None) -> None:
+    """Rounds every `interval` seconds (`rounds` bounds them, for tests and tools); a BSC
+    or node error ends the round, not the relayer: the next round reads the chains again."""
+    done = 0
+    while rounds is None or done < rounds:
+        try:
+            report = relayer.run_round()
+            _LOG.info("relay_round", extra={"fields": report.__dict__})
+        except (EvmError, CcoinError) as exc:
+            _LOG.warning("relay_round_failed", extra={"fields": {"error": str(exc)[:300]}})
+        done += 1
+        time.sleep(interval)
