@@ -14,8 +14,20 @@ from ccoin.types.codec import json_int, json_object, json_str
 
 MAX_CONFIG_FILE = 1024 * 1024
 _FIELDS = frozenset(
-    {"name", "dataDir", "genesis", "keystore", "passphraseFile", "pool", "logLevel", "p2p", "rpc"}
+    {
+        "name",
+        "dataDir",
+        "genesis",
+        "keystore",
+        "passphraseFile",
+        "pool",
+        "logLevel",
+        "p2p",
+        "rpc",
+        "bridge",
+    }
 )
+_BRIDGE_FIELDS = frozenset({"key", "passphraseFile", "bsc", "anchor"})
 _P2P_FIELDS = frozenset({"listen", "peers", "cert", "key"})
 STATUS_FILE = "status.json"  # written by the node into its dataDir on every new head
 _POOL_FIELDS = frozenset({"maxTransactions", "maxBytes", "perSender", "ttlSeconds"})
@@ -91,6 +103,49 @@ def _rpc_from_json(value: Any) -> RpcConfig:
 
 
 @dataclass(frozen=True)
+class BridgeNodeConfig:
+    """A delegate node's part in the bridge (ADR 0015): its secp256k1 bridge key (an
+    Ethereum v3 keystore), its own BSC endpoint and the Anchor contract it signs for."""
+
+    key: Path
+    passphrase_file: Path
+    bsc: str
+    anchor: str
+
+    def to_json(self, rel: Any) -> dict[str, Any]:
+        return {
+            "key": rel(self.key),
+            "passphraseFile": rel(self.passphrase_file),
+            "bsc": self.bsc,
+            "anchor": self.anchor,
+        }
+
+
+def _bridge_from_json(value: Any, base: Path) -> BridgeNodeConfig:
+    obj = json_object(value, "bridge", _BRIDGE_FIELDS)
+    missing = sorted(_BRIDGE_FIELDS - set(obj))
+    if missing:
+        raise _fail(f"bridge: missing field(s) {', '.join(missing)}")
+    bsc = json_str(obj["bsc"], "bridge.bsc", max_len=2048)
+    if not bsc.startswith(("http://", "https://")):
+        raise _fail("bridge.bsc: an http(s) JSON-RPC URL")
+    anchor = json_str(obj["anchor"], "bridge.anchor", max_len=42)
+    if len(anchor) != 42 or not anchor.startswith("0x"):
+        raise _fail("bridge.anchor: a 0x-prefixed 20-byte address")
+    try:
+        bytes.fromhex(anchor[2:])
+    except ValueError:
+        raise _fail("bridge.anchor: a 0x-prefixed 20-byte address") from None
+    return BridgeNodeConfig(
+        key=base / json_str(obj["key"], "bridge.key", max_len=4096),
+        passphrase_file=base
+        / json_str(obj["passphraseFile"], "bridge.passphraseFile", max_len=4096),
+        bsc=bsc,
+        anchor=anchor,
+    )
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     name: str
     data_dir: Path
@@ -101,6 +156,7 @@ class NodeConfig:
     log_level: str = "info"
     p2p: P2PConfig | None = None
     rpc: RpcConfig | None = None
+    bridge: BridgeNodeConfig | None = None
 
     @property
     def status_file(self) -> Path:
@@ -178,6 +234,7 @@ class NodeConfig:
             log_level=level,
             p2p=p2p,
             rpc=None if obj.get("rpc") is None else _rpc_from_json(obj["rpc"]),
+            bridge=None if obj.get("bridge") is None else _bridge_from_json(obj["bridge"], base),
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
@@ -213,6 +270,8 @@ class NodeConfig:
             }
         if self.rpc is not None:
             out["rpc"] = self.rpc.to_json()
+        if self.bridge is not None:
+            out["bridge"] = self.bridge.to_json(rel)
         return out
 
 

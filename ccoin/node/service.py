@@ -40,6 +40,7 @@ from ccoin.errors import (
     PoolError,
 )
 from ccoin.ledger.chain import Chain, Execution
+from ccoin.node.bridge_signing import open_bridge
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
 from ccoin.node.consensus_state import (
@@ -146,6 +147,11 @@ class Node:
         self.rpc_url: str | None = None  # set once the RPC server listens
         max_views = config.rpc.max_views_waiting if config.rpc is not None else 16
         self.views = ContractViews(self.chain, max_views)
+        try:
+            self.bridge = open_bridge(config.bridge, self.chain, key)
+        except BaseException:
+            self.close_resources()
+            raise
 
     def _replay_unfinalized(self) -> None:
         """Rebuild the fork tree above the finalized block from our own chain."""
@@ -168,6 +174,11 @@ class Node:
         return self._clock
 
     def close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+        self.close_resources()
+
+    def close_resources(self) -> None:
         self.verifier.close()
         self.views.close()
         self.chain.close()

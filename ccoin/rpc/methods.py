@@ -381,6 +381,28 @@ METHODS: dict[str, Method] = {
             bridge_methods.get_withdrawal_proof,
         ),
         Method(
+            "ccoin_getDeposit",
+            (Param("bscChainId"), Param("bridge"), Param("nonce")),
+            bridge_methods.get_deposit,
+        ),
+        Method(
+            "ccoin_signAnchor",
+            (
+                Param("bscChainId"),
+                Param("anchor"),
+                Param("setId"),
+                Param("fromHeight"),
+                Param("toHeight"),
+            ),
+            bridge_methods.sign_anchor,
+        ),
+        Method(
+            "ccoin_signSetChange",
+            (Param("bscChainId"), Param("anchor"), Param("setId")),
+            bridge_methods.sign_set_change,
+        ),
+        Method("ccoin_attestDeposit", (Param("transaction"),), bridge_methods.attest_deposit),
+        Method(
             "ccoin_getContract",
             (Param("address"), Param("includeCode", False)),
             contract_methods.get_contract,

@@ -314,7 +314,8 @@ def openapi_document() -> dict[str, Any]:
     )
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
     rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract, "
-    rpc_methods += "ccoin_getWithdrawalProof "
+    rpc_methods += "ccoin_getWithdrawalProof, ccoin_getDeposit, ccoin_signAnchor, "
+    rpc_methods += "ccoin_signSetChange, ccoin_attestDeposit "
     rpc_methods += "(see docs/spec/rpc.md)"
     return {
         "openapi": "3.1.0",

@@ -23,7 +23,7 @@ from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ErrorCode
 from ccoin.node.clock import ChainClock
-from ccoin.node.config import NodeConfig, RpcConfig
+from ccoin.node.config import BridgeNodeConfig, NodeConfig, RpcConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
 from ccoin.p2p.peer import PeerAddress
@@ -174,8 +174,15 @@ def expect_error_body(body: dict[str, Any], code: ErrorCode) -> dict[str, Any]:
     return body
 
 
-def node_config(tmp_path: Path, pool: PoolLimits, rpc: RpcConfig | None = None) -> NodeConfig:
-    return NodeConfig("n0", tmp_path / "data", tmp_path / "g.json", None, None, pool, rpc=rpc)
+def node_config(
+    tmp_path: Path,
+    pool: PoolLimits,
+    rpc: RpcConfig | None = None,
+    bridge: BridgeNodeConfig | None = None,
+) -> NodeConfig:
+    return NodeConfig(
+        "n0", tmp_path / "data", tmp_path / "g.json", None, None, pool, rpc=rpc, bridge=bridge
+    )
 
 
 @contextlib.asynccontextmanager
@@ -187,6 +194,7 @@ async def open_api(
     run: bool = True,
     start_height: int = 2,
     genesis: GenesisConfig | None = None,
+    bridge: BridgeNodeConfig | None = None,
 ) -> AsyncIterator[ApiClient]:
     """A node (running or still) and an httpx client on its ASGI app."""
     assert isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock), (
@@ -196,7 +204,7 @@ async def open_api(
     rpc = rpc or RpcConfig(listen=LOOPBACK)
     clock = ChainClock(unix_at_start=NET.genesis.genesis_time)
     node = Node(
-        node_config(tmp_path, pool or PoolLimits()),
+        node_config(tmp_path, pool or PoolLimits(), bridge=bridge),
         genesis or NET.genesis,
         NET.delegates[0],
         clock=clock,

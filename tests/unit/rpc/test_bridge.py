@@ -4,16 +4,28 @@ against the block's withdrawalRoot and the range root; bad requests get their er
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
+import pytest
 import trio
 import trio.testing
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
-from ccoin.errors import ErrorCode
+from ccoin.bridge.anchors import range_root
+from ccoin.bridge.digests import anchor_digest
+from ccoin.bridge.evm import new_account
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.node.config import BridgeNodeConfig
+from ccoin.node.mempool import PoolLimits
+from ccoin.node.service import Node
 from ccoin.testing import factories as f
-from ccoin.types.genesis import BridgeConfig
+from ccoin.types.genesis import BridgeConfig, GenesisConfig, GenesisDelegate
 from ccoin.types.merkle import verify_inclusion
-from tests.unit.rpc.conftest import ALICE, NET, ApiClient, open_api
+from tests.unit.rpc.conftest import ALICE, NET, ApiClient, node_config, open_api
 
 BRIDGED = dataclasses.replace(
     NET.genesis, bridge=BridgeConfig(NET.accounts[2].address, 97, b"\xbb" * 20, 0)
@@ -55,3 +67,62 @@ async def test_a_withdrawal_proof_verifies(
         other = f.transfer(ALICE, NET.accounts[1].address, 5, api.nid, timestamp=api.now())
         await api.include(other)
         await api.error(method, [other.id(api.nid), 1, 2], ErrorCode.NOT_FOUND)
+
+
+def bridge_setup(tmp_path: Path) -> tuple[GenesisConfig, BridgeNodeConfig, LocalAccount]:
+    """The delegate registered `key` as its bridge key; the node config points at it."""
+    key = new_account(keccak(b"rpc-bridge-key"))
+    delegate = NET.genesis.delegates[0]
+    asset = dataclasses.replace(delegate.asset, bridge_address=bytes.fromhex(key.address[2:]))
+    genesis = dataclasses.replace(BRIDGED, delegates=(GenesisDelegate(delegate.public_key, asset),))
+    keystore = Account.encrypt(key.key, "pw", kdf="pbkdf2", iterations=2)
+    (tmp_path / "bridge.json").write_text(json.dumps(keystore))
+    (tmp_path / "bridge.pass").write_text("pw\n")
+    config = BridgeNodeConfig(
+        tmp_path / "bridge.json", tmp_path / "bridge.pass", "http://127.0.0.1:9", ANCHOR
+    )
+    return genesis, config, key
+
+
+ANCHOR = "0x" + "ab" * 20
+
+
+async def test_a_delegate_node_signs_its_finalized_ranges(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    genesis, config, key = bridge_setup(tmp_path)
+    async with open_api(tmp_path, genesis=genesis, bridge=config) as api:
+        await finalized(api, 2)
+        signed = await api.result("ccoin_signAnchor", [97, ANCHOR, 0, 1, 2])
+        headers = [api.node.chain.header_at(h) for h in (1, 2)]
+        root = range_root([h for h in headers if h is not None], api.nid)
+        assert signed["root"] == root.hex() and signed["signer"] == key.address
+        digest = anchor_digest(97, ANCHOR, api.nid, 0, 1, 2, root)
+        message = encode_defunct(primitive=digest)
+        assert (
+            Account.recover_message(message, signature=bytes.fromhex(signed["signature"]))
+            == key.address
+        )
+        method = "ccoin_signAnchor"
+        await api.error(method, [97, ANCHOR, 0, 1, 9_999], ErrorCode.BRIDGE_NOT_FINAL)
+        await api.error(method, [97, ANCHOR, 0, 1, 10**6], ErrorCode.BRIDGE_REFUSED)
+        await api.error(method, [56, ANCHOR, 0, 1, 2], ErrorCode.BRIDGE_REFUSED)
+        await api.error(method, [97, "0x12", 0, 1, 2], ErrorCode.BAD_FIELD)
+        stray = f.deposit(ALICE, ALICE.address, 5, 1, api.nid, [], bridge=b"\xbb" * 20)
+        await api.error("ccoin_attestDeposit", [api.tx_json(stray)], ErrorCode.BRIDGE_NOT_FINAL)
+        deposit = await api.result("ccoin_getDeposit", [97, "0x" + "bb" * 20, 1])
+        assert deposit == {"nonce": 1, "credited": False, "transactionId": None}
+
+
+async def test_a_node_without_bridge_duties_refuses(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with open_api(tmp_path, run=False) as api:
+        await api.error("ccoin_signAnchor", [97, ANCHOR, 0, 1, 1], ErrorCode.BRIDGE_REFUSED)
+
+
+def test_a_bridge_key_that_is_not_the_registered_one_is_refused(tmp_path: Path) -> None:
+    genesis, config, _key = bridge_setup(tmp_path)
+    wrong = dataclasses.replace(genesis, delegates=NET.genesis.delegates)  # placeholder address
+    with pytest.raises(ConfigError, match="registered bridge address"):
+        Node(node_config(tmp_path, PoolLimits(), bridge=config), wrong, NET.delegates[0])
