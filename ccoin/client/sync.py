@@ -115,6 +115,10 @@ class Client:
 
     # -- reads ---------------------------------------------------------------------------
 
+    def request(self, rpc_method: str, **params: Any) -> Any:
+        """Any JSON-RPC method by name, with named parameters: its result."""
+        return self._run(flows.call(rpc_method, **params))
+
     def status(self) -> dict[str, Any]:
         return self._run(flows.status(self._session))
 

@@ -24,10 +24,13 @@ from typing import Any
 
 import pytest
 
+from ccoin.bridge.remote import RemoteSidechain, RemoteSigner
+from ccoin.bridge.signer import BridgeRefusal
 from ccoin.client import Client, NodeUnreachable
 from ccoin.crypto.address import id_from_hash
 from ccoin.crypto.keystore import load_keystore
 from ccoin.devnet.layout import Devnet
+from ccoin.errors import ErrorCode
 from ccoin.testing.ports import free_port_range
 from ccoin.testing.vm import EXAMPLES
 from tests.e2e.test_devnet import POLL, N
@@ -193,7 +196,28 @@ def test_cli_against_one_node(one_node: Network, tmp_path: Path) -> None:
     not_a_withdrawal = id_from_hash(b"\x01" * 32)  # a well-formed id of no transaction
     proved = ccoin(f"bridge prove {not_a_withdrawal} --from 1 --to 1 --node {one_node.urls[0]}")
     assert proved.returncode == 2 and "error: NOT_FOUND (6000)" in proved.stderr, proved.stderr
+    relayer_ports(one_node.urls[0])
     vote_and_second_signature(one_node, tmp_path)
+
+
+def relayer_ports(url: str) -> None:
+    """The relayer's RPC ports against a node without bridge duties: plumbing and codes."""
+    sidechain = RemoteSidechain(url)
+    signer = RemoteSigner(url)
+    try:
+        assert sidechain.finalized_height() >= 1 and sidechain.chain_time() > 0
+        assert sidechain.deposit_credited(97, b"\xbb" * 20, 1) is False
+        with pytest.raises(BridgeRefusal) as refused:
+            signer.sign_anchor(97, "0x" + "ab" * 20, 0, 1, 1)
+        assert refused.value.code is ErrorCode.BRIDGE_REFUSED
+    finally:
+        sidechain.close()
+        signer.close()
+    unreachable = RemoteSigner("http://127.0.0.1:9")
+    with pytest.raises(BridgeRefusal) as down:
+        unreachable.sign_set(97, "0x" + "ab" * 20, 0)
+    assert down.value.code is ErrorCode.BRIDGE_NOT_FINAL  # retryable: ask again later
+    unreachable.close()
 
 
 def contracts(net: Network) -> None:
