@@ -63,6 +63,8 @@ class Sidechain(Protocol):
 
     def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool: ...
 
+    def active_set_size(self) -> int: ...
+
     def submit(self, tx: Transaction) -> None: ...
 
 
@@ -153,7 +155,11 @@ class Relayer:
         for nonce in range(1, count + 1):
             if self.sidechain.deposit_credited(self.bsc_chain_id, contract, nonce):
                 continue
-            claim = self._claim(nonce, contract)
+            try:
+                claim = self._claim(nonce, contract)
+            except CcoinError as exc:  # the event cannot make a valid credit: never will
+                report.refusals.append(f"deposit {nonce}: {exc}")
+                continue
             if claim is None:
                 continue
             attestations = []
@@ -162,7 +168,7 @@ class Relayer:
                     attestations.append(signer.attest(claim))
                 except (CcoinError, EvmError) as exc:
                     report.refusals.append(f"deposit {nonce}: {exc}")
-            if len(attestations) < attestation_quorum(len(self.signers)):
+            if len(attestations) < attestation_quorum(self.sidechain.active_set_size()):
                 continue  # not buried deep enough yet, or not enough delegates answer
             self.sidechain.submit(claim.with_signatures(attestations))
             report.credited.append(nonce)

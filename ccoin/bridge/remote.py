@@ -92,6 +92,9 @@ class RemoteSidechain:
         )
         return bool(answer["credited"])
 
+    def active_set_size(self) -> int:
+        return len(self.client.get_delegates()["active"])
+
     def submit(self, tx: Transaction) -> None:
         tx_id = self.client.send_transaction(tx)
         self.client.wait_for(tx_id, "included", timeout=30.0)

@@ -49,10 +49,15 @@ contract Bridge {
         guardian = guardian_;
     }
 
-    /// @param recipient the sidechain address's 14 raw bytes
+    /// @param recipient the sidechain address's 14 raw bytes: 12 bytes of body, then the
+    /// first 2 bytes of sha256(body) as a checksum (checked, so a typo cannot lock C for good)
     function deposit(bytes calldata recipient, uint64 amount) external returns (uint64 nonce) {
         require(!paused, "Bridge: paused");
         require(recipient.length == 14, "Bridge: recipient is 14 bytes");
+        require(
+            bytes2(sha256(recipient[0:12])) == bytes2(recipient[12:14]),
+            "Bridge: recipient checksum"
+        );
         require(amount > 0, "Bridge: zero amount");
         require(token.transferFrom(msg.sender, address(this), amount), "Bridge: transfer failed");
         nonce = ++depositCount;

@@ -165,7 +165,7 @@ def test_a_new_set_needs_the_old_one_and_the_old_one_is_done(env: Deployed) -> N
 def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
     client, user = env.client, env.user
     env.token.send(client, user, "approve", env.bridge.address, 5_001)
-    recipient = bytes(range(14))
+    recipient = address_raw(f.key("bsc-depositor").address)  # 12 bytes + checksum
     env.bridge.send(client, user, "deposit", recipient, 5_000)
     env.bridge.send(client, user, "deposit", recipient, 1)
     with reverted("allowance too low"):
@@ -174,6 +174,8 @@ def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
     assert env.token.read(client, "balanceOf", env.bridge.address) == 5_001
     with reverted("14 bytes"):
         env.bridge.send(client, user, "deposit", bytes(13), 1)
+    with reverted("recipient checksum"):  # a typo would lock the C for good
+        env.bridge.send(client, user, "deposit", recipient[:13] + bytes([recipient[13] ^ 1]), 1)
 
     # Block 2 of a 3-block range carries two withdrawals; the range is anchored.
     payee = new_account(keccak(b"payee"))
@@ -258,7 +260,7 @@ def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
 
     # The Bridge holds C (a deposit), the range 1-3 is anchored by the delegate set.
     env.token.send(client, user, "approve", env.bridge.address, 1_000)
-    env.bridge.send(client, user, "deposit", bytes(14), 1_000)
+    env.bridge.send(client, user, "deposit", address_raw(f.key("someone").address), 1_000)
     root = proof.range_root
     submit(env, 1, 3, root, sign(anchor_digest(env, 1, 3, root), env.keys[:3]))
     block, withdrawal = proof.bridge_arguments(range_index=0)
@@ -397,6 +399,9 @@ class LocalSidechain:
 
     def chain_time(self) -> int:
         return self.chain.head.timestamp
+
+    def active_set_size(self) -> int:
+        return len(self.chain.round_record()[1])
 
     def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
         key = schema.deposit_consumed(bsc_chain_id, bridge, nonce)
