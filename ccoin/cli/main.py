@@ -13,6 +13,7 @@ from ccoin.cli.devnet import devnet_group
 from ccoin.cli.genesis import genesis_group
 from ccoin.cli.keys import keys_group
 from ccoin.cli.node import node_group
+from ccoin.cli.relay import relay
 from ccoin.cli.tx import tx_group
 
 
@@ -26,6 +27,7 @@ cli.add_command(keys_group)
 cli.add_command(tx_group)
 cli.add_command(contract_group)
 cli.add_command(bridge_group)
+cli.add_command(relay)
 cli.add_command(genesis_group)
 cli.add_command(node_group)
 cli.add_command(devnet_group)

@@ -1,0 +1,128 @@
+"""`ccoin relay`'s configuration file (JSON; paths relative to the file):
+
+    {"bsc": URL, "bscChainId": 97, "anchor": "0x..", "bridge": "0x..",
+     "payerKey": "payer.json", "payerPassphraseFile": "payer.pass",
+     "sidechain": URL, "signers": [URL, ...],
+     "relayerKeystore": "relayer.json", "relayerPassphraseFile": "relayer.pass",
+     "intervalSeconds": 2, "maxRange": 256}
+
+The payer key (an Ethereum v3 keystore) pays BSC gas; the relayer keystore (ccoin's) is the
+sidechain account that sends type-6 credits (fee 0; it must exist on chain). Neither can do
+anything the delegates do not sign (ADR 0015).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccoin.errors import CcoinError, ConfigError, ErrorCode
+from ccoin.types.codec import json_int, json_object, json_str
+
+_FIELDS = frozenset(
+    {
+        "bsc",
+        "bscChainId",
+        "anchor",
+        "bridge",
+        "payerKey",
+        "payerPassphraseFile",
+        "sidechain",
+        "signers",
+        "relayerKeystore",
+        "relayerPassphraseFile",
+        "intervalSeconds",
+        "maxRange",
+    }
+)
+_OPTIONAL = frozenset({"intervalSeconds", "maxRange"})
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+def _url(value: Any, name: str) -> str:
+    url = json_str(value, name, max_len=2048)
+    if not url.startswith(("http://", "https://")):
+        raise _fail(f"{name}: an http(s) URL")
+    return url
+
+
+def _evm_address(value: Any, name: str) -> str:
+    text = json_str(value, name, max_len=42)
+    try:
+        valid = len(text) == 42 and text.startswith("0x") and len(bytes.fromhex(text[2:])) == 20
+    except ValueError:
+        valid = False
+    if not valid:
+        raise _fail(f"{name}: a 0x-prefixed 20-byte address")
+    return text
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    bsc: str
+    bsc_chain_id: int
+    anchor: str
+    bridge: str
+    payer_key: Path
+    payer_passphrase_file: Path
+    sidechain: str
+    signers: tuple[str, ...]
+    relayer_keystore: Path
+    relayer_passphrase_file: Path
+    interval_seconds: int = 2
+    max_range: int = 256
+
+    @classmethod
+    def load(cls, path: Path) -> RelayConfig:
+        try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise _fail(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
+            obj = json.loads(path.read_text())
+        except OSError as exc:
+            raise _fail(f"{path}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _fail(f"{path}: not JSON ({exc})") from None
+        return cls.from_json(obj, path.resolve().parent)
+
+    @classmethod
+    def from_json(cls, value: Any, base: Path) -> RelayConfig:
+        try:
+            return cls._from_json(value, base)
+        except ConfigError:
+            raise
+        except CcoinError as exc:  # a typed DecodeError from the json_* helpers
+            raise _fail(exc.message) from None
+
+    @classmethod
+    def _from_json(cls, value: Any, base: Path) -> RelayConfig:
+        obj = json_object(value, "relay", _FIELDS)
+        missing = sorted(_FIELDS - _OPTIONAL - set(obj))
+        if missing:
+            raise _fail(f"relay: missing field(s) {', '.join(missing)}")
+        signers = obj["signers"]
+        if type(signers) is not list or not 1 <= len(signers) <= 101:
+            raise _fail("signers: a list of 1 to 101 delegate node URLs")
+
+        def path(name: str) -> Path:
+            return base / json_str(obj[name], name, max_len=4096)
+
+        return cls(
+            bsc=_url(obj["bsc"], "bsc"),
+            bsc_chain_id=json_int(obj["bscChainId"], "bscChainId", 1, 2**63 - 1),
+            anchor=_evm_address(obj["anchor"], "anchor"),
+            bridge=_evm_address(obj["bridge"], "bridge"),
+            payer_key=path("payerKey"),
+            payer_passphrase_file=path("payerPassphraseFile"),
+            sidechain=_url(obj["sidechain"], "sidechain"),
+            signers=tuple(_url(s, "signers[]") for s in signers),
+            relayer_keystore=path("relayerKeystore"),
+            relayer_passphrase_file=path("relayerPassphraseFile"),
+            interval_seconds=json_int(obj.get("intervalSeconds", 2), "intervalSeconds", 1, 3600),
+            max_range=json_int(obj.get("maxRange", 256), "maxRange", 1, 10_000),
+        )

@@ -1,0 +1,72 @@
+"""`ccoin relay --config relay.json`: the bridge relayer (ADR 0015). It asks the delegate
+nodes for signatures and carries them to BSC and to the sidechain, round after round, until
+stopped (or for `--rounds N`). It keeps no state: a restart picks up where the chains say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from eth_account import Account
+
+from ccoin.bridge.evm import Contract, EvmClient
+from ccoin.bridge.relay_config import RelayConfig
+from ccoin.bridge.relayer import Relayer, run_forever
+from ccoin.bridge.remote import RemoteSidechain, RemoteSigner
+from ccoin.bridge.solidity import load_artifact
+from ccoin.cli.common import reports_errors
+from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import decrypt_seed, load_keystore
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.node.log import setup_logging
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().rstrip("\n")
+    except OSError as exc:
+        raise ConfigError(ErrorCode.CONFIG_INVALID, f"{path}: {exc.strerror}") from None
+
+
+@click.command("relay")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False))  # fmt: skip
+@click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
+@reports_errors
+def relay(config_path: Path, rounds: int | None) -> None:
+    """Run the bridge relayer described by CONFIG (see ccoin/bridge/relay_config.py)."""
+    config = RelayConfig.load(config_path)
+    setup_logging("info")
+    try:
+        payer = Account.from_key(
+            Account.decrypt(
+                json.loads(_read(config.payer_key)), _read(config.payer_passphrase_file)
+            )
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"payerKey: {exc}") from None
+    relayer_key = KeyPair(
+        decrypt_seed(load_keystore(config.relayer_keystore), _read(config.relayer_passphrase_file))
+    )
+    bsc = EvmClient(config.bsc)
+    sidechain = RemoteSidechain(config.sidechain)
+    signers = [RemoteSigner(url) for url in config.signers]
+    try:
+        relayer = Relayer(
+            bsc=bsc,
+            payer=payer,
+            anchor=Contract(config.anchor, tuple(load_artifact("Anchor")["abi"])),
+            bridge=Contract(config.bridge, tuple(load_artifact("Bridge")["abi"])),
+            sidechain=sidechain,
+            signers=signers,
+            key=relayer_key,
+            bsc_chain_id=config.bsc_chain_id,
+            max_range=config.max_range,
+        )
+        run_forever(relayer, config.interval_seconds, rounds)
+    finally:
+        for signer in signers:
+            signer.close()
+        sidechain.close()
+        bsc.close()
