@@ -6,6 +6,7 @@ once on a proof under an anchored range; the guardian only pauses."""
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -464,3 +465,70 @@ def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClie
     again = relayer().run_round()  # a restarted relayer: nothing twice
     assert again.credited == [] and again.anchored_to is None
     assert anchor.read(chain, "rangeCount") == 2
+
+
+def test_escrow_plus_bridge_is_constant_through_the_relayer(chain: EvmClient) -> None:
+    """A random sequence of deposits (BSC -> sidechain, carried by the relayer) and
+    withdrawals (sidechain -> BSC, proven after the relayer anchors them): C in the
+    sidechain escrow plus C locked in the Bridge never changes."""
+    rng = random.Random(11)
+    owner, user = (new_account(a.key) for a in dev_accounts(2))
+    keys = [new_account(keccak(b"walk-bridge-%d" % i)) for i in range(3)]
+    nonce = int(chain.rpc("eth_getTransactionCount", owner.address, "pending"), 16)
+    bridge_address = create_address(owner.address, nonce + 2)
+    net, _ = bridged_testnet(keys)
+    config = BridgeConfig(net.accounts[3].address, 97, bytes.fromhex(bridge_address[2:]), 0)
+    sidechain = Chain(MemoryStore(), dataclasses.replace(net.genesis, bridge=config))
+    nid = sidechain.network_id
+    token = deploy(chain, owner, load_artifact("CarbonCoin"), SUPPLY)
+    members = sorted_members(k.address for k in keys)
+    anchor = deploy(chain, owner, load_artifact("Anchor"), nid, members, 1)
+    guardian = owner.address
+    bridge = deploy(chain, owner, load_artifact("Bridge"), token.address, anchor.address, guardian)
+    token.send(chain, owner, "transfer", user.address, 10**8)
+    token.send(chain, user, "approve", bridge.address, 10**8)
+    delegates = [
+        LocalDelegate(
+            BridgeSigner(sidechain, k, 97, anchor.address), DepositAttester(d, config, nid, chain)
+        )
+        for k, d in zip(keys, net.delegates, strict=True)
+    ]
+    port = LocalSidechain(sidechain, net.delegates[0])
+    relayer = Relayer(chain, owner, anchor, bridge, port, delegates, net.accounts[1], 97)
+
+    def total() -> int:
+        escrow = sidechain.account(config.escrow)
+        locked = token.read(chain, "balanceOf", bridge.address)
+        return (0 if escrow is None else escrow.balance) + int(locked)
+
+    start = total()
+    holder = net.accounts[2]
+    bsc_payee = new_account(keccak(b"walk-payee"))
+    pending: list[Transaction] = []
+    kinds = set()
+    for step in range(8):
+        amount = rng.randrange(1, 40) * 100
+        locked = token.read(chain, "balanceOf", bridge.address)
+        if rng.random() < 0.5 or locked < amount:
+            bridge.send(chain, user, "deposit", address_raw(holder.address), amount)
+            kinds.add("deposit")
+        else:
+            out = f.withdraw(
+                holder, bytes.fromhex(bsc_payee.address[2:]), amount, nid, timestamp=step
+            )
+            port.submit(out)
+            pending.append(out)
+            kinds.add("withdraw")
+        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+        sidechain.set_finalized(sidechain.height)
+        relayer.run_round()  # credits deposits, anchors the finalized head
+        for out in list(pending):  # withdrawals whose range is anchored are released
+            height = sidechain.transaction(out.id(nid)).height  # type: ignore[union-attr]
+            count = anchor.read(chain, "rangeCount")
+            ranges = [anchor.read(chain, "range", i) for i in range(count)]
+            index = next(i for i, r in enumerate(ranges) if r[0] <= height <= r[1])
+            proof = withdrawal_proof(sidechain, out.id(nid), ranges[index][0], ranges[index][1])
+            bridge.send(chain, user, "withdraw", *proof.bridge_arguments(range_index=index))
+            pending.remove(out)
+        assert total() == start, f"step {step}"
+    assert kinds == {"deposit", "withdraw"}
