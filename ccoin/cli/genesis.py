@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 import sys
 import time
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from ccoin.cli.common import print_json, read_passphrase, reports_errors
 from ccoin.crypto.keys import KeyPair
@@ -31,6 +34,24 @@ class GenesisOutput:
     genesis: GenesisConfig
     genesis_path: Path
     delegate_keystores: list[Path]
+    bridge_keystores: list[Path] = dataclasses.field(default_factory=list)
+
+
+# PBKDF2 rounds for the bridge keys' Ethereum v3 keystores, by the same preset names.
+BRIDGE_KDF_ITERATIONS = {"fast": 2, "interactive": 100_000, "moderate": 600_000}
+
+
+def write_bridge_key(path: Path, passphrase: str, kdf: str) -> LocalAccount:
+    """A fresh secp256k1 bridge key (DESIGN section 9), as an Ethereum v3 keystore (so any
+    Ethereum tool, wallet or HSM import can hold it) under the same passphrase."""
+    account: LocalAccount = Account.create()
+    keystore = Account.encrypt(
+        account.key, passphrase, kdf="pbkdf2", iterations=BRIDGE_KDF_ITERATIONS[kdf]
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(keystore) + "\n")
+    return account
 
 
 def write_genesis(
@@ -73,10 +94,15 @@ def write_genesis(
     funds = {fund.name: keystore(f"fund-{fund.name}") for fund in WHITEPAPER_FUNDS}
     governance = keystore("governance")
     delegate_paths = [keys_dir / f"delegate-{i}.json" for i in range(delegates)]
+    bridge_paths = [keys_dir / f"bridge-{i}.json" for i in range(delegates)]
     specs = []
     for i in range(delegates):
         key = keystore(f"delegate-{i}")
-        asset = delegate_asset(key, f"delegate_{i}")
+        bridge = write_bridge_key(bridge_paths[i], passphrase, kdf)
+        asset = dataclasses.replace(
+            delegate_asset(key, f"delegate_{i}"),
+            bridge_address=bytes.fromhex(bridge.address[2:]),
+        )
         if cert_fingerprints is not None:
             asset = dataclasses.replace(asset, cert_fingerprint=cert_fingerprints[i])
         specs.append(DelegateSpec(key, asset))
@@ -107,7 +133,7 @@ def write_genesis(
     config = GenesisConfig.from_json(config.to_json())  # the same checks a loaded file gets
     out.parent.mkdir(parents=True, exist_ok=True)
     config.save(out)
-    return GenesisOutput(config, out, delegate_paths)
+    return GenesisOutput(config, out, delegate_paths, bridge_paths)
 
 
 @click.group("genesis")

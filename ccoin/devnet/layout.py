@@ -7,7 +7,8 @@ be moved or mounted elsewhere, e.g. at /devnet in the docker-compose services)::
     devnet.json            chain name, network id, one entry per node
     genesis.json           whitepaper allocation, N delegates, networkCa = ca/ca.crt
     ca/ca.crt, ca/ca.key   the network CA (key 0600)
-    keys/                  fund and delegate keystores, the passphrase, test accounts
+    keys/                  fund and delegate keystores, delegates' bridge keys (bridge-I.json,
+                           Ethereum v3), the passphrase, test accounts
     nodeI/node.json        name nodeI, dataDir data, genesis ../genesis.json, p2p section
     nodeI/tls/node.crt|key the node's certificate (CN nodeI) and key (0600)
     nodeI/keys/            delegate.json (delegate I's keystore), passphrase (0600)
