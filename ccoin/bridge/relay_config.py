@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ccoin.errors import CcoinError, ConfigError, ErrorCode
-from ccoin.types.codec import json_int, json_object, json_str
+from ccoin.types.codec import json_evm_address, json_int, json_object, json_str
 
 _FIELDS = frozenset(
     {
@@ -50,17 +50,6 @@ def _url(value: Any, name: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise _fail(f"{name}: an http(s) URL")
     return url
-
-
-def _evm_address(value: Any, name: str) -> str:
-    text = json_str(value, name, max_len=42)
-    try:
-        valid = len(text) == 42 and text.startswith("0x") and len(bytes.fromhex(text[2:])) == 20
-    except ValueError:
-        valid = False
-    if not valid:
-        raise _fail(f"{name}: a 0x-prefixed 20-byte address")
-    return text
 
 
 @dataclass(frozen=True)
@@ -115,8 +104,8 @@ class RelayConfig:
         return cls(
             bsc=_url(obj["bsc"], "bsc"),
             bsc_chain_id=json_int(obj["bscChainId"], "bscChainId", 1, 2**63 - 1),
-            anchor=_evm_address(obj["anchor"], "anchor"),
-            bridge=_evm_address(obj["bridge"], "bridge"),
+            anchor=json_evm_address(obj["anchor"], "anchor"),
+            bridge=json_evm_address(obj["bridge"], "bridge"),
             payer_key=path("payerKey"),
             payer_passphrase_file=path("payerPassphraseFile"),
             sidechain=_url(obj["sidechain"], "sidechain"),

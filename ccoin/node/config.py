@@ -10,7 +10,7 @@ from typing import Any
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.peer import PeerAddress
-from ccoin.types.codec import json_int, json_object, json_str
+from ccoin.types.codec import json_evm_address, json_int, json_object, json_str
 
 MAX_CONFIG_FILE = 1024 * 1024
 _FIELDS = frozenset(
@@ -129,13 +129,7 @@ def _bridge_from_json(value: Any, base: Path) -> BridgeNodeConfig:
     bsc = json_str(obj["bsc"], "bridge.bsc", max_len=2048)
     if not bsc.startswith(("http://", "https://")):
         raise _fail("bridge.bsc: an http(s) JSON-RPC URL")
-    anchor = json_str(obj["anchor"], "bridge.anchor", max_len=42)
-    if len(anchor) != 42 or not anchor.startswith("0x"):
-        raise _fail("bridge.anchor: a 0x-prefixed 20-byte address")
-    try:
-        bytes.fromhex(anchor[2:])
-    except ValueError:
-        raise _fail("bridge.anchor: a 0x-prefixed 20-byte address") from None
+    anchor = json_evm_address(obj["anchor"], "bridge.anchor")
     return BridgeNodeConfig(
         key=base / json_str(obj["key"], "bridge.key", max_len=4096),
         passphrase_file=base

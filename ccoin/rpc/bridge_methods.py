@@ -14,7 +14,7 @@ from ccoin.bridge.signer import BridgeRefusal
 from ccoin.crypto.address import id_from_hash, id_raw
 from ccoin.errors import DecodeError, ErrorCode
 from ccoin.storage import schema
-from ccoin.types.codec import json_int, json_str
+from ccoin.types.codec import json_evm_address, json_int
 from ccoin.types.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -42,21 +42,10 @@ def _duties(api: Api) -> NodeBridge:
     return bridge
 
 
-def _address(value: Any, name: str) -> str:
-    text = json_str(value, name, max_len=42)
-    if len(text) != 42 or not text.startswith("0x"):
-        raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: a 0x-prefixed 20-byte address")
-    try:
-        bytes.fromhex(text[2:])
-    except ValueError:
-        raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: a 0x-prefixed 20-byte address") from None
-    return text
-
-
 async def sign_anchor(api: Api, p: dict[str, Any]) -> Any:
     duties = _duties(api)
     chain_id = json_int(p["bscChainId"], "bscChainId", 1, 2**63 - 1)
-    anchor = _address(p["anchor"], "anchor")
+    anchor = json_evm_address(p["anchor"], "anchor")
     set_id = json_int(p["setId"], "setId", 0, 2**63 - 1)
     start = json_int(p["fromHeight"], "fromHeight", 1, 2**63 - 1)
     end = json_int(p["toHeight"], "toHeight", start, 2**63 - 1)
@@ -69,7 +58,7 @@ async def sign_anchor(api: Api, p: dict[str, Any]) -> Any:
 async def sign_set_change(api: Api, p: dict[str, Any]) -> Any:
     duties = _duties(api)
     chain_id = json_int(p["bscChainId"], "bscChainId", 1, 2**63 - 1)
-    anchor = _address(p["anchor"], "anchor")
+    anchor = json_evm_address(p["anchor"], "anchor")
     set_id = json_int(p["setId"], "setId", 0, 2**63 - 1)
     signed = await trio.to_thread.run_sync(duties.signer.sign_set, chain_id, anchor, set_id)
     return {
@@ -88,7 +77,7 @@ async def attest_deposit(api: Api, p: dict[str, Any]) -> Any:
 
 async def get_deposit(api: Api, p: dict[str, Any]) -> Any:
     chain_id = json_int(p["bscChainId"], "bscChainId", 1, 2**63 - 1)
-    bridge = bytes.fromhex(_address(p["bridge"], "bridge")[2:])
+    bridge = bytes.fromhex(json_evm_address(p["bridge"], "bridge")[2:])
     nonce = json_int(p["nonce"], "nonce", 0, 2**64 - 1)
     credited = api.node.chain.get(schema.deposit_consumed(chain_id, bridge, nonce))
     return {

@@ -153,3 +153,15 @@ def json_object(value: Any, name: str, allowed: frozenset[str]) -> dict[str, Any
     if unknown:
         raise DecodeError(ErrorCode.BAD_JSON, f"{name}: unknown field(s) {', '.join(unknown)}")
     return value
+
+
+def json_evm_address(value: Any, name: str) -> str:
+    """A 0x-prefixed 20-byte EVM (BSC) address, as given (any hex case)."""
+    text = json_str(value, name, max_len=42)
+    try:
+        valid = len(text) == 42 and text.startswith("0x") and len(bytes.fromhex(text[2:])) == 20
+    except ValueError:
+        valid = False
+    if not valid:
+        raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: a 0x-prefixed 20-byte address")
+    return text
