@@ -25,6 +25,7 @@ from ccoin.types.assets import (
     ContractDeployAsset,
     DelegateAsset,
     MultisignatureAsset,
+    OutTransferAsset,
     SecondSignatureAsset,
     TransferAsset,
     VoteAsset,
@@ -302,6 +303,11 @@ def view_contract(
     }
     result: dict[str, Any] = yield Call("ccoin_callContract", params)
     return result
+
+
+def withdrawal_asset(bsc_recipient: BytesLike) -> OutTransferAsset:
+    """A type-7 asset: C to a BSC address (20 bytes, raw or hex with or without 0x)."""
+    return OutTransferAsset(hex_bytes(bsc_recipient, "bscRecipient", BRIDGE_ADDRESS_LEN))
 
 
 def transfer_asset(data: BytesLike) -> TransferAsset:

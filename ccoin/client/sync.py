@@ -247,6 +247,22 @@ class Client:
         asset = flows.multisignature_asset(min, lifetime, keysgroup, cosigners)
         return self._submit(Signers(key, second_key, cosigners), asset, fee=fee)
 
+    def withdraw(
+        self,
+        key: KeyPair,
+        bsc_recipient: BytesLike,
+        amount: int,
+        *,
+        fee: int | None = None,
+        second_key: KeyPair | None = None,
+        cosigners: Sequence[KeyPair] = (),
+    ) -> str:
+        """Withdraw `amount` to a BSC address (type 7); once its block is anchored,
+        `get_withdrawal_proof` gives what `Bridge.withdraw` on BSC needs."""
+        asset = flows.withdrawal_asset(bsc_recipient)
+        signers = Signers(key, second_key, cosigners)
+        return self._submit(signers, asset, amount=amount, fee=fee)
+
     def deploy_contract(
         self,
         key: KeyPair,

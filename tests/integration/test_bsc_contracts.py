@@ -6,12 +6,16 @@ once on a proof under an anchored range; the guardian only pauses."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
@@ -26,6 +30,7 @@ from ccoin.bridge.proofs import withdrawal_proof
 from ccoin.bridge.relayer import Relayer
 from ccoin.bridge.signer import BridgeRefusal, BridgeSigner
 from ccoin.bridge.solidity import load_artifact
+from ccoin.cli.main import cli
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode
 from ccoin.ledger.bridge import withdrawal_leaf
@@ -532,3 +537,22 @@ def test_escrow_plus_bridge_is_constant_through_the_relayer(chain: EvmClient) ->
             pending.remove(out)
         assert total() == start, f"step {step}"
     assert kinds == {"deposit", "withdraw"}
+
+
+def test_ccoin_bridge_deposit_locks_c_for_a_sidechain_address(
+    env: Deployed, tmp_path: Path
+) -> None:
+    keystore = Account.encrypt(env.user.key, "pw", kdf="pbkdf2", iterations=2)
+    (tmp_path / "payer.json").write_text(json.dumps(keystore))
+    (tmp_path / "payer.pass").write_text("pw\n")
+    recipient = f.key("cli-depositor").address
+    base = ["bridge", "deposit", "--bsc", env.client.url, "--bridge", env.bridge.address]
+    base += ["--token", env.token.address, "--payer-key", str(tmp_path / "payer.json")]
+    base += ["--payer-passphrase-file", str(tmp_path / "payer.pass")]
+    result = CliRunner().invoke(cli, [*base, "--to", recipient, "--amount", "250", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["nonce"] == env.bridge.read(env.client, "depositCount") == 1
+    assert env.token.read(env.client, "balanceOf", env.bridge.address) == 250
+    typo = CliRunner().invoke(cli, [*base, "--to", recipient[:-1] + "x", "--amount", "1"])
+    assert typo.exit_code == 2 and "BAD_ADDRESS" in typo.output

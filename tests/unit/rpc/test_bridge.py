@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 import trio
 import trio.testing
@@ -18,6 +19,7 @@ from eth_utils.crypto import keccak
 from ccoin.bridge.anchors import range_root
 from ccoin.bridge.digests import anchor_digest
 from ccoin.bridge.evm import new_account
+from ccoin.client import AsyncClient
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.config import BridgeNodeConfig
 from ccoin.node.mempool import PoolLimits
@@ -126,3 +128,17 @@ def test_a_bridge_key_that_is_not_the_registered_one_is_refused(tmp_path: Path) 
     wrong = dataclasses.replace(genesis, delegates=NET.genesis.delegates)  # placeholder address
     with pytest.raises(ConfigError, match="registered bridge address"):
         Node(node_config(tmp_path, PoolLimits(), bridge=config), wrong, NET.delegates[0])
+
+
+async def test_the_client_withdraws_to_a_bsc_address(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with open_api(tmp_path, genesis=BRIDGED) as api:
+        transport = httpx.ASGITransport(app=api.app.app)  # type: ignore[arg-type]
+        clock = api.node.clock.now
+        async with AsyncClient("http://ccoin.test", transport=transport, clock=clock) as client:
+            tx_id = await client.withdraw(ALICE, "0x" + "0C" * 20, 4_321)
+            found = await client.wait_for(tx_id, "included", timeout=600)
+        tx = api.node.chain.transaction(tx_id)
+        assert tx is not None and tx.transaction.body.asset.to_json() == {"bscRecipient": "0c" * 20}
+        assert tx.transaction.body.amount == 4_321 and found["height"] == tx.height
