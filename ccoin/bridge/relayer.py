@@ -87,6 +87,9 @@ class Relayer:
     key: KeyPair  # the sidechain account that sends type-6 credits (fee 0)
     bsc_chain_id: int
     max_range: int = DEFAULT_MAX_RANGE
+    # Every nonce below this one is credited: a memo of what the chains say, so a round does
+    # not ask about old deposits again. A restarted relayer starts at 1 and catches up.
+    credited_below: int = 1
 
     def run_round(self) -> RoundReport:
         report = RoundReport()
@@ -152,9 +155,13 @@ class Relayer:
     def credit_deposits(self, report: RoundReport) -> None:
         count = self.bridge.read(self.bsc, "depositCount")
         contract = bytes.fromhex(self.bridge.address[2:])
-        for nonce in range(1, count + 1):
+        settled = True  # so far every nonce is credited
+        for nonce in range(self.credited_below, count + 1):
             if self.sidechain.deposit_credited(self.bsc_chain_id, contract, nonce):
+                if settled:
+                    self.credited_below = nonce + 1
                 continue
+            settled = False
             try:
                 claim = self._claim(nonce, contract)
             except CcoinError as exc:  # the event cannot make a valid credit: never will
