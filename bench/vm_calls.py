@@ -16,7 +16,7 @@ import platform
 import time
 from typing import Any
 
-from ccoin.testing.vm import TOKEN, make_context
+from ccoin.testing.vm import TOKEN, apply_writes, make_context
 from ccoin.vm.api import decode_value, encode_value
 from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
 
@@ -36,11 +36,7 @@ class Ledger:
         call = ContractCall(TOKEN, function, args, GAS_LIMIT, make_context(sender="alice"))
         result = runner.call(call, self.get)
         if result.ok:
-            for key, value in result.writes_of(call.context.contract):
-                if value is None:
-                    self.storage.pop(key, None)
-                else:
-                    self.storage[key] = value
+            apply_writes(self.storage, result.writes_of(call.context.contract))
         return result
 
     def balance(self, holder: str) -> Any:

@@ -4,6 +4,7 @@ and transfers. Not used by the node. Also the contract sources the vm tests shar
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,15 @@ def materialize():
 """
 
 
+def apply_writes(storage: dict[Any, bytes], writes: Iterable[tuple[Any, bytes | None]]) -> None:
+    """Apply a write set to a dict as the node applies it to state (None deletes)."""
+    for key, value in writes:
+        if value is None:
+            storage.pop(key, None)
+        else:
+            storage[key] = value
+
+
 def make_context(
     sender: str = "alice", height: int = 1, *, value: int = 0, balance: int = 0
 ) -> CallContext:
@@ -281,11 +291,7 @@ class FakeChain:
         if outcome.tree is None:
             self.balances[contract] -= value
             return outcome
-        for owner, key, data in outcome.tree.writes:
-            if data is None:
-                self.storage.pop((owner, key), None)
-            else:
-                self.storage[(owner, key)] = data
+        apply_writes(self.storage, (((c, k), v) for c, k, v in outcome.tree.writes))
         for source, to, amount in outcome.tree.transfers:
             self.balances[source] -= amount
             self.balances[to] = self.balances.get(to, 0) + amount

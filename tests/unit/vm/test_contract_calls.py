@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ccoin.testing.vm import BOMBS, TOKEN, FakeApi, make_context
+from ccoin.testing.vm import BOMBS, TOKEN, FakeApi, apply_writes, make_context
 from ccoin.vm.api import decode_value, encode_value
 from ccoin.vm.instrument import compile_contract, execute
 from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
@@ -43,11 +43,7 @@ class Ledger:
         call = ContractCall(TOKEN, function, args, LIMIT, make_context(sender=sender))
         result = runner.call(call, self.get)
         if result.ok:
-            for key, value in result.writes_of("token"):
-                if value is None:
-                    self.storage.pop(key, None)
-                else:
-                    self.storage[key] = value
+            apply_writes(self.storage, result.writes_of("token"))
         return result
 
     def balance(self, holder: str) -> Any:

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from ccoin.testing.vm import EXAMPLES, TOKEN, FakeApi, example_source, examples_dir, make_context
+from ccoin.testing.vm import (
+    EXAMPLES,
+    TOKEN,
+    FakeApi,
+    apply_writes,
+    example_source,
+    examples_dir,
+    make_context,
+)
 from ccoin.vm import lint
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
 from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
@@ -240,11 +248,7 @@ class Node:
         call = ContractCall(self.source, function, args, LIMIT, make_context(sender=sender))
         result = runner.call(call, self.storage.get)
         if result.ok:
-            for key, value in result.writes_of("token"):
-                if value is None:
-                    self.storage.pop(key, None)
-                else:
-                    self.storage[key] = value
+            apply_writes(self.storage, result.writes_of("token"))
         return result
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ccoin.testing.vm import FakeApi, example_source, make_context
+from ccoin.testing.vm import FakeApi, apply_writes, example_source, make_context
 from ccoin.vm import lint
 from ccoin.vm.api import CallContext
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
@@ -456,11 +456,7 @@ def test_a_bid_in_the_sandbox_matches_in_process(
     if result.ok:
         assert [(name, fields) for _c, name, fields in result.events] == api.events
         assert [(to, n) for _c, to, n in result.transfers] == api.transfers == [("bob", 100)]
-        for key, data in result.writes_of(api.ctx.contract):
-            if data is None:
-                node.pop(key, None)
-            else:
-                node[key] = data
+        apply_writes(node, result.writes_of(api.ctx.contract))
         assert node == local
     else:
         assert result.writes == () and result.events == () and result.transfers == ()
