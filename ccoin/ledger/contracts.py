@@ -18,7 +18,6 @@ May import: `ccoin.vm`, `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,13 +40,22 @@ from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
 from ccoin.vm import gas
 from ccoin.vm.api import CallContext, encode_value
-from ccoin.vm.instrument import ContractRejected, compile_contract
-from ccoin.vm.runner import CallResult, ContractCall, ContractHost, SandboxRunner
+from ccoin.vm.runner import (
+    CallResult,
+    CompileCache,
+    ContractCall,
+    ContractHost,
+    SandboxRunner,
+    WorkerFault,
+)
 
 if TYPE_CHECKING:
     from ccoin.ledger.execute import TxExecutor
 
 INIT_FUNCTION = "init"
+# Every contract source this process compiled: the deploy checks (pool and blocks) and every
+# sandbox (block execution, views) share it, so a source is linted and compiled once.
+COMPILED = CompileCache()
 CALL_TIMEOUT = 10.0  # wall seconds; a capped call needs about one (see gas.CALL_GAS_CAP)
 
 _ERROR_CODES = {
@@ -71,7 +79,7 @@ class ContractEngine:
     def runner(self) -> SandboxRunner:
         with self._lock:
             if self._runner is None:
-                self._runner = SandboxRunner(timeout=CALL_TIMEOUT)
+                self._runner = SandboxRunner(timeout=CALL_TIMEOUT, compile_cache=COMPILED)
             return self._runner
 
     def call(self, call: ContractCall, host: ContractHost) -> CallResult:
@@ -116,22 +124,17 @@ def check_contract_body(body: TxBody) -> None:
         contract_exports(asset.code)
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled_exports(code: str) -> tuple[str, ...] | str:
-    try:
-        return compile_contract(code).exports
-    except ContractRejected as exc:
-        return str(exc)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return f"cannot compile: {type(exc).__name__}"
-
-
 def contract_exports(code: str) -> tuple[str, ...]:
-    """The exported functions of `code`, or TX_CONTRACT_REJECTED with every violation."""
-    found = _compiled_exports(code)
-    if isinstance(found, str):
-        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, found)
-    return found
+    """The exported functions of `code`, or TX_CONTRACT_REJECTED with every violation.
+    Compiled through the same cache the sandbox runs from, so a deployed contract's first
+    call does not compile it again."""
+    try:
+        found = COMPILED.get(code)
+    except WorkerFault as exc:  # the machine's limits, not the code's; refuse it all the same
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, str(exc)) from None
+    if found.code is None:
+        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, found.error)
+    return found.exports
 
 
 def check_contract_target(get: Callable[[bytes], bytes | None], body: TxBody) -> None:
