@@ -65,6 +65,9 @@ class BlockContext:
 
 
 BRIDGE_TYPES = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
+# Types whose rules check their own co-signatures (keysgroup members, attesting delegates)
+# instead of the sender's multisignature group.
+OWN_COSIGNER_TYPES = frozenset({TxType.MULTISIGNATURE, TxType.IN_TRANSFER})
 
 
 def check_type_enabled(tx_type: int, genesis: GenesisConfig) -> None:
@@ -217,8 +220,8 @@ class TxExecutor:
             raise InvalidTransaction(ErrorCode.TX_BAD_SECOND_SIGNATURE)
 
         group = sender.multisignature
-        if body.type in (TxType.MULTISIGNATURE, TxType.IN_TRANSFER):
-            return  # their rules check their own co-signers (members, attesting delegates)
+        if body.type in OWN_COSIGNER_TYPES:
+            return
         if group is None:
             if tx.signatures:
                 raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)

@@ -22,6 +22,7 @@ from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
 from ccoin.ledger.contracts import check_contract_target
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
+    OWN_COSIGNER_TYPES,
     check_admitted,
     check_min_fee,
     check_sender,
@@ -33,9 +34,6 @@ from ccoin.types.account import Account
 from ccoin.types.assets import TxType
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import CoSignature, Transaction
-
-# Types whose co-signatures their own rules check (multisig members, attesting delegates).
-_OWN_COSIGNERS = frozenset({TxType.MULTISIGNATURE, TxType.IN_TRANSFER})
 
 # Fee per byte is compared as an integer scaled by this factor, so ordering never depends on
 # float rounding.
@@ -161,8 +159,8 @@ class Mempool:
         if account.second_public_key is not None and tx.sign_signature is None:
             raise InvalidTransaction(ErrorCode.TX_MISSING_SECOND_SIGNATURE)
         group = account.multisignature
-        if group is None or body.type in _OWN_COSIGNERS:
-            if group is None and tx.signatures and body.type not in _OWN_COSIGNERS:
+        if group is None or body.type in OWN_COSIGNER_TYPES:
+            if group is None and tx.signatures and body.type not in OWN_COSIGNER_TYPES:
                 raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
             return None
         message = tx.digest(self.network_id)[0]
