@@ -18,7 +18,7 @@ from typing import Any
 
 from ccoin.testing.vm import TOKEN, apply_writes, make_context
 from ccoin.vm.api import decode_value, encode_value
-from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
+from ccoin.vm.runner import CallResult, ContractCall, RootStorage, SandboxRunner
 
 GAS_LIMIT = 200_000
 
@@ -34,7 +34,7 @@ class Ledger:
 
     def call(self, runner: SandboxRunner, function: str, *args: Any) -> CallResult:
         call = ContractCall(TOKEN, function, args, GAS_LIMIT, make_context(sender="alice"))
-        result = runner.call(call, self.get)
+        result = runner.call(call, RootStorage(self.get))
         if result.ok:
             apply_writes(self.storage, result.writes_of(call.context.contract))
         return result

@@ -113,6 +113,9 @@ def _no_storage(key: bytes) -> bytes | None:
     return None
 
 
+_EMPTY = RootStorage(_no_storage)  # a call that reads nothing and calls nobody
+
+
 def _python_path() -> str:
     """Directories the worker needs: this package's root and its dependencies'."""
     import msgpack
@@ -416,13 +419,11 @@ class SandboxRunner:
         session = _Session(RootStorage(storage_get), "", self.compile_cache)
         return self._run(job.to_frame(), parse_result, session)
 
-    def call(
-        self, call: ContractCall, host: ContractHost | StorageReader = _no_storage
-    ) -> CallResult:
+    def call(self, call: ContractCall, host: ContractHost = _EMPTY) -> CallResult:
         """Run a contract call and whatever it calls; a worker fault is retried once on a
         fresh worker, then raised. `host` serves the storage of the contracts in the call
-        (their own keys, un-namespaced) and the contracts it calls; a plain storage reader
-        serves the called contract alone.
+        (their own keys, un-namespaced) and the contracts it calls (`RootStorage` serves
+        one contract's storage and no other contract).
 
         The contract is compiled here, once per source (`CompileCache`); a source the
         compiler rejects is a result (gas 0) without starting a child."""
@@ -431,8 +432,7 @@ class SandboxRunner:
             assert compiled.error is not None
             return CallResult(ok=False, gas_used=0, error=compiled.error)
         frame = call.to_frame(compiled.code, compiled.exports)
-        served = host if not callable(host) else RootStorage(host)
-        session = _Session(served, call.context.contract, self.compile_cache)
+        session = _Session(host, call.context.contract, self.compile_cache)
         return self._run(frame, call_parser(call.gas_limit, session.contracts), session)
 
     def _compile(self, source: object) -> CompiledSource:

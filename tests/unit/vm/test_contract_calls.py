@@ -15,7 +15,7 @@ import pytest
 from ccoin.testing.vm import BOMBS, TOKEN, FakeApi, apply_writes, make_context
 from ccoin.vm.api import decode_value, encode_value
 from ccoin.vm.instrument import compile_contract, execute
-from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
+from ccoin.vm.runner import CallResult, ContractCall, RootStorage, SandboxRunner
 
 LIMIT = 200_000
 
@@ -41,7 +41,7 @@ class Ledger:
         self, runner: SandboxRunner, function: str, *args: Any, sender: str = "alice"
     ) -> CallResult:
         call = ContractCall(TOKEN, function, args, LIMIT, make_context(sender=sender))
-        result = runner.call(call, self.get)
+        result = runner.call(call, RootStorage(self.get))
         if result.ok:
             apply_writes(self.storage, result.writes_of("token"))
         return result

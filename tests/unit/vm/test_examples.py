@@ -21,7 +21,7 @@ from ccoin.testing.vm import (
 )
 from ccoin.vm import lint
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
-from ccoin.vm.runner import CallResult, ContractCall, SandboxRunner
+from ccoin.vm.runner import CallResult, ContractCall, RootStorage, SandboxRunner
 
 LIMIT = 500_000
 REGISTRY = example_source("carbon_registry")
@@ -246,7 +246,7 @@ class Node:
 
     def call(self, runner: SandboxRunner, sender: str, function: str, *args: Any) -> CallResult:
         call = ContractCall(self.source, function, args, LIMIT, make_context(sender=sender))
-        result = runner.call(call, self.storage.get)
+        result = runner.call(call, RootStorage(self.storage.get))
         if result.ok:
             apply_writes(self.storage, result.writes_of("token"))
         return result
@@ -305,7 +305,7 @@ def test_a_failed_call_leaves_storage_unchanged(runner: SandboxRunner) -> None:
         REGISTRY, "issue", ("P7", 0, 100, "alice"), needed - 1, make_context("verra")
     )
     assert node.storage == before
-    result = runner.call(call, node.storage.get)
+    result = runner.call(call, RootStorage(node.storage.get))
     assert not result.ok and result.error is not None and result.error.startswith("OutOfGas")
     assert result.writes == () and result.events == () and result.gas_used < needed
     assert node.storage == before

@@ -13,7 +13,7 @@ from ccoin.testing.vm import FakeApi, apply_writes, example_source, make_context
 from ccoin.vm import lint
 from ccoin.vm.api import CallContext
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
-from ccoin.vm.runner import ContractCall, SandboxRunner
+from ccoin.vm.runner import ContractCall, RootStorage, SandboxRunner
 
 LIMIT = 500_000
 NFT = example_source("nft_auction")
@@ -446,7 +446,7 @@ def test_a_bid_in_the_sandbox_matches_in_process(
     expected = execute(chain.contract, "bid", [1], api, LIMIT)
 
     node = dict(chain.storage)
-    result = runner.call(ContractCall(NFT, "bid", (1,), LIMIT, ctx), node.get)
+    result = runner.call(ContractCall(NFT, "bid", (1,), LIMIT, ctx), RootStorage(node.get))
     assert (result.ok, result.value, result.error, result.gas_used) == (
         expected.ok,
         expected.value,
