@@ -13,13 +13,12 @@ anything the delegates do not sign (ADR 0015).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccoin.errors import CcoinError, ConfigError, ErrorCode
-from ccoin.types.codec import json_evm_address, json_int, json_object, json_str
+from ccoin.types.codec import json_evm_address, json_int, json_object, json_str, read_json_file
 
 _FIELDS = frozenset(
     {
@@ -69,14 +68,7 @@ class RelayConfig:
 
     @classmethod
     def load(cls, path: Path) -> RelayConfig:
-        try:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
-                raise _fail(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
-            obj = json.loads(path.read_text())
-        except OSError as exc:
-            raise _fail(f"{path}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _fail(f"{path}: not JSON ({exc})") from None
+        obj = read_json_file(path, MAX_CONFIG_BYTES, ErrorCode.CONFIG_INVALID)
         return cls.from_json(obj, path.resolve().parent)
 
     @classmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.peer import PeerAddress
-from ccoin.types.codec import json_evm_address, json_int, json_object, json_str
+from ccoin.types.codec import json_evm_address, json_int, json_object, json_str, read_json_file
 
 MAX_CONFIG_FILE = 1024 * 1024
 _FIELDS = frozenset(
@@ -159,14 +158,7 @@ class NodeConfig:
     @classmethod
     def load(cls, path: str | Path) -> NodeConfig:
         p = Path(path)
-        try:
-            if p.stat().st_size > MAX_CONFIG_FILE:
-                raise _fail(f"{p}: larger than {MAX_CONFIG_FILE} bytes")
-            obj = json.loads(p.read_text())
-        except OSError as exc:
-            raise _fail(f"{p}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _fail(f"{p}: not JSON ({exc})") from None
+        obj = read_json_file(p, MAX_CONFIG_FILE, ErrorCode.CONFIG_INVALID)
         try:
             return cls.from_json(obj, p.resolve().parent)
         except ConfigError:

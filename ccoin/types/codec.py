@@ -13,12 +13,14 @@ which field was wrong, not just that something was.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import msgpack
 
-from ccoin.errors import DecodeError, ErrorCode
+from ccoin.errors import ConfigError, DecodeError, ErrorCode
 
 MAX_BIGINT = 2**63 - 1
 MIN_BIGINT = -(2**63)
@@ -165,3 +167,17 @@ def json_evm_address(value: Any, name: str) -> str:
     if not valid:
         raise DecodeError(ErrorCode.BAD_FIELD, f"{name}: a 0x-prefixed 20-byte address")
     return text
+
+
+def read_json_file(path: Path, max_bytes: int, code: ErrorCode) -> Any:
+    """A JSON file's value (a config, a genesis), or `ConfigError(code)` naming the file:
+    unreadable, larger than `max_bytes`, or not JSON."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(code, f"{path}: {size} bytes, larger than {max_bytes}")
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(code, f"{path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(code, f"{path}: not JSON ({exc})") from None

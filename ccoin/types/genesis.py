@@ -22,6 +22,7 @@ from ccoin.types.codec import (
     json_int,
     json_object,
     json_str,
+    read_json_file,
 )
 
 UNIT = 10**4  # base units per C
@@ -260,16 +261,7 @@ class GenesisConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> GenesisConfig:
-        p = Path(path)
-        try:
-            size = p.stat().st_size
-            if size > MAX_GENESIS_FILE:
-                raise _fail(f"{p}: {size} bytes, limit {MAX_GENESIS_FILE}")
-            obj = json.loads(p.read_text())
-        except OSError as exc:
-            raise _fail(f"{p}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _fail(f"{p}: not JSON ({exc})") from None
+        obj = read_json_file(Path(path), MAX_GENESIS_FILE, ErrorCode.GENESIS_INVALID)
         return cls.from_json(obj)
 
 
