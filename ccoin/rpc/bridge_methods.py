@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ccoin.bridge.proofs import withdrawal_proof
-from ccoin.bridge.signer import BridgeRefusal
+from ccoin.bridge.signer import MAX_ANCHOR_RANGE, BridgeRefusal
 from ccoin.crypto.address import id_from_hash, id_raw
 from ccoin.errors import DecodeError, ErrorCode
 from ccoin.storage import schema
@@ -28,11 +28,8 @@ async def get_withdrawal_proof(api: Api, p: dict[str, Any]) -> Any:
         raise DecodeError(ErrorCode.BAD_ID, "id: expected a transaction id string")
     id_raw(tx_id)  # a clear BAD_ID
     start = json_int(p["fromHeight"], "fromHeight", 1, 2**63 - 1)
-    end = json_int(p["toHeight"], "toHeight", start, min(start + MAX_RANGE - 1, 2**63 - 1))
+    end = json_int(p["toHeight"], "toHeight", start, start + MAX_ANCHOR_RANGE - 1)
     return withdrawal_proof(api.node.chain, tx_id, start, end).to_json()
-
-
-MAX_RANGE = 10_000  # heights one proof may span (the work is linear in it)
 
 
 def _duties(api: Api) -> NodeBridge:

@@ -225,9 +225,14 @@ class Coins(ApiObject):
         return self.api.balance()
 
 
+def overdraft(amount: int, held: int) -> ContractError:
+    """The one refusal of a transfer beyond what a contract holds (every API gives it)."""
+    return ContractError(f"transfer of {amount}: the contract holds {held}")
+
+
 class ContractBalance:
-    """The contract's C balance as the call goes: the start balance less what it sent.
-    Shared by every `ContractApi`, so the refusal is the same everywhere."""
+    """One contract's C balance as the call goes: the start balance less what it sent (the
+    single-contract fake's; `ccoin.vm.host.CallTree` tracks every contract in a call)."""
 
     __slots__ = ("amount",)
 
@@ -236,5 +241,5 @@ class ContractBalance:
 
     def spend(self, amount: int) -> None:
         if amount > self.amount:
-            raise ContractError(f"transfer of {amount}: the contract holds {self.amount}")
+            raise overdraft(amount, self.amount)
         self.amount -= amount

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ccoin.vm import gas
-from ccoin.vm.api import CallContext, ContractError, decode_value, encode_value
+from ccoin.vm.api import CallContext, ContractError, decode_value, encode_value, overdraft
 from ccoin.vm.gas import Meter, VmAbort
 from ccoin.vm.instrument import CompiledContract
 from ccoin.vm.runtime import Frames
@@ -118,7 +118,7 @@ class CallTree:
             raise TypeError("the recipient must be an address (str)")
         held = self.balances[contract]
         if amount > held:
-            raise ContractError(f"transfer of {amount}: the contract holds {held}")
+            raise overdraft(amount, held)
         self.balances[contract] = held - amount
         if to in self.balances:
             self.balances[to] += amount
