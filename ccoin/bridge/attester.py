@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_utils.crypto import keccak
-
+from ccoin.bridge.deposits import deposit_data, deposit_event
 from ccoin.bridge.evm import EvmClient, EvmError
 from ccoin.bridge.signer import BridgeRefusal
 from ccoin.crypto.address import address_raw
@@ -21,12 +19,6 @@ from ccoin.errors import ErrorCode
 from ccoin.types.assets import InTransferAsset
 from ccoin.types.genesis import BridgeConfig
 from ccoin.types.transaction import CoSignature, Transaction
-
-DEPOSITED = "0x" + keccak(b"Deposited(uint64,address,bytes,uint256)").hex()
-
-
-def _topic(value: int) -> str:
-    return "0x" + value.to_bytes(32, "big").hex()
 
 
 class DepositAttester:
@@ -42,13 +34,12 @@ class DepositAttester:
     def deposit_event(self, nonce: int) -> dict[str, Any]:
         """The `Deposited` event with this nonce, buried under the confirmations."""
         try:
-            found = self.bsc.logs(self.contract, [DEPOSITED, _topic(nonce)], 0, "latest")
+            event = deposit_event(self.bsc, self.contract, nonce)
             latest = self.bsc.block_number()
         except EvmError as exc:
             raise BridgeRefusal(ErrorCode.BRIDGE_NOT_FINAL, f"BSC unreachable: {exc}") from None
-        if len(found) != 1:
+        if event is None:
             raise BridgeRefusal(ErrorCode.BRIDGE_NOT_FINAL, f"no deposit {nonce} seen on BSC")
-        event = found[0]
         depth = latest - int(event["blockNumber"], 16)
         if depth < self.config.confirmations:
             raise BridgeRefusal(
@@ -68,8 +59,8 @@ class DepositAttester:
         ):
             raise BridgeRefusal(ErrorCode.BRIDGE_REFUSED, "not this network's BSC bridge")
         event = self.deposit_event(asset.deposit_nonce)
-        recipient, amount = abi_decode(["bytes", "uint256"], bytes.fromhex(event["data"][2:]))
-        seen = (bytes(recipient), int(amount), bytes.fromhex(event["transactionHash"][2:]))
+        recipient, amount = deposit_data(event)
+        seen = (recipient, amount, bytes.fromhex(event["transactionHash"][2:]))
         claimed = (address_raw(body.recipient_id), body.amount, asset.bsc_tx_hash)
         if seen != claimed:
             raise BridgeRefusal(

@@ -22,12 +22,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 
-from ccoin.bridge.attester import DEPOSITED
+from ccoin.bridge.deposits import deposit_data, deposit_event
 from ccoin.bridge.digests import ordered
 from ccoin.bridge.evm import Contract, EvmClient, EvmError
 from ccoin.bridge.signer import SignedAnchor, SignedSet
@@ -181,20 +180,18 @@ class Relayer:
             report.credited.append(nonce)
 
     def _claim(self, nonce: int, contract: bytes) -> Transaction | None:
-        topic = "0x" + nonce.to_bytes(32, "big").hex()
-        found = self.bsc.logs(self.bridge.address, [DEPOSITED, topic], 0, "latest")
-        if len(found) != 1:
+        event = deposit_event(self.bsc, self.bridge.address, nonce)
+        if event is None:
             return None
-        event: dict[str, Any] = found[0]
-        recipient, amount = abi_decode(["bytes", "uint256"], bytes.fromhex(event["data"][2:]))
+        recipient, amount = deposit_data(event)
         tx_hash = bytes.fromhex(event["transactionHash"][2:])
         asset = InTransferAsset(self.bsc_chain_id, contract, nonce, tx_hash)
         body = TxBody(
             6,
             self.sidechain.chain_time(),
             self.key.public_key,
-            address_from_raw(bytes(recipient)),
-            int(amount),
+            address_from_raw(recipient),
+            amount,
             0,
             asset,
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from eth_account import Account
 
-from ccoin.bridge.attester import DEPOSITED
+from ccoin.bridge.deposits import DEPOSITED
 from ccoin.bridge.evm import Contract, EvmClient, EvmError
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.common import print_json, reports_errors

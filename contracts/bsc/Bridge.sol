@@ -38,6 +38,9 @@ contract Bridge {
     bool public paused;
     uint64 public depositCount;
     mapping(bytes32 => bool) public withdrawn;
+    /// The BSC block each deposit was made in, so relayers and attesters ask eth_getLogs
+    /// about one block (public RPC endpoints bound the block range a log query may span).
+    mapping(uint64 => uint256) public depositBlock;
 
     event Deposited(uint64 indexed nonce, address indexed from, bytes recipient, uint256 amount);
     event Withdrawn(bytes32 indexed id, address indexed recipient, uint256 amount);
@@ -61,6 +64,7 @@ contract Bridge {
         require(amount > 0, "Bridge: zero amount");
         require(token.transferFrom(msg.sender, address(this), amount), "Bridge: transfer failed");
         nonce = ++depositCount;
+        depositBlock[nonce] = block.number;
         emit Deposited(nonce, msg.sender, recipient, amount);
     }
 
