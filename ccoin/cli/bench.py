@@ -134,10 +134,10 @@ def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:
         return devnet
     root = Path(tempfile.mkdtemp(prefix="ccoin-bench-"))
     stack.callback(shutil.rmtree, root, ignore_errors=True)
-    devnet = init_devnet(root, nodes=nodes, base_port=free_port_range(nodes)).devnet
+    devnet = init_devnet(root, nodes=nodes, base_port=free_port_range(nodes), bridge=False).devnet
     click.echo(f"starting a {nodes}-node devnet in {root}", err=True)
     started = start_nodes(devnet)
-    stack.callback(stop_started, devnet, started)
+    stack.callback(stop_started, started)
     return devnet
 
 

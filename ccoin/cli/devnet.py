@@ -1,4 +1,5 @@
-"""`ccoin devnet init|up|status|down|compose`: a local multi-node dev network."""
+"""`ccoin devnet init|up|status|down|deploy-bsc|compose`: a local multi-node dev network,
+with anvil standing in for BSC and the bridge relayer unless made with --no-bridge."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import TextIO
 
 import click
 
+from ccoin.bridge.evm import EvmClient
 from ccoin.cli.common import print_json, reports_errors
+from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.compose import render_compose
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
@@ -19,24 +22,28 @@ from ccoin.devnet.layout import (
     DEFAULT_NODES,
     DEFAULT_TEST_ACCOUNTS,
     DEVNET_FILE,
+    GENESIS_FILE,
     MAX_NODES,
     Devnet,
     init_devnet,
 )
 from ccoin.devnet.processes import (
+    BridgeStatus,
     NodeStatus,
-    StartedNode,
+    Started,
+    bridge_status,
     node_statuses,
     render_table,
-    start_nodes,
-    stop_nodes,
+    start_devnet,
+    stop_devnet,
     stop_started,
 )
+from ccoin.types.genesis import GenesisConfig
 
 REFRESH_SECONDS = 0.5
 # Nodes started with --detach outlive the command; holding their Popen objects keeps Popen
 # from warning, when collected, that they still run (in a long-lived caller such as tests).
-_detached: list[StartedNode] = []
+_detached: list[Started] = []
 
 dir_option = click.option(
     "--dir",
@@ -76,6 +83,11 @@ def devnet_group() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing devnet in DIR (deletes it).")
 @click.option("--if-missing", is_flag=True, help="Do nothing if DIR already holds a devnet.")
+@click.option(
+    "--no-bridge",
+    is_flag=True,
+    help="No bridge to BSC: no anvil, contracts, relayer or bridge keys in the genesis.",
+)
 @reports_errors
 def devnet_init(
     nodes: int,
@@ -85,8 +97,10 @@ def devnet_init(
     block_time: int,
     force: bool,
     if_missing: bool,
+    no_bridge: bool,
 ) -> None:
-    """Create an N-node devnet in DIR: network CA, node certificates, genesis, node configs."""
+    """Create an N-node devnet in DIR: network CA, node certificates, genesis, node configs,
+    and the bridge's plan (anvil on base+200, contract addresses, relayer config)."""
     result = init_devnet(
         directory,
         nodes=nodes,
@@ -95,6 +109,7 @@ def devnet_init(
         block_time=block_time,
         force=force,
         if_missing=if_missing,
+        bridge=not no_bridge,
     )
     devnet = result.devnet
     print_json(
@@ -104,23 +119,26 @@ def devnet_init(
             "chainName": devnet.chain_name,
             "networkId": devnet.network_id,
             "nodes": [{"name": n.name, "p2p": n.p2p, "config": n.config} for n in devnet.nodes],
+            "bsc": devnet.bsc.to_json() if devnet.bsc is not None else None,
         }
     )
 
 
 @devnet_group.command("up")
 @dir_option
-@click.option("--detach", is_flag=True, help="Return once every node has started.")
+@click.option("--detach", is_flag=True, help="Return once every process has started.")
+@click.option("--no-bridge", is_flag=True, help="Start only the nodes: no anvil, no relayer.")
 @reports_errors
-def devnet_up(directory: Path, detach: bool) -> None:
-    """Start every node of the devnet; without --detach, show their progress until Ctrl-C
-    (or SIGTERM), then stop them."""
+def devnet_up(directory: Path, detach: bool, no_bridge: bool) -> None:
+    """Start the devnet: anvil as BSC (deploying the contracts on first start), every node,
+    then the relayer. Without --detach, show their progress until Ctrl-C (or SIGTERM), then
+    stop them."""
     devnet = Devnet.load(directory)
     if detach:
-        started = start_nodes(devnet)
+        started = start_devnet(devnet, bridge=not no_bridge)
         _detached.extend(started)
         print_json(
-            {"started": [{"name": s.node.name, "pid": s.pid, "log": str(s.log)} for s in started]}
+            {"started": [{"name": s.name, "pid": s.pid, "log": str(s.log)} for s in started]}
         )
         return
     stop = threading.Event()
@@ -131,16 +149,16 @@ def devnet_up(directory: Path, detach: bool) -> None:
     watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {s: signal.signal(s, on_signal) for s in watched}
     try:
-        started = start_nodes(devnet)
+        started = start_devnet(devnet, bridge=not no_bridge)
         try:
             table = LiveTable(sys.stdout)
-            click.echo(f"{devnet.chain_name} {devnet.network_id[:16]}: Ctrl-C stops every node")
+            click.echo(f"{devnet.chain_name} {devnet.network_id[:16]}: Ctrl-C stops the devnet")
             while not stop.is_set():
-                table.show(node_statuses(devnet))
+                table.show(node_statuses(devnet), bridge_status(devnet))
                 stop.wait(REFRESH_SECONDS)
         finally:
-            click.echo("stopping nodes...", err=True)
-            results = stop_started(devnet, started)
+            click.echo("stopping the devnet...", err=True)
+            results = stop_started(started)
         print_json({"stopped": [r.to_json() for r in results]})
     finally:
         for s, handler in previous.items():
@@ -152,12 +170,20 @@ def devnet_up(directory: Path, detach: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @reports_errors
 def devnet_status(directory: Path, as_json: bool) -> None:
-    """Height, finalized height, peers and up/down of every node."""
-    statuses = node_statuses(Devnet.load(directory))
+    """Height, finalized height, peers and up/down of every node; anvil's and the relayer's
+    state and the last sidechain height anchored on BSC."""
+    devnet = Devnet.load(directory)
+    statuses = node_statuses(devnet)
+    bridge = bridge_status(devnet)
     if as_json:
-        print_json({"nodes": [s.to_json() for s in statuses]})
+        print_json(
+            {
+                "nodes": [s.to_json() for s in statuses],
+                "bridge": bridge.to_json() if bridge is not None else None,
+            }
+        )
     else:
-        for line in render_table(statuses):
+        for line in render_table(statuses, bridge):
             click.echo(line)
 
 
@@ -165,13 +191,30 @@ def devnet_status(directory: Path, as_json: bool) -> None:
 @dir_option
 @reports_errors
 def devnet_down(directory: Path) -> None:
-    """Stop every running node (SIGTERM, then SIGKILL after 10 s)."""
-    results = stop_nodes(Devnet.load(directory))
+    """Stop the relayer, every node, then anvil (SIGTERM, then SIGKILL after 10 s)."""
+    results = stop_devnet(Devnet.load(directory))
     if not results:
-        click.echo("no node of this devnet was running", err=True)
+        click.echo("no process of this devnet was running", err=True)
     print_json({"stopped": [r.to_json() for r in results]})
     if any(r.outcome == "still running" for r in results):
         sys.exit(1)
+
+
+@devnet_group.command("deploy-bsc")
+@dir_option
+@reports_errors
+def devnet_deploy_bsc(directory: Path) -> None:
+    """Wait for the devnet's BSC (anvil) and deploy the contracts where devnet.json plans
+    them, unless they are there already (`devnet up` does this itself; the compose file's
+    `deploy` service runs it)."""
+    devnet = Devnet.load(directory)
+    if devnet.bsc is None:
+        raise click.UsageError("this devnet was made with --no-bridge")
+    with EvmClient(devnet.bsc.url) as client:
+        devbsc.wait_ready(client, None, devnet.root / devbsc.BSC_DIR / devbsc.ANVIL_LOG)
+    genesis = GenesisConfig.load(devnet.root / GENESIS_FILE)
+    done = devbsc.deploy_contracts(devnet.root, devnet.bsc, genesis)
+    print_json({"deployed": done.deployed, **devnet.bsc.to_json()})
 
 
 @devnet_group.command("compose")
@@ -207,8 +250,8 @@ class LiveTable:
         self.tty = stream.isatty()
         self.last: list[str] = []
 
-    def show(self, statuses: list[NodeStatus]) -> None:
-        lines = render_table(statuses)
+    def show(self, statuses: list[NodeStatus], bridge: BridgeStatus | None) -> None:
+        lines = render_table(statuses, bridge)
         if lines == self.last:
             return
         if self.tty and self.last:

@@ -22,7 +22,7 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
 from ccoin.crypto.keystore import encrypt_seed, save_keystore
 from ccoin.ledger.genesis import network_id_of
-from ccoin.ledger.presets import WHITEPAPER_FUNDS, DelegateSpec, whitepaper_genesis
+from ccoin.ledger.presets import WHITEPAPER_FUNDS, BridgeSpec, DelegateSpec, whitepaper_genesis
 from ccoin.testing.factories import delegate_asset
 from ccoin.types.genesis import UNIT, GenesisConfig
 
@@ -68,6 +68,7 @@ def write_genesis(
     test_balance: int = 1_000_000 * UNIT,
     cert_fingerprints: Sequence[bytes] | None = None,
     network_ca: str = "",
+    bridge: BridgeSpec | None = None,
 ) -> GenesisOutput:
     """Generate keys, write their keystores into `keys_dir` and the genesis file to `out`.
 
@@ -75,7 +76,8 @@ def write_genesis(
     plain text to `keys_dir/test-accounts.json`, which says so in its first field.
 
     `cert_fingerprints[i]`, when given, is delegate i's node certificate fingerprint (else a
-    placeholder); `network_ca` is the network CA certificate PEM pinned in the genesis."""
+    placeholder); `network_ca` is the network CA certificate PEM pinned in the genesis;
+    `bridge` enables the bridge to BSC (its relayer key's keystore is the caller's to keep)."""
     if cert_fingerprints is not None and len(cert_fingerprints) != delegates:
         raise ValueError(f"{len(cert_fingerprints)} certificate fingerprints for {delegates}")
     if out.exists():
@@ -98,10 +100,10 @@ def write_genesis(
     specs = []
     for i in range(delegates):
         key = keystore(f"delegate-{i}")
-        bridge = write_bridge_key(bridge_paths[i], passphrase, kdf)
+        bridge_key = write_bridge_key(bridge_paths[i], passphrase, kdf)
         asset = dataclasses.replace(
             delegate_asset(key, f"delegate_{i}"),
-            bridge_address=bytes.fromhex(bridge.address[2:]),
+            bridge_address=bytes.fromhex(bridge_key.address[2:]),
         )
         if cert_fingerprints is not None:
             asset = dataclasses.replace(asset, cert_fingerprint=cert_fingerprints[i])
@@ -128,6 +130,7 @@ def write_genesis(
         test_balance=test_balance,
         block_time=block_time,
         governance=governance,
+        bridge=bridge,
     )
     config = dataclasses.replace(config, network_ca=network_ca)
     config = GenesisConfig.from_json(config.to_json())  # the same checks a loaded file gets

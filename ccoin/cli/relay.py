@@ -5,6 +5,8 @@ stopped (or for `--rounds N`). It keeps no state: a restart picks up where the c
 from __future__ import annotations
 
 import json
+import logging
+import time
 from pathlib import Path
 
 import click
@@ -16,10 +18,13 @@ from ccoin.bridge.relayer import Relayer, run_forever
 from ccoin.bridge.remote import RemoteSidechain, RemoteSigner
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.common import reports_errors
+from ccoin.client.errors import ClientError
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.log import setup_logging
+
+_LOG = logging.getLogger("ccoin.bridge.relayer")
 
 
 def _read(path: Path) -> str:
@@ -27,6 +32,17 @@ def _read(path: Path) -> str:
         return path.read_text().rstrip("\n")
     except OSError as exc:
         raise ConfigError(ErrorCode.CONFIG_INVALID, f"{path}: {exc.strerror}") from None
+
+
+def _connect(url: str, interval: float) -> RemoteSidechain:
+    """The sidechain node, once it answers: a relayer started beside its nodes (as
+    `devnet up` does) waits for them rather than exit."""
+    while True:
+        try:
+            return RemoteSidechain(url)
+        except ClientError as exc:
+            _LOG.warning("relay_waiting_for_sidechain", extra={"fields": {"error": str(exc)}})
+            time.sleep(interval)
 
 
 @click.command("relay")
@@ -50,7 +66,7 @@ def relay(config_path: Path, rounds: int | None) -> None:
         decrypt_seed(load_keystore(config.relayer_keystore), _read(config.relayer_passphrase_file))
     )
     bsc = EvmClient(config.bsc)
-    sidechain = RemoteSidechain(config.sidechain)
+    sidechain = _connect(config.sidechain, config.interval_seconds)
     signers = [RemoteSigner(url) for url in config.signers]
     try:
         relayer = Relayer(

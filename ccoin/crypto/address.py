@@ -77,6 +77,16 @@ def contract_address_raw(deploy_hash: bytes) -> bytes:
     return body + _checksum(body)
 
 
+ESCROW_DOMAIN = b"CCOIN-BRIDGE-ESCROW"
+
+
+def escrow_address(chain_name: str) -> str:
+    """The bridge escrow of the chain named `chain_name`: the account form over
+    SHA-256(domain + name), which no key pair owns, so only the bridge's rules move its C."""
+    body = hashlib.sha256(ESCROW_DOMAIN + chain_name.encode()).digest()[:ADDRESS_BODY_LEN]
+    return address_from_raw(body + _checksum(body))
+
+
 def address_from_raw(raw: bytes) -> str:
     return ADDRESS_PREFIX + base58.b58encode(raw).decode("ascii")
 

@@ -11,7 +11,13 @@ be moved or mounted elsewhere, e.g. at /devnet in the docker-compose services)::
                            Ethereum v3), the passphrase, test accounts
     nodeI/node.json        name nodeI, dataDir data, genesis ../genesis.json, p2p section
     nodeI/tls/node.crt|key the node's certificate (CN nodeI) and key (0600)
-    nodeI/keys/            delegate.json (delegate I's keystore), passphrase (0600)
+    nodeI/keys/            delegate.json (delegate I's keystore), bridge.json (its bridge
+                           key), passphrase (0600)
+    bsc/                   anvil's state.json, log and pid (see ccoin.devnet.bsc)
+    relay/relay.json       the relayer's config; its log and pid beside it
+
+Without --no-bridge, keys/ also holds payer.json and bsc-user.json (anvil dev accounts 1
+and 2 as Ethereum v3 keystores) and relayer.json (the sidechain account sending credits).
 
 Everything is built in a hidden staging directory inside DIR and moved into place with
 devnet.json last, so devnet.json exists only when the rest does.
@@ -19,6 +25,7 @@ devnet.json last, so devnet.json exists only when the rest does.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -29,12 +36,23 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ccoin.cli.genesis import TEST_ACCOUNTS_FILE, random_passphrase, write_genesis
+from eth_account import Account
+
+from ccoin.cli.genesis import (
+    BRIDGE_KDF_ITERATIONS,
+    TEST_ACCOUNTS_FILE,
+    random_passphrase,
+    write_genesis,
+)
 from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import KDF_PRESETS, encrypt_seed, save_keystore
+from ccoin.devnet import bsc as devbsc
+from ccoin.devnet.bsc import DevnetBsc
 from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
-from ccoin.errors import ConfigError, ErrorCode
+from ccoin.errors import CcoinError, ConfigError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
-from ccoin.node.config import NodeConfig, P2PConfig, RpcConfig, parse_address
+from ccoin.ledger.presets import BridgeSpec
+from ccoin.node.config import BridgeNodeConfig, NodeConfig, P2PConfig, RpcConfig, parse_address
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.p2p.peer import PeerAddress
@@ -73,15 +91,16 @@ def rpc_port(base_port: int, index: int) -> int:
     return base_port + RPC_PORT_OFFSET + index
 
 
-def check_shape(nodes: int, base_port: int) -> None:
+def check_shape(nodes: int, base_port: int, bridge: bool = False) -> None:
     """Refuse a node count or base port that gives no valid devnet."""
     if not 1 <= nodes <= MAX_NODES:
         raise _fail(f"--nodes: 1 to {MAX_NODES}, got {nodes}")
-    top = rpc_port(base_port, nodes - 1)
+    top = base_port + devbsc.BSC_PORT_OFFSET if bridge else rpc_port(base_port, nodes - 1)
     if base_port < 1 or top > MAX_PORT:
+        bsc = f", bsc base+{devbsc.BSC_PORT_OFFSET}" if bridge else ""
         raise _fail(
-            f"--base-port: ports {base_port}..{top} (p2p base+I, rpc base+{RPC_PORT_OFFSET}+I) "
-            f"must lie in 1..{MAX_PORT}"
+            f"--base-port: ports {base_port}..{top} (p2p base+I, rpc base+{RPC_PORT_OFFSET}+I"
+            f"{bsc}) must lie in 1..{MAX_PORT}"
         )
 
 
@@ -132,12 +151,14 @@ class Devnet:
     chain_name: str
     network_id: str  # hex
     nodes: tuple[DevnetNode, ...]
+    bsc: DevnetBsc | None = None  # None: a devnet without the bridge (--no-bridge)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "chainName": self.chain_name,
             "networkId": self.network_id,
             "nodes": [n.to_json() for n in self.nodes],
+            **({"bsc": self.bsc.to_json()} if self.bsc is not None else {}),
         }
 
     def node_dir(self, node: DevnetNode) -> Path:
@@ -175,8 +196,12 @@ class Devnet:
             raise _fail(f"{path}: {exc.strerror}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _fail(f"{path}: not JSON ({exc})") from None
-        if type(obj) is not dict or set(obj) != {"chainName", "networkId", "nodes"}:
-            raise _fail(f"{path}: an object with chainName, networkId and nodes")
+        if type(obj) is not dict or not (
+            {"chainName", "networkId", "nodes"}
+            <= set(obj)
+            <= {"chainName", "networkId", "nodes", "bsc"}
+        ):
+            raise _fail(f"{path}: an object with chainName, networkId, nodes and optionally bsc")
         if type(obj["chainName"]) is not str or type(obj["networkId"]) is not str:
             raise _fail(f"{path}: chainName and networkId are strings")
         nodes = obj["nodes"]
@@ -185,7 +210,11 @@ class Devnet:
         parsed = tuple(DevnetNode.from_json(n, f"nodes[{i}]") for i, n in enumerate(nodes))
         if len({n.name for n in parsed}) != len(parsed):
             raise _fail(f"{path}: duplicate node names")
-        return cls(root, obj["chainName"], obj["networkId"], parsed)
+        try:
+            bsc = DevnetBsc.from_json(obj["bsc"]) if "bsc" in obj else None
+        except CcoinError as exc:
+            raise _fail(f"{path}: {exc.message}") from None
+        return cls(root, obj["chainName"], obj["networkId"], parsed, bsc)
 
 
 @dataclass(frozen=True)
@@ -202,7 +231,7 @@ def generated_entries(root: Path) -> list[Path]:
     for entry in sorted(root.iterdir()):
         name = entry.name
         if (
-            name in (DEVNET_FILE, GENESIS_FILE, "ca", "keys")
+            name in (DEVNET_FILE, GENESIS_FILE, "ca", "keys", devbsc.BSC_DIR, devbsc.RELAY_DIR)
             or (_NODE_DIR.fullmatch(name) and entry.is_dir())
             or name.startswith(STAGING_PREFIX)
         ):
@@ -212,6 +241,14 @@ def generated_entries(root: Path) -> list[Path]:
 
 def _running_in(root: Path) -> list[str]:
     running = []
+    bridge = (
+        ("bsc", devbsc.BSC_DIR, devbsc.ANVIL_PID, devbsc.STATE_FILE),
+        ("relayer", devbsc.RELAY_DIR, devbsc.RELAYER_PID, devbsc.RELAY_CONFIG),
+    )
+    for name, directory, pid_file, marker in bridge:
+        pid = read_pid(root / directory / pid_file)
+        if pid is not None and node_alive(pid, (root / directory / marker).resolve()):
+            running.append(f"{name} (pid {pid})")
     for entry in generated_entries(root):
         if not _NODE_DIR.fullmatch(entry.name):
             continue
@@ -231,6 +268,7 @@ def init_devnet(
     force: bool = False,
     if_missing: bool = False,
     genesis_time: int | None = None,
+    bridge: bool = True,
 ) -> InitResult:
     """Create a devnet of `nodes` nodes in `directory` (see the module docstring)."""
     if force and if_missing:
@@ -241,7 +279,7 @@ def init_devnet(
             return InitResult(Devnet.load(root), created=False)
         if not force:
             raise _fail(f"{root / DEVNET_FILE} exists; use --force to replace this devnet")
-    check_shape(nodes, base_port)
+    check_shape(nodes, base_port, bridge)
     existing = generated_entries(root)
     if existing and not force:
         names = ", ".join(e.name for e in existing)
@@ -268,6 +306,7 @@ def init_devnet(
             test_accounts=test_accounts,
             block_time=block_time,
             genesis_time=int(time.time()) if genesis_time is None else genesis_time,
+            bridge=bridge,
         )
         for entry in sorted(stage.iterdir()):
             if entry.name != DEVNET_FILE:
@@ -275,7 +314,7 @@ def init_devnet(
         os.replace(stage / DEVNET_FILE, root / DEVNET_FILE)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return InitResult(Devnet(root, devnet.chain_name, devnet.network_id, devnet.nodes), True)
+    return InitResult(dataclasses.replace(devnet, root=root), True)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -297,6 +336,7 @@ def _build(
     test_accounts: int,
     block_time: int,
     genesis_time: int,
+    bridge: bool,
 ) -> Devnet:
     names = [node_name(i) for i in range(nodes)]
     ca = NetworkCA.create(f"{CHAIN_NAME} CA")
@@ -314,6 +354,8 @@ def _build(
     keys.mkdir()
     passphrase = random_passphrase()
     _write_private(keys / "passphrase", (passphrase + "\n").encode())
+    plan = DevnetBsc.plan(base_port) if bridge else None
+    spec = _bridge_keys(keys, passphrase, plan) if plan is not None else None
     result = write_genesis(
         out=stage / GENESIS_FILE,
         keys_dir=keys,
@@ -326,6 +368,7 @@ def _build(
         kdf=KDF,
         cert_fingerprints=fingerprints,
         network_ca=ca.cert_pem.decode("ascii"),
+        bridge=spec,
     )
 
     addresses = [PeerAddress(HOST, p2p_port(base_port, i)) for i in range(nodes)]
@@ -337,6 +380,17 @@ def _build(
             node_dir / "keys" / "delegate.json", result.delegate_keystores[i].read_bytes()
         )
         _write_private(node_dir / "keys" / "passphrase", (passphrase + "\n").encode())
+        node_bridge = None
+        if plan is not None:
+            _write_private(
+                node_dir / "keys" / "bridge.json", result.bridge_keystores[i].read_bytes()
+            )
+            node_bridge = BridgeNodeConfig(
+                key=node_dir / "keys" / "bridge.json",
+                passphrase_file=node_dir / "keys" / "passphrase",
+                bsc=plan.url,
+                anchor=plan.anchor,
+            )
         config = NodeConfig(
             name=name,
             data_dir=node_dir / "data",
@@ -351,6 +405,7 @@ def _build(
                 key=node_dir / "tls" / "node.key",
             ),
             rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, i))),
+            bridge=node_bridge,
         )
         obj = config.to_json(node_dir)
         obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute
@@ -365,6 +420,35 @@ def _build(
                 data_dir=f"{name}/data",
             )
         )
-    devnet = Devnet(stage, CHAIN_NAME, network_id_of(result.genesis).hex(), tuple(entries))
+    devnet = Devnet(stage, CHAIN_NAME, network_id_of(result.genesis).hex(), tuple(entries), plan)
+    if plan is not None:
+        (stage / devbsc.BSC_DIR).mkdir()
+        (stage / devbsc.RELAY_DIR).mkdir()
+        rpc = [n.rpc for n in entries]
+        _write_json(stage / devbsc.RELAY_DIR / devbsc.RELAY_CONFIG, devbsc.relay_config(plan, rpc))
     _write_json(stage / DEVNET_FILE, devnet.to_json())
     return devnet
+
+
+def _bridge_keys(keys: Path, passphrase: str, plan: DevnetBsc) -> BridgeSpec:
+    """The bridge's keys in keys/: the relayer's sidechain account, and anvil's dev accounts
+    1 (pays the relayer's BSC gas) and 2 (a user holding C on BSC) as v3 keystores."""
+    relayer = KeyPair.generate()
+    opslimit, memlimit = KDF_PRESETS[KDF]
+    save_keystore(
+        encrypt_seed(relayer.seed, passphrase, opslimit=opslimit, memlimit=memlimit),
+        keys / devbsc.RELAYER_KEY,
+    )
+    _, payer, user = devbsc.dev_keys()
+    for name, account in ((devbsc.PAYER_KEY, payer), (devbsc.USER_KEY, user)):
+        keystore = Account.encrypt(
+            account.key, passphrase, kdf="pbkdf2", iterations=BRIDGE_KDF_ITERATIONS[KDF]
+        )
+        _write_private(keys / name, (json.dumps(keystore) + "\n").encode())
+    return BridgeSpec(
+        bsc_chain_id=plan.chain_id,
+        contract=bytes.fromhex(plan.bridge[2:]),
+        confirmations=devbsc.CONFIRMATIONS,
+        escrow_balance=devbsc.TOKEN_SUPPLY,
+        relayer=relayer,
+    )

@@ -19,10 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccoin.devnet.layout import Devnet, DevnetNode
+from ccoin.bench.anvil import AnvilNotInstalled
+from ccoin.bridge.evm import EvmClient
+from ccoin.devnet import bsc as devbsc
+from ccoin.devnet.layout import GENESIS_FILE, Devnet, DevnetNode
 from ccoin.devnet.pids import LOG_FILE, node_alive, read_pid, write_pid
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.config import STATUS_FILE
+from ccoin.types.genesis import GenesisConfig
 
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 KILL_TIMEOUT = 5.0  # seconds to wait for a SIGKILLed process to vanish
@@ -33,8 +37,8 @@ _MAX_STATUS_FILE = 64 * 1024
 class DevnetRunning(ConfigError):
     """`up` found nodes of this devnet already running."""
 
-    def __init__(self, running: list[tuple[DevnetNode, int]]) -> None:
-        names = ", ".join(f"{node.name} (pid {pid})" for node, pid in running)
+    def __init__(self, running: list[tuple[str, int]]) -> None:
+        names = ", ".join(f"{name} (pid {pid})" for name, pid in running)
         super().__init__(
             ErrorCode.CONFIG_INVALID,
             f"this devnet is already running: {names}; stop it with `ccoin devnet down`",
@@ -87,19 +91,11 @@ def status_file(devnet: Devnet, node: DevnetNode) -> Path:
     return devnet.data_dir(node) / STATUS_FILE
 
 
-def live_pid(devnet: Devnet, node: DevnetNode) -> int | None:
-    """The pid of the node's running process, or None."""
-    pid = read_pid(devnet.pid_file(node))
-    if pid is None or not node_alive(pid, devnet.config_path(node)):
-        return None
-    return pid
-
-
 def node_statuses(devnet: Devnet) -> list[NodeStatus]:
     out = []
     for node in devnet.nodes:
         status = read_status_file(status_file(devnet, node)) or {}
-        pid = live_pid(devnet, node)
+        pid = node_process(devnet, node).live_pid()
         out.append(
             NodeStatus(
                 name=node.name,
@@ -113,19 +109,52 @@ def node_statuses(devnet: Devnet) -> list[NodeStatus]:
     return out
 
 
-def render_table(statuses: list[NodeStatus]) -> list[str]:
-    """A fixed-width table, one line per node after the header."""
+@dataclass(frozen=True)
+class BridgeStatus:
+    bsc_url: str
+    bsc_running: bool
+    anchored: int | None  # the last anchored sidechain height; None: anvil does not answer
+    relayer_running: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bsc": self.bsc_url,
+            "bscRunning": self.bsc_running,
+            "anchoredHeight": self.anchored,
+            "relayerRunning": self.relayer_running,
+        }
+
+
+def bridge_status(devnet: Devnet) -> BridgeStatus | None:
+    procs = bridge_processes(devnet)
+    if procs is None or devnet.bsc is None:
+        return None
+    anvil, relayer = procs
+    bsc_running = anvil.live_pid() is not None
+    anchored = devbsc.anchored_height(devnet.bsc) if bsc_running else None
+    return BridgeStatus(devnet.bsc.url, bsc_running, anchored, relayer.live_pid() is not None)
+
+
+def render_table(statuses: list[NodeStatus], bridge: BridgeStatus | None = None) -> list[str]:
+    """A fixed-width table, one line per node after the header, then the bridge's lines."""
 
     def cell(value: int | None) -> str:
         return "-" if value is None else str(value)
 
-    width = max([4, *(len(s.name) for s in statuses)])
+    def state(up: bool) -> str:
+        return "up" if up else "down"
+
+    width = max([7, *(len(s.name) for s in statuses)])
     lines = [f"{'name':<{width}}  {'height':>8}  {'finalized':>9}  {'peers':>5}  state"]
     for s in statuses:
         lines.append(
             f"{s.name:<{width}}  {cell(s.height):>8}  {cell(s.finalized):>9}  "
-            f"{cell(s.peers):>5}  {'up' if s.running else 'down'}"
+            f"{cell(s.peers):>5}  {state(s.running)}"
         )
+    if bridge is not None:
+        anchored = f"anchored to {cell(bridge.anchored)}"
+        lines.append(f"{'bsc':<{width}}  {anchored:>26}  {state(bridge.bsc_running)}")
+        lines.append(f"{'relayer':<{width}}  {'':>26}  {state(bridge.relayer_running)}")
     return lines
 
 
@@ -133,14 +162,38 @@ def render_table(statuses: list[NodeStatus]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class StartedNode:
-    node: DevnetNode
-    process: subprocess.Popen[bytes]
+class DevnetProcess:
+    """One long-running process of the devnet: a node, anvil ("bsc") or the relayer."""
+
+    name: str
+    pid_file: Path
     log: Path
+    marker: Path  # a path its command line carries: how a live pid is known to be it
+    command: Callable[[], list[str]]  # built when started (finding anvil may fail)
+
+    def live_pid(self) -> int | None:
+        pid = read_pid(self.pid_file)
+        if pid is None or not node_alive(pid, self.marker):
+            return None
+        return pid
+
+
+@dataclass(frozen=True)
+class Started:
+    proc: DevnetProcess
+    process: subprocess.Popen[bytes]
+
+    @property
+    def name(self) -> str:
+        return self.proc.name
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def log(self) -> Path:
+        return self.proc.log
 
 
 def node_command(devnet: Devnet, node: DevnetNode) -> list[str]:
@@ -148,42 +201,136 @@ def node_command(devnet: Devnet, node: DevnetNode) -> list[str]:
     return [sys.executable, "-m", "ccoin.cli.main", "node", "start", "--config", config]
 
 
-def running_nodes(devnet: Devnet) -> list[tuple[DevnetNode, int]]:
+def node_process(devnet: Devnet, node: DevnetNode) -> DevnetProcess:
+    return DevnetProcess(
+        node.name,
+        devnet.pid_file(node),
+        devnet.node_dir(node) / LOG_FILE,
+        devnet.config_path(node),
+        lambda: node_command(devnet, node),
+    )
+
+
+def node_processes(devnet: Devnet) -> list[DevnetProcess]:
+    return [node_process(devnet, node) for node in devnet.nodes]
+
+
+def running(procs: list[DevnetProcess]) -> list[tuple[DevnetProcess, int]]:
     out = []
-    for node in devnet.nodes:
-        pid = live_pid(devnet, node)
+    for proc in procs:
+        pid = proc.live_pid()
         if pid is not None:
-            out.append((node, pid))
+            out.append((proc, pid))
     return out
 
 
-def start_nodes(devnet: Devnet) -> list[StartedNode]:
-    """Start every node; raises `DevnetRunning` if any of them already runs.
+def running_nodes(devnet: Devnet) -> list[tuple[DevnetProcess, int]]:
+    return running(node_processes(devnet))
+
+
+def start_processes(procs: list[DevnetProcess]) -> list[Started]:
+    """Start every process; raises `DevnetRunning` if any of them already runs.
 
     If starting one fails, the ones already started are stopped before the error goes up."""
-    running = running_nodes(devnet)
-    if running:
-        raise DevnetRunning(running)
-    started: list[StartedNode] = []
+    already = running(procs)
+    if already:
+        raise DevnetRunning([(proc.name, pid) for proc, pid in already])
+    started: list[Started] = []
     try:
-        for node in devnet.nodes:
-            pid_file = devnet.pid_file(node)
-            pid_file.unlink(missing_ok=True)  # stale: its process is gone
-            log = devnet.node_dir(node) / LOG_FILE
-            with log.open("ab") as out:
+        for proc in procs:
+            proc.pid_file.unlink(missing_ok=True)  # stale: its process is gone
+            command = proc.command()
+            with proc.log.open("ab") as out:
                 process = subprocess.Popen(
-                    node_command(devnet, node),
+                    command,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            started.append(StartedNode(node, process, log))
-            write_pid(pid_file, process.pid)
+            started.append(Started(proc, process))
+            write_pid(proc.pid_file, process.pid)
     except BaseException:
-        stop_started(devnet, started)
+        stop_started(started)
         raise
     return started
+
+
+def start_nodes(devnet: Devnet) -> list[Started]:
+    return start_processes(node_processes(devnet))
+
+
+# -- the bridge's processes -----------------------------------------------------------------
+
+BSC = "bsc"
+RELAYER = "relayer"
+
+
+def _anvil_command(devnet: Devnet) -> list[str]:
+    assert devnet.bsc is not None
+    try:
+        return devbsc.anvil_command(devnet.root, devnet.bsc)
+    except AnvilNotInstalled as exc:
+        raise ConfigError(
+            ErrorCode.CONFIG_INVALID, f"{exc}; or start without the bridge: --no-bridge"
+        ) from None
+
+
+def bridge_processes(devnet: Devnet) -> tuple[DevnetProcess, DevnetProcess] | None:
+    """anvil and the relayer of a devnet with a bridge; None without one."""
+    if devnet.bsc is None:
+        return None
+    bsc_dir = devnet.root / devbsc.BSC_DIR
+    relay_dir = devnet.root / devbsc.RELAY_DIR
+    anvil = DevnetProcess(
+        BSC,
+        bsc_dir / devbsc.ANVIL_PID,
+        bsc_dir / devbsc.ANVIL_LOG,
+        bsc_dir / devbsc.STATE_FILE,
+        lambda: _anvil_command(devnet),
+    )
+    relayer = DevnetProcess(
+        RELAYER,
+        relay_dir / devbsc.RELAYER_PID,
+        relay_dir / devbsc.RELAYER_LOG,
+        relay_dir / devbsc.RELAY_CONFIG,
+        lambda: devbsc.relay_command(devnet.root),
+    )
+    return anvil, relayer
+
+
+def all_processes(devnet: Devnet) -> list[DevnetProcess]:
+    bridge = bridge_processes(devnet)
+    nodes = node_processes(devnet)
+    return nodes if bridge is None else [bridge[0], *nodes, bridge[1]]
+
+
+def start_devnet(devnet: Devnet, *, bridge: bool = True) -> list[Started]:
+    """anvil (deploying the contracts on a fresh state), the nodes, then the relayer; only
+    the nodes without `bridge` or on a devnet made with --no-bridge. All or nothing."""
+    already = running(all_processes(devnet))
+    if already:
+        raise DevnetRunning([(proc.name, pid) for proc, pid in already])
+    procs = bridge_processes(devnet) if bridge else None
+    started: list[Started] = []
+    try:
+        if procs is not None and devnet.bsc is not None:
+            started += start_processes([procs[0]])
+            with EvmClient(devnet.bsc.url) as client:
+                devbsc.wait_ready(client, started[0].process, procs[0].log)
+            genesis = GenesisConfig.load(devnet.root / GENESIS_FILE)
+            devbsc.deploy_contracts(devnet.root, devnet.bsc, genesis)
+        started += start_nodes(devnet)
+        if procs is not None:
+            started += start_processes([procs[1]])
+    except BaseException:
+        stop_started(started)
+        raise
+    return started
+
+
+def stop_devnet(devnet: Devnet, timeout: float = STOP_TIMEOUT) -> list[StopResult]:
+    return stop_processes(all_processes(devnet), timeout)
 
 
 # -- stopping -------------------------------------------------------------------------------
@@ -245,42 +392,51 @@ def stop_pids(
     return outcome
 
 
-def _remove_pid_files(devnet: Devnet, results: list[StopResult]) -> None:
-    by_name = {node.name: node for node in devnet.nodes}
+def _remove_pid_files(procs: list[DevnetProcess], results: list[StopResult]) -> None:
+    by_name = {proc.name: proc for proc in procs}
     for result in results:
         if result.outcome != "still running":
-            devnet.pid_file(by_name[result.name]).unlink(missing_ok=True)
+            by_name[result.name].pid_file.unlink(missing_ok=True)
 
 
 def _child_alive(process: subprocess.Popen[bytes]) -> Callable[[], bool]:
     return lambda: process.poll() is None
 
 
-def _node_alive(pid: int, config: Path) -> Callable[[], bool]:
-    return lambda: node_alive(pid, config)
+def _proc_alive(pid: int, proc: DevnetProcess) -> Callable[[], bool]:
+    return lambda: node_alive(pid, proc.marker)
 
 
-def stop_started(
-    devnet: Devnet, started: list[StartedNode], timeout: float = STOP_TIMEOUT
-) -> list[StopResult]:
-    """Stop nodes this process started (it waits on them as their parent). A node that
+def stop_started(started: list[Started], timeout: float = STOP_TIMEOUT) -> list[StopResult]:
+    """Stop processes this process started (it waits on them as their parent). One that
     already exited is reported as "exited" and not signalled (its pid may be reused)."""
     outcome = {s.pid: "exited" for s in started if s.process.poll() is not None}
-    targets = {s.pid: _child_alive(s.process) for s in started if s.pid not in outcome}
-    outcome.update(stop_pids(targets, timeout))
-    results = [StopResult(s.node.name, s.pid, outcome[s.pid]) for s in started]
-    _remove_pid_files(devnet, results)
+    for last in (False, True):  # anvil last, so its state holds the final anchors
+        targets = {
+            s.pid: _child_alive(s.process)
+            for s in started
+            if s.pid not in outcome and (s.name == BSC) == last
+        }
+        outcome.update(stop_pids(targets, timeout))
+    results = [StopResult(s.name, s.pid, outcome[s.pid]) for s in started]
+    _remove_pid_files([s.proc for s in started], results)
+    return results
+
+
+def stop_processes(procs: list[DevnetProcess], timeout: float = STOP_TIMEOUT) -> list[StopResult]:
+    """Stop every process named by a live pid file; stale pid files are removed."""
+    live = running(procs)
+    for proc in procs:
+        if all(proc is not r for r, _ in live):
+            proc.pid_file.unlink(missing_ok=True)
+    outcome: dict[int, str] = {}
+    for last in (False, True):  # anvil last, so its state holds the final anchors
+        targets = {pid: _proc_alive(pid, proc) for proc, pid in live if (proc.name == BSC) == last}
+        outcome.update(stop_pids(targets, timeout))
+    results = [StopResult(proc.name, pid, outcome[pid]) for proc, pid in live]
+    _remove_pid_files(procs, results)
     return results
 
 
 def stop_nodes(devnet: Devnet, timeout: float = STOP_TIMEOUT) -> list[StopResult]:
-    """Stop every node named by a live pid file; stale pid files are removed."""
-    running = running_nodes(devnet)
-    for node in devnet.nodes:
-        if all(node is not r for r, _ in running):
-            devnet.pid_file(node).unlink(missing_ok=True)
-    targets = {pid: _node_alive(pid, devnet.config_path(node)) for node, pid in running}
-    outcome = stop_pids(targets, timeout)
-    results = [StopResult(node.name, pid, outcome[pid]) for node, pid in running]
-    _remove_pid_files(devnet, results)
-    return results
+    return stop_processes(node_processes(devnet), timeout)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ccoin.crypto.address import escrow_address
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import DelegateAsset, TxType
 from ccoin.types.genesis import (
     DEFAULT_MIN_FEES,
     UNIT,
+    BridgeConfig,
     GenesisAccount,
     GenesisConfig,
     GenesisDelegate,
@@ -45,6 +47,19 @@ class DelegateSpec:
     asset: DelegateAsset
 
 
+@dataclass(frozen=True)
+class BridgeSpec:
+    """A genesis bridge to BSC. The escrow (an address no key owns, locked besides) holds
+    `escrow_balance`, the C that the BSC token's supply stands for, taken out of the
+    liquidity fund; `relayer` is an account without C that sends the type-6 credits."""
+
+    bsc_chain_id: int
+    contract: bytes  # the Bridge contract's address on BSC
+    confirmations: int
+    escrow_balance: int
+    relayer: KeyPair
+
+
 def whitepaper_genesis(
     *,
     chain_name: str,
@@ -58,6 +73,7 @@ def whitepaper_genesis(
     active_delegates: int | None = None,
     max_block_transactions: int = 20_000,
     max_block_bytes: int = 8 * 1024 * 1024,
+    bridge: BridgeSpec | None = None,
 ) -> GenesisConfig:
     """The whitepaper's allocation; test accounts are funded out of the liquidity fund, so
     the total stays 500 trillion C."""
@@ -66,6 +82,7 @@ def whitepaper_genesis(
         balance = fund.trillions_of_c * TRILLION * UNIT
         if fund.name == "liquidity":
             balance -= test_balance * len(test_accounts)
+            balance -= bridge.escrow_balance if bridge is not None else 0
         key = funds[fund.name]
         accounts.append(
             GenesisAccount(key.address, balance, key.public_key, fund.locked, fund.label)
@@ -77,6 +94,15 @@ def whitepaper_genesis(
     if governance is not None:  # holds no C: governance transactions have no minimum fee
         accounts.append(
             GenesisAccount(governance.address, 0, governance.public_key, False, "governance")
+        )
+    bridge_config = None
+    if bridge is not None:
+        escrow = escrow_address(chain_name)
+        accounts.append(GenesisAccount(escrow, bridge.escrow_balance, None, True, "bridge escrow"))
+        relayer = bridge.relayer
+        accounts.append(GenesisAccount(relayer.address, 0, relayer.public_key, False, "relayer"))
+        bridge_config = BridgeConfig(
+            escrow, bridge.bsc_chain_id, bridge.contract, bridge.confirmations
         )
     reward_fund = funds["reward-fund"].address
     return GenesisConfig(
@@ -91,4 +117,5 @@ def whitepaper_genesis(
         delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
         governance=governance.address if governance is not None else "",
         rewards=RewardSchedule(reward_fund, 1, 3_000_000, tuple(c * UNIT for c in (5, 4, 3, 2, 1))),
+        bridge=bridge_config,
     )

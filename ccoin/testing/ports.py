@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 RPC_OFFSET = 100  # `ccoin devnet init` reserves base+100.. for RPC
+BSC_OFFSET = 200  # and base+200 for the devnet's anvil
 LOWEST = 10_000
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -36,13 +37,18 @@ def _candidates(span: int) -> list[int]:
 
 
 def free_port_range(count: int) -> int:
-    """A base port with base..base+count-1 and the RPC range after it free right now.
+    """A base port with base..base+count-1, the RPC range after it and the devnet's BSC
+    port (base+200) free right now.
 
     The whole span lies outside the ephemeral range (see the module docstring).
     """
-    span = RPC_OFFSET + count
+    span = BSC_OFFSET + 1
     for base in _candidates(span)[:200]:
-        wanted = [*range(base, base + count), *range(base + RPC_OFFSET, base + RPC_OFFSET + count)]
+        wanted = [
+            *range(base, base + count),
+            *range(base + RPC_OFFSET, base + RPC_OFFSET + count),
+            base + BSC_OFFSET,
+        ]
         held: list[socket.socket] = []
         try:
             for port in wanted:

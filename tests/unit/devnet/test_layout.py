@@ -6,10 +6,16 @@ import json
 import stat
 from pathlib import Path
 
+from eth_account import Account
+
+from ccoin.bridge.relay_config import RelayConfig
+from ccoin.crypto.address import escrow_address
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
+from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import Devnet
 from ccoin.ledger.genesis import network_id_of
+from ccoin.ledger.presets import TOTAL_ISSUANCE
 from ccoin.node.config import NodeConfig
 from ccoin.p2p.certs import check_issued_by, fingerprint, load_identity
 from ccoin.p2p.peer import PeerAddress
@@ -40,11 +46,13 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
         assert mode(path) == 0o600, path
     assert mode(root / "ca" / "ca.crt") == 0o644
     assert sorted(p.name for p in root.iterdir()) == [
+        "bsc",
         "ca",
         "devnet.json",
         "genesis.json",
         "keys",
         *names,
+        "relay",
     ]  # no staging directory left behind
 
     genesis = GenesisConfig.load(root / "genesis.json")
@@ -53,7 +61,8 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
     assert genesis.chain_name == "ccoin-devnet"
     assert genesis.active_delegates == 3
     assert len(genesis.delegates) == 3
-    assert len(genesis.accounts) == 6 + 1 + 2  # whitepaper funds, governance, test accounts
+    # whitepaper funds, test accounts, governance, bridge escrow and relayer
+    assert len(genesis.accounts) == 6 + 2 + 1 + 2
     assert genesis.governance == next(
         a.address for a in genesis.accounts if a.label == "governance"
     )
@@ -103,6 +112,16 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
             }
             for i, name in enumerate(names)
         ],
+        "bsc": {
+            "port": 30200,
+            "chainId": 97,
+            # anvil's dev account 0 and what it creates at nonces 0, 1, 2 (as anvil and
+            # Hardhat users know them)
+            "deployer": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+            "token": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "anchor": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+            "bridge": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+        },
     }
     assert summary["networkId"] == devnet["networkId"]
     loaded = Devnet.load(root)
@@ -170,13 +189,16 @@ def test_rejects_bad_shapes(tmp_path: Path) -> None:
         ["--nodes", "22"],
         ["--base-port", "0"],
         ["--base-port", "65500"],  # rpc ports would pass 65535
+        ["--base-port", "65400"],  # the bsc port (base+200) would
         ["--force", "--if-missing"],
     ):
         result = run("devnet", "init", "--dir", root, "--test-accounts", "0", *args)
         assert result.exit_code == 2, (args, result.output)
     assert not (tmp_path / "net" / "devnet.json").exists()
-    largest = ["--nodes", "21", "--base-port", "65415"]  # rpc of node20 is 65535
+    largest = ["--nodes", "21", "--base-port", "65415", "--no-bridge"]  # node20's rpc: 65535
     ok("devnet", "init", "--dir", root, "--test-accounts", "0", *largest)
+    bridged = ["--nodes", "21", "--base-port", "65335", "--force"]  # bsc: 65535
+    ok("devnet", "init", "--dir", root, "--test-accounts", "0", *bridged)
 
 
 def test_force_refuses_while_nodes_run(tmp_path: Path, fake_nodes: FakeNodes) -> None:
@@ -188,3 +210,53 @@ def test_force_refuses_while_nodes_run(tmp_path: Path, fake_nodes: FakeNodes) ->
     assert result.exit_code == 2
     assert "node1" in result.output and "running" in result.output
     assert (root / "devnet.json").exists()
+
+
+def test_init_plans_the_bridge(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    init(root, "--base-port", "30000", nodes=3)
+    genesis = GenesisConfig.load(root / "genesis.json")
+    bsc = Devnet.load(root).bsc
+    assert bsc is not None and bsc.url == "http://127.0.0.1:30200"
+    bridge = genesis.bridge
+    assert bridge is not None
+    assert (bridge.bsc_chain_id, bridge.confirmations) == (97, devbsc.CONFIRMATIONS)
+    assert "0x" + bridge.contract.hex() == bsc.bridge.lower()
+    accounts = {a.address: a for a in genesis.accounts}
+    escrow = accounts[bridge.escrow]
+    assert bridge.escrow == escrow_address("ccoin-devnet")
+    assert (escrow.balance, escrow.public_key, escrow.locked) == (devbsc.TOKEN_SUPPLY, None, True)
+    assert genesis.total_supply == TOTAL_ISSUANCE  # the escrow's C came out of liquidity
+
+    passphrase = (root / "keys" / "passphrase").read_text().rstrip("\n")
+    relay = RelayConfig.load(root / "relay" / "relay.json")
+    assert (relay.bsc, relay.anchor, relay.bridge) == (bsc.url, bsc.anchor, bsc.bridge)
+    assert relay.signers == tuple(f"http://127.0.0.1:{30100 + i}" for i in range(3))
+    relayer = KeyPair(decrypt_seed(load_keystore(relay.relayer_keystore), passphrase))
+    assert accounts[relayer.address].public_key == relayer.public_key
+    assert accounts[relayer.address].balance == 0  # credits are free; it needs no C
+    payer = json.loads(relay.payer_key.read_text())
+    assert (
+        Account.from_key(Account.decrypt(payer, passphrase)).address == devbsc.dev_keys()[1].address
+    )
+    assert mode(relay.payer_key) == 0o600
+
+    registered = {d.public_key: d.asset.bridge_address for d in genesis.delegates}
+    for i in range(3):
+        config = NodeConfig.load(root / f"node{i}" / "node.json")
+        assert config.bridge is not None and config.keystore is not None
+        assert (config.bridge.bsc, config.bridge.anchor) == (bsc.url, bsc.anchor)
+        key = KeyPair(decrypt_seed(load_keystore(config.keystore), passphrase))
+        bridge_key = Account.decrypt(json.loads(config.bridge.key.read_text()), passphrase)
+        address = Account.from_key(bridge_key).address
+        assert bytes.fromhex(address[2:]) == registered[key.public_key]
+
+
+def test_init_without_the_bridge(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    init(root, "--no-bridge", nodes=2)
+    assert not (root / "bsc").exists() and not (root / "relay").exists()
+    assert GenesisConfig.load(root / "genesis.json").bridge is None
+    assert Devnet.load(root).bsc is None
+    assert NodeConfig.load(root / "node0" / "node.json").bridge is None
+    assert "bsc" not in json.loads((root / "devnet.json").read_text())

@@ -64,7 +64,13 @@ def test_status_json(tmp_path: Path, fake_nodes: FakeNodes) -> None:
             {"name": "node1", "height": 7, "finalized": 5, "peers": 2, "running": False},
             {"name": "node2", "height": None, "finalized": None, "peers": None, "running": False},
             {"name": "node3", "height": None, "finalized": None, "peers": None, "running": False},
-        ]
+        ],
+        "bridge": {
+            "bsc": "http://127.0.0.1:26800",
+            "bscRunning": False,
+            "anchoredHeight": None,
+            "relayerRunning": False,
+        },
     }
     table = run("devnet", "status", "--dir", str(root))
     assert table.exit_code == 0
@@ -72,6 +78,8 @@ def test_status_json(tmp_path: Path, fake_nodes: FakeNodes) -> None:
     assert lines[0].split() == ["name", "height", "finalized", "peers", "state"]
     assert lines[1].split() == ["node0", "12", "10", "3", "up"]
     assert lines[3].split() == ["node2", "-", "-", "-", "down"]
+    assert lines[5].split() == ["bsc", "anchored", "to", "-", "down"]
+    assert lines[6].split() == ["relayer", "down"]
 
 
 def test_status_file_validation(tmp_path: Path) -> None:
@@ -146,7 +154,7 @@ def test_up_refuses_a_running_devnet(tmp_path: Path, fake_nodes: FakeNodes) -> N
 def test_up_detach_then_down_with_real_nodes(tmp_path: Path) -> None:
     root = tmp_path / "net"
     base = free_base_port(2)
-    init(root, "--base-port", str(base), nodes=2)
+    init(root, "--base-port", str(base), "--no-bridge", nodes=2)
     devnet = Devnet.load(root)
     started = ok("devnet", "up", "--dir", str(root), "--detach")["started"]
     pids = [s["pid"] for s in started]
@@ -180,7 +188,7 @@ def test_up_detach_then_down_with_real_nodes(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_up_in_the_foreground_stops_its_nodes_on_sigterm(tmp_path: Path) -> None:
     root = tmp_path / "net"
-    init(root, "--base-port", str(free_base_port(1)), nodes=1)
+    init(root, "--base-port", str(free_base_port(1)), "--no-bridge", nodes=1)
     devnet = Devnet.load(root)
     [node] = devnet.nodes
     up = subprocess.Popen(

@@ -1,0 +1,231 @@
+"""The devnet's bridge: anvil standing in for BNB Smart Chain (chain id 97), the BSC
+contracts, and the relayer, as devnet processes beside the nodes (ADR 0016).
+
+`devnet init` plans it all before anything runs: the contracts' addresses are those anvil's
+first dev account (the deployer) creates at nonces 0, 1 and 2, so the genesis can name the
+Bridge and every node.json the Anchor. `devnet up` then starts anvil on base+200 with its
+state kept in `bsc/state.json`, deploys the contracts if that state has none yet (checking
+they land where planned), starts the nodes and then the relayer (`relay/relay.json`).
+
+Dev accounts (anvil's public test mnemonic, so never fund them anywhere real): 0 deploys
+and holds the token supply; 1 pays the relayer's BSC gas (`keys/payer.json`); 2 is a user
+given USER_TOKENS of C on BSC at deploy (`keys/bsc-user.json`), to try deposits with.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi.exceptions import DecodingError
+from eth_account.signers.local import LocalAccount
+
+from ccoin.bench.anvil import AnvilConfig, find_anvil
+from ccoin.bench.evm_load import dev_accounts
+from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, deploy, new_account
+from ccoin.bridge.solidity import load_artifact
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.ledger.genesis import network_id_of
+from ccoin.types.codec import json_evm_address, json_int, json_object
+from ccoin.types.genesis import UNIT, GenesisConfig
+
+BSC_PORT_OFFSET = 200  # anvil listens on base + 200
+BSC_CHAIN_ID = 97  # BSC testnet's id
+BSC_BLOCK_TIME = 1
+CONFIRMATIONS = 2  # BSC blocks a deposit is buried under before the delegates attest it
+TOKEN_SUPPLY = 10**9 * UNIT  # C on BSC; the sidechain escrow starts with as much
+USER_TOKENS = 10**6 * UNIT
+FIRST_ANCHORED_HEIGHT = 1
+STATE_INTERVAL = 5  # seconds between anvil's state dumps (and one at exit)
+READY_TIMEOUT = 30.0
+POLL_INTERVAL = 0.05
+
+BSC_DIR = "bsc"
+STATE_FILE = "state.json"
+ANVIL_PID = "anvil.pid"
+ANVIL_LOG = "anvil.log"
+DEPLOYED_FILE = "deployed.json"
+RELAY_DIR = "relay"
+RELAY_CONFIG = "relay.json"
+RELAYER_PID = "relayer.pid"
+RELAYER_LOG = "relayer.log"
+PAYER_KEY = "payer.json"
+USER_KEY = "bsc-user.json"
+RELAYER_KEY = "relayer.json"
+DEPLOYER, PAYER, USER = 0, 1, 2  # anvil dev account indexes
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+def dev_keys() -> list[LocalAccount]:
+    """anvil's dev accounts 0..2: deployer, payer, user."""
+    return [new_account(a.key) for a in dev_accounts(3)]
+
+
+@dataclass(frozen=True)
+class DevnetBsc:
+    """The `bsc` entry of devnet.json: where anvil listens and where the contracts are."""
+
+    port: int
+    chain_id: int
+    deployer: str
+    token: str
+    anchor: str
+    bridge: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "port": self.port,
+            "chainId": self.chain_id,
+            "deployer": self.deployer,
+            "token": self.token,
+            "anchor": self.anchor,
+            "bridge": self.bridge,
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> DevnetBsc:
+        fields = frozenset({"port", "chainId", "deployer", "token", "anchor", "bridge"})
+        obj = json_object(value, "bsc", fields)
+        if set(obj) != fields:
+            raise _fail(f"bsc: an object with exactly {', '.join(sorted(fields))}")
+        return cls(
+            port=json_int(obj["port"], "bsc.port", 1, 65535),
+            chain_id=json_int(obj["chainId"], "bsc.chainId", 1, 2**63 - 1),
+            deployer=json_evm_address(obj["deployer"], "bsc.deployer"),
+            token=json_evm_address(obj["token"], "bsc.token"),
+            anchor=json_evm_address(obj["anchor"], "bsc.anchor"),
+            bridge=json_evm_address(obj["bridge"], "bsc.bridge"),
+        )
+
+    @classmethod
+    def plan(cls, base_port: int) -> DevnetBsc:
+        deployer = dev_keys()[DEPLOYER].address
+        token, anchor, bridge = (create_address(deployer, n) for n in range(3))
+        return cls(base_port + BSC_PORT_OFFSET, BSC_CHAIN_ID, deployer, token, anchor, bridge)
+
+
+def anvil_config() -> AnvilConfig:
+    return AnvilConfig(chain_id=BSC_CHAIN_ID, block_time=BSC_BLOCK_TIME, accounts=len(dev_keys()))
+
+
+def anvil_args(bsc: DevnetBsc, state_file: Path | str) -> list[str]:
+    """anvil's flags for the devnet (the launcher and the compose file both use these)."""
+    return [
+        *anvil_config().args(bsc.port),
+        "--state", str(state_file),
+        "--state-interval", str(STATE_INTERVAL),
+    ]  # fmt: skip
+
+
+def anvil_command(root: Path, bsc: DevnetBsc) -> list[str]:
+    return [str(find_anvil()), *anvil_args(bsc, root / BSC_DIR / STATE_FILE)]
+
+
+def relay_command(root: Path) -> list[str]:
+    config = str(root / RELAY_DIR / RELAY_CONFIG)
+    return [sys.executable, "-m", "ccoin.cli.main", "relay", "--config", config]
+
+
+def relay_config(bsc: DevnetBsc, node_rpc: list[str]) -> dict[str, Any]:
+    """relay/relay.json (paths relative to relay/): node0 is the sidechain endpoint, every
+    node a signer."""
+    return {
+        "bsc": bsc.url,
+        "bscChainId": bsc.chain_id,
+        "anchor": bsc.anchor,
+        "bridge": bsc.bridge,
+        "payerKey": f"../keys/{PAYER_KEY}",
+        "payerPassphraseFile": "../keys/passphrase",
+        "sidechain": f"http://{node_rpc[0]}",
+        "signers": [f"http://{rpc}" for rpc in node_rpc],
+        "relayerKeystore": f"../keys/{RELAYER_KEY}",
+        "relayerPassphraseFile": "../keys/passphrase",
+        "intervalSeconds": 1,
+    }
+
+
+def wait_ready(bsc: EvmClient, process: subprocess.Popen[bytes] | None, log: Path) -> None:
+    """Until anvil answers with chain id 97; an exited process is an error at once."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        if process is not None and process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ConfigError(
+                ErrorCode.CONFIG_INVALID,
+                f"anvil exited with status {process.returncode}; {log}:\n{tail}",
+            )
+        try:
+            if bsc.chain_id() == BSC_CHAIN_ID:
+                return
+        except EvmError:
+            pass
+        if time.monotonic() > deadline:
+            raise _fail(f"anvil did not answer on {bsc.url} within {READY_TIMEOUT:g} s; see {log}")
+        time.sleep(POLL_INTERVAL)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    deployed: bool  # False: the contracts were there already
+
+
+def deploy_contracts(root: Path, bsc: DevnetBsc, genesis: GenesisConfig) -> Deployment:
+    """Deploy CarbonCoin, Anchor (the genesis delegates' bridge keys) and Bridge where the
+    devnet planned them, unless anvil's state has them already."""
+    marker = root / BSC_DIR / DEPLOYED_FILE
+    deployer, _, user = dev_keys()
+    with EvmClient(bsc.url) as client:
+        if client.rpc("eth_getCode", bsc.bridge, "latest") not in ("0x", None):
+            return Deployment(deployed=False)
+        nonce = int(client.rpc("eth_getTransactionCount", deployer.address, "latest"), 16)
+        if nonce != 0 or marker.exists():
+            raise _fail(
+                f"BSC (anvil, {root / BSC_DIR / STATE_FILE}) has no Bridge at {bsc.bridge} "
+                "though this devnet deployed it: anvil's state was lost. The sidechain's "
+                "bridge records refer to it, so recreate the devnet with "
+                "`ccoin devnet init --force`"
+            )
+        if genesis.bridge is None or genesis.bridge.contract.hex() != bsc.bridge[2:].lower():
+            raise _fail("genesis.json's bridge is not the Bridge devnet.json plans")
+        network_id = network_id_of(genesis)
+        members = sorted(
+            ("0x" + d.asset.bridge_address.hex() for d in genesis.delegates),
+            key=lambda a: int(a, 16),
+        )
+        token = deploy(client, deployer, load_artifact("CarbonCoin"), TOKEN_SUPPLY)
+        anchor = deploy(
+            client, deployer, load_artifact("Anchor"), network_id, members, FIRST_ANCHORED_HEIGHT
+        )
+        bridge = deploy(
+            client, deployer, load_artifact("Bridge"), token.address, anchor.address,
+            deployer.address,
+        )  # fmt: skip
+        landed = (token.address, anchor.address, bridge.address)
+        if landed != (bsc.token, bsc.anchor, bsc.bridge):
+            raise _fail(f"the contracts landed at {landed}, not where devnet.json says")
+        token.send(client, deployer, "transfer", user.address, USER_TOKENS)
+    marker.write_text(json.dumps({"token": bsc.token, "anchor": bsc.anchor, "bridge": bsc.bridge}))
+    return Deployment(deployed=True)
+
+
+def anchored_height(bsc: DevnetBsc, timeout: float = 2.0) -> int | None:
+    """The last sidechain height anchored on BSC (0: none yet), or None when anvil does
+    not answer."""
+    anchor = Contract(bsc.anchor, tuple(load_artifact("Anchor")["abi"]))
+    try:
+        with EvmClient(bsc.url, timeout=timeout) as client:
+            return int(anchor.read(client, "nextHeight")) - 1
+    except (EvmError, DecodingError):
+        return None
