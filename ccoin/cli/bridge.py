@@ -1,17 +1,25 @@
 """`ccoin bridge`: the sidechain side of the BSC bridge, through a node's RPC.
 
-`withdraw` sends C to a BSC address (type 7); `prove` prints what `Bridge.withdraw` on BSC
-needs for it, given the anchored range that holds it (`Anchor.range(i)` on BSC tells the
-ranges); `deposit` locks C in the BSC Bridge for a sidechain address.
+`withdraw` sends C to a BSC address (type 7); `claim` releases it on BSC once its block is
+anchored; `prove` prints what `Bridge.withdraw` on BSC needs for it, given the anchored
+range that holds it; `deposit` locks C in the BSC Bridge for a sidechain address. With
+`--devnet DIR`, the BSC side is the devnet's anvil and its funded BSC user.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 
 from ccoin.bridge.deposits import DEPOSITED
 from ccoin.bridge.evm import Contract, EvmClient, EvmError
@@ -26,8 +34,13 @@ from ccoin.cli.remote import (
     submit_options,
 )
 from ccoin.crypto.address import address_raw
+from ccoin.devnet import bsc as devbsc
+from ccoin.devnet.layout import Devnet
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.types.codec import json_evm_address
+
+F = TypeVar("F", bound=Callable[..., Any])
+CLAIM_POLL_SECONDS = 1.0
 
 
 @click.group("bridge")
@@ -74,34 +87,62 @@ def bridge_withdraw(submit: Submit, bsc_recipient: str, amount: str) -> None:
         submit.finish(client, tx_id)
 
 
-@bridge_group.command("deposit")
-@click.option("--bsc", "bsc_url", required=True, help="A BSC JSON-RPC URL.")
-@click.option("--bridge", "bridge_address", required=True, help="The Bridge contract (0x...).")
-@click.option("--token", "token_address", required=True, help="The CarbonCoin token (0x...).")
-@click.option("--to", "recipient", required=True, help="The sidechain address to credit.")
-@click.option("--amount", required=True, type=click.IntRange(1, 2**64 - 1),
-              help="Base units (1 C = 10000).")  # fmt: skip
-@click.option("--payer-key", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="An Ethereum v3 keystore holding the C on BSC (and gas).")  # fmt: skip
-@click.option("--payer-passphrase-file", required=True,
-              type=click.Path(path_type=Path, dir_okay=False))  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
-@reports_errors
-def bridge_deposit(
-    bsc_url: str,
-    bridge_address: str,
-    token_address: str,
-    recipient: str,
-    amount: int,
-    payer_key: Path,
-    payer_passphrase_file: Path,
-    as_json: bool,
-) -> None:
-    """Lock C in the BSC Bridge for a sidechain address (approve, then deposit); prints the
-    deposit's nonce. The delegates credit it once it has the network's confirmations."""
-    raw = address_raw(recipient)  # a clear BAD_ADDRESS before anything is sent
-    bridge_at = json_evm_address(bridge_address, "--bridge")
-    token_at = json_evm_address(token_address, "--token")
+@dataclass(frozen=True)
+class BscTarget:
+    """Where a user's BSC side of the bridge is, and the key that pays there."""
+
+    url: str
+    bridge: str
+    token: str
+    payer: LocalAccount
+
+
+def bsc_options(func: F) -> F:
+    """`--devnet DIR`, or `--bsc`, `--bridge`, `--token`, `--payer-key` and its passphrase."""
+    options = [
+        click.option("--devnet", "devnet_dir", type=click.Path(path_type=Path, file_okay=False),
+                     help="A devnet directory: its anvil, contracts and BSC user key "
+                     "(keys/bsc-user.json), unless the options below say otherwise."),
+        click.option("--bsc", "bsc_url", help="A BSC JSON-RPC URL."),
+        click.option("--bridge", "bridge_address", help="The Bridge contract (0x...)."),
+        click.option("--token", "token_address", help="The CarbonCoin token (0x...)."),
+        click.option("--payer-key", type=click.Path(path_type=Path, dir_okay=False),
+                     help="An Ethereum v3 keystore paying BSC gas (and holding C to deposit)."),
+        click.option("--payer-passphrase-file", type=click.Path(path_type=Path, dir_okay=False)),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def bsc_target(
+    devnet_dir: Path | None,
+    bsc_url: str | None,
+    bridge_address: str | None,
+    token_address: str | None,
+    payer_key: Path | None,
+    payer_passphrase_file: Path | None,
+) -> BscTarget:
+    if devnet_dir is not None:
+        devnet = Devnet.load(devnet_dir)
+        if devnet.bsc is None:
+            raise ConfigError(ErrorCode.CONFIG_INVALID, f"{devnet_dir}: made with --no-bridge")
+        bsc_url = bsc_url or devnet.bsc.url
+        bridge_address = bridge_address or devnet.bsc.bridge
+        token_address = token_address or devnet.bsc.token
+        payer_key = payer_key or devnet.root / "keys" / devbsc.USER_KEY
+        payer_passphrase_file = payer_passphrase_file or devnet.root / "keys" / "passphrase"
+    given = {
+        "--bsc": bsc_url,
+        "--bridge": bridge_address,
+        "--token": token_address,
+        "--payer-key": payer_key,
+        "--payer-passphrase-file": payer_passphrase_file,
+    }
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise click.UsageError(f"give --devnet DIR or {', '.join(missing)}")
+    assert bsc_url and bridge_address and token_address and payer_key and payer_passphrase_file
     try:
         keystore = json.loads(payer_key.read_text())
         passphrase = payer_passphrase_file.read_text().rstrip("\n")
@@ -110,12 +151,40 @@ def bridge_deposit(
         raise ConfigError(ErrorCode.CONFIG_INVALID, f"payer key: {exc}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"payer key: {exc}") from None
-    token = Contract(token_at, tuple(load_artifact("CarbonCoin")["abi"]))
-    bridge = Contract(bridge_at, tuple(load_artifact("Bridge")["abi"]))
-    with EvmClient(bsc_url) as bsc:
+    return BscTarget(
+        bsc_url,
+        json_evm_address(bridge_address, "--bridge"),
+        json_evm_address(token_address, "--token"),
+        payer,
+    )
+
+
+def devnet_node(devnet_dir: Path | None, node_url: str) -> str:
+    """node0 of the devnet unless --node (or $CCOIN_NODE) named a node."""
+    source = click.get_current_context().get_parameter_source("node_url")
+    if devnet_dir is None or source not in (None, ParameterSource.DEFAULT):
+        return node_url
+    return f"http://{Devnet.load(devnet_dir).nodes[0].rpc}"
+
+
+@bridge_group.command("deposit")
+@click.option("--to", "recipient", required=True, help="The sidechain address to credit.")
+@click.option("--amount", required=True, type=click.IntRange(1, 2**64 - 1),
+              help="Base units (1 C = 10000).")  # fmt: skip
+@bsc_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@reports_errors
+def bridge_deposit(recipient: str, amount: int, as_json: bool, **bsc: Any) -> None:
+    """Lock C in the BSC Bridge for a sidechain address (approve, then deposit); prints the
+    deposit's nonce. The delegates credit it once it has the network's confirmations."""
+    raw = address_raw(recipient)  # a clear BAD_ADDRESS before anything is sent
+    target = bsc_target(**bsc)
+    token = Contract(target.token, tuple(load_artifact("CarbonCoin")["abi"]))
+    bridge = Contract(target.bridge, tuple(load_artifact("Bridge")["abi"]))
+    with EvmClient(target.url) as client:
         try:
-            token.send(bsc, payer, "approve", bridge.address, amount)
-            receipt = bridge.send(bsc, payer, "deposit", raw, amount)
+            token.send(client, target.payer, "approve", bridge.address, amount)
+            receipt = bridge.send(client, target.payer, "deposit", raw, amount)
         except EvmError as exc:
             raise ConfigError(ErrorCode.BRIDGE_REFUSED, f"BSC: {exc}") from None
     deposited = next(log for log in receipt["logs"] if log["topics"][0] == DEPOSITED)
@@ -129,3 +198,104 @@ def bridge_deposit(
         print_json(out)
     else:
         click.echo(f"deposit {out['nonce']} in {out['bscTransaction']}")
+
+
+@bridge_group.command("claim")
+@click.argument("withdrawal_id")
+@bsc_options
+@click.option("--timeout", default=120.0, show_default=True,
+              help="Seconds to wait for finality and for the anchor on BSC.")  # fmt: skip
+@node_options
+@reports_client_errors
+def bridge_claim(
+    withdrawal_id: str, node_url: str, as_json: bool, timeout: float, **bsc: Any
+) -> None:
+    """Release withdrawal WITHDRAWAL_ID on BSC: wait until its block is finalized and
+    anchored, take the proof from the node, check it against the anchored root and call
+    Bridge.withdraw (the payer pays gas; the C goes to the withdrawal's BSC recipient)."""
+    target = bsc_target(**bsc)
+    url = devnet_node(bsc["devnet_dir"], node_url)
+    deadline = time.monotonic() + timeout
+    with connect(url) as client, EvmClient(target.url) as evm:
+        found = client.wait_for(withdrawal_id, "finalized", timeout=timeout)
+        height = int(found["height"])
+        bridge = Contract(target.bridge, tuple(load_artifact("Bridge")["abi"]))
+        anchor = Contract(bridge.read(evm, "anchor"), tuple(load_artifact("Anchor")["abi"]))
+        try:
+            index, start, end, root = anchored_range(evm, anchor, height, deadline)
+            proof = client.get_withdrawal_proof(withdrawal_id, start, end)
+            if bytes.fromhex(proof["rangeRoot"]) != root:
+                raise ConfigError(
+                    ErrorCode.BRIDGE_REFUSED,
+                    f"the node's blocks {start}-{end} are not the ones anchored on BSC",
+                )
+            wid = bytes.fromhex(proof["withdrawalId"])
+            if bridge.read(evm, "withdrawn", wid):
+                raise ConfigError(
+                    ErrorCode.BRIDGE_REFUSED, f"withdrawal {withdrawal_id} was released already"
+                )
+            receipt = bridge.send(evm, target.payer, "withdraw", *claim_arguments(proof, index))
+        except EvmError as exc:
+            raise ConfigError(ErrorCode.BRIDGE_REFUSED, f"BSC: {exc}") from None
+    out = {
+        "withdrawal": withdrawal_id,
+        "bscTransaction": receipt["transactionHash"],
+        "recipient": to_checksum_address("0x" + proof["bscRecipient"]),
+        "amount": int(proof["amount"]),
+        "range": [start, end],
+    }
+    if as_json:
+        print_json(out)
+    else:
+        click.echo(f"released {out['amount']} to {out['recipient']} in {out['bscTransaction']}")
+
+
+def anchored_range(
+    evm: EvmClient, anchor: Contract, height: int, deadline: float
+) -> tuple[int, int, int, bytes]:
+    """(index, from, to, root) of the anchored range holding `height`, waiting for it."""
+    shown = -1
+    while True:
+        anchored = int(anchor.read(evm, "nextHeight")) - 1
+        if anchored >= height:
+            break
+        if time.monotonic() > deadline:
+            raise ConfigError(
+                ErrorCode.BRIDGE_NOT_FINAL,
+                f"height {height} is not anchored on BSC yet (anchored to {anchored})",
+            )
+        if anchored != shown:
+            click.echo(f"waiting for BSC to anchor height {height} (at {anchored})", err=True)
+            shown = anchored
+        time.sleep(CLAIM_POLL_SECONDS)
+    low, high = 0, int(anchor.read(evm, "rangeCount")) - 1
+    while low <= high:  # ranges are contiguous and in height order
+        middle = (low + high) // 2
+        start, end, root = anchor.read(evm, "range", middle)
+        if height < start:
+            high = middle - 1
+        elif height > end:
+            low = middle + 1
+        else:
+            return middle, int(start), int(end), bytes(root)
+    raise ConfigError(ErrorCode.BRIDGE_REFUSED, f"no anchored range holds height {height}")
+
+
+def claim_arguments(proof: dict[str, Any], index: int) -> tuple[Any, Any]:
+    """`Bridge.withdraw`'s (BlockProof, Withdrawal) from a node's proof JSON."""
+    block = (
+        index,
+        proof["height"],
+        bytes.fromhex(proof["blockHash"]),
+        bytes.fromhex(proof["withdrawalRoot"]),
+        [bytes.fromhex(p) for p in proof["blockPath"]],
+    )
+    withdrawal = (
+        bytes.fromhex(proof["withdrawalId"]),
+        to_checksum_address("0x" + proof["bscRecipient"]),
+        int(proof["amount"]),
+        proof["leafIndex"],
+        proof["leafCount"],
+        [bytes.fromhex(p) for p in proof["leafPath"]],
+    )
+    return block, withdrawal
