@@ -173,16 +173,16 @@ def test_the_bridge_on_a_devnet(net: BridgedDevnet) -> None:
     assert not net.credited(nonce)
     net.kill_relayer()
     net.start_relayer()
-    net.wait(f"deposit {nonce} credited", lambda n=nonce: net.credited(n))
+    net.wait(f"deposit {nonce} credited", lambda: net.credited(nonce))
 
     nonce, block = net.deposit(recipients[1], amounts[1])  # killed as they are reached
     net.wait("the confirmations", lambda: net.evm.block_number() >= block + devbsc.CONFIRMATIONS)
     net.kill_relayer()
     net.start_relayer()
-    net.wait(f"deposit {nonce} credited", lambda n=nonce: net.credited(n))
+    net.wait(f"deposit {nonce} credited", lambda: net.credited(nonce))
 
     nonce, _ = net.deposit(recipients[2], amounts[2])  # killed as the credit lands
-    net.wait(f"deposit {nonce} credited", lambda n=nonce: net.credited(n))
+    net.wait(f"deposit {nonce} credited", lambda: net.credited(nonce))
     net.kill_relayer()
     net.start_relayer()
 
