@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,8 @@ class AnvilError(RuntimeError):
 
 
 class AnvilNotInstalled(AnvilError):
-    """The anvil binary is not under node_modules: the npm packages were not installed."""
+    """The anvil binary is neither under node_modules nor on PATH: the npm packages were
+    not installed."""
 
 
 def _platform_package() -> str:
@@ -58,28 +60,35 @@ def _platform_package() -> str:
 
 
 def find_anvil(root: Path | None = None) -> Path:
-    """The anvil binary installed by npm under `root`/node_modules.
+    """The anvil binary installed by npm under `root`/node_modules, else `anvil` on PATH.
 
     Without `root`, looks in this source tree and then in the current directory (for an
     installed, non-editable ccoin). Within node_modules, looks where the `@foundry-rs/anvil`
     wrapper itself looks: the platform package first, then its fallback download places.
+    Without any node_modules copy, takes the `anvil` on PATH (the Docker image has one in
+    /usr/local/bin).
     """
     roots = [root] if root is not None else list(dict.fromkeys([REPO_ROOT, Path.cwd()]))
     exe = "anvil.exe" if sys.platform == "win32" else "anvil"
-    package = _platform_package()
     candidates = []
+    try:
+        package = _platform_package()
+    except AnvilNotInstalled:
+        package = None  # no npm build for this platform; PATH may still have one
     for base in roots:
         modules = base / "node_modules" / "@foundry-rs"
-        candidates += [
-            modules / package / "bin" / exe,
-            modules / "anvil" / "dist" / exe,
-            modules / "anvil" / exe,
-        ]
+        if package is not None:
+            candidates.append(modules / package / "bin" / exe)
+        candidates += [modules / "anvil" / "dist" / exe, modules / "anvil" / exe]
     for path in candidates:
         if path.is_file() and os.access(path, os.X_OK):
             return path
+    on_path = shutil.which(exe)
+    if on_path is not None:
+        return Path(on_path)
     raise AnvilNotInstalled(
-        f"anvil is not installed (looked for {candidates[0]}); run scripts/setup-npm"
+        f"anvil is not installed (looked for {candidates[0]} and for {exe} on PATH); "
+        "run scripts/setup-npm"
     )
 
 

@@ -110,9 +110,21 @@ def artifact_text(artifact: dict[str, Any]) -> str:
 
 
 def load_artifact(name: str) -> dict[str, Any]:
-    """A committed artifact (no compiler needed)."""
-    loaded: dict[str, Any] = json.loads((BUILD / f"{name}.json").read_text(encoding="utf-8"))
-    return loaded
+    """A committed artifact (no compiler needed): from this checkout's contracts/bsc/build,
+    else from an installed package's `<prefix>/share/ccoin/bsc` (pyproject's `data-files`)."""
+    candidates = (
+        BUILD / f"{name}.json",
+        Path(sys.prefix) / "share" / "ccoin" / "bsc" / f"{name}.json",
+    )
+    for path in candidates:
+        if path.is_file():
+            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return loaded
+    raise ConfigError(
+        ErrorCode.CONFIG_INVALID,
+        f"the {name} contract artifact is not installed (looked for "
+        f"{' and '.join(str(p) for p in candidates)}); reinstall ccoin",
+    )
 
 
 def main() -> None:

@@ -110,7 +110,10 @@ async def test_a_transaction_that_never_lands_times_out_clearly(anvil: AnvilNode
         await run_evm_load(anvil.url, gap, timeout=0.5)
 
 
-def test_missing_binary_says_how_to_install(tmp_path: Path) -> None:
+def test_missing_binary_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # nor one on PATH
     with pytest.raises(AnvilNotInstalled, match="scripts/setup-npm"):
         find_anvil(tmp_path)
     with pytest.raises(AnvilNotInstalled), start_anvil(root=tmp_path):
