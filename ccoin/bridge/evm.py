@@ -1,8 +1,12 @@
 """A small Ethereum JSON-RPC client for BSC (and anvil standing in for it), ADR 0014.
 
 `EvmClient` talks JSON-RPC over httpx; transactions are EIP-155 signed with eth-account
-(legacy type, as BSC takes them), the nonce read as `pending` and the gas estimated (which
-also surfaces a revert and its reason before anything is sent). `Contract` encodes calls
+(legacy type, as BSC takes them), with the gas estimated (which also surfaces a revert and
+its reason before anything is sent) and the nonce of the account's last *mined*
+transaction: a transaction of ours that is stuck unmined (its receipt did not come in
+time) is replaced by the next one at the same nonce, its gas price raised by 1/8 over the
+stuck one's (nodes take a replacement only above +10%), so one stuck transaction never
+queues every later one behind it. The key is the one sender of its account. `Contract` encodes calls
 and decodes results from a committed ABI with eth-abi. Reverts are `EvmReverted` with the
 contract's reason string.
 """
@@ -23,6 +27,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 RECEIPT_TIMEOUT = 30.0
+REPLACEMENT_BUMP = (9, 8)  # a replacement's gas price: 9/8 of the one it replaces
 GAS_MARGIN = 1.2  # estimates can fall a little short when state moves between calls
 _ERROR_SELECTOR = keccak(b"Error(string)")[:4]
 
@@ -55,6 +60,7 @@ class EvmClient:
         self.url = url
         self._http = httpx.Client(timeout=timeout)
         self._id = 0
+        self._prices: dict[tuple[str, int], int] = {}  # (sender, nonce) -> gas price sent
 
     def close(self) -> None:
         self._http.close()
@@ -106,18 +112,26 @@ class EvmClient:
         return bytes.fromhex(self.rpc("eth_call", request, "latest")[2:])
 
     def transact(
-        self, account: LocalAccount, to: str | None, data: bytes, value: int = 0
+        self,
+        account: LocalAccount,
+        to: str | None,
+        data: bytes,
+        value: int = 0,
+        *,
+        receipt_timeout: float = RECEIPT_TIMEOUT,
     ) -> dict[str, Any]:
-        """Sign, send and wait for the receipt; a revert raises `EvmReverted`."""
+        """Sign, send and wait for the receipt; a revert raises `EvmReverted`, no receipt
+        in time `EvmError` (the next transaction replaces it)."""
         request: dict[str, Any] = {"from": account.address, "data": "0x" + data.hex()}
         if to is not None:
             request["to"] = to
         if value:
             request["value"] = hex(value)
         gas = int(int(self.rpc("eth_estimateGas", request), 16) * GAS_MARGIN)
+        nonce = int(self.rpc("eth_getTransactionCount", account.address, "latest"), 16)
         tx: dict[str, Any] = {
-            "nonce": int(self.rpc("eth_getTransactionCount", account.address, "pending"), 16),
-            "gasPrice": int(self.rpc("eth_gasPrice"), 16),
+            "nonce": nonce,
+            "gasPrice": self._gas_price(account.address, nonce),
             "gas": gas,
             "value": value,
             "data": data,
@@ -127,10 +141,23 @@ class EvmClient:
             tx["to"] = to_checksum_address(to)
         signed = account.sign_transaction(tx)
         tx_hash = self.rpc("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
-        receipt = self.wait_receipt(tx_hash)
+        receipt = self.wait_receipt(tx_hash, receipt_timeout)
         if int(receipt["status"], 16) != 1:
             raise EvmReverted("the transaction failed on chain")
         return receipt
+
+    def _gas_price(self, sender: str, nonce: int) -> int:
+        """The node's gas price, or more to replace a transaction we sent at this nonce."""
+        price = int(self.rpc("eth_gasPrice"), 16)
+        sender = sender.lower()
+        for key in [k for k in self._prices if k[0] == sender and k[1] < nonce]:
+            del self._prices[key]  # mined: their nonces are spent
+        stuck = self._prices.get((sender, nonce))
+        if stuck is not None:
+            numerator, denominator = REPLACEMENT_BUMP
+            price = max(price, -(-stuck * numerator // denominator))
+        self._prices[(sender, nonce)] = price
+        return price
 
     def wait_receipt(self, tx_hash: str, timeout: float = RECEIPT_TIMEOUT) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -4,7 +4,11 @@
      "payerKey": "payer.json", "payerPassphraseFile": "payer.pass",
      "sidechain": URL, "signers": [URL, ...],
      "relayerKeystore": "relayer.json", "relayerPassphraseFile": "relayer.pass",
-     "intervalSeconds": 2, "maxRange": 256}
+     "intervalSeconds": 2, "maxRange": 256, "anchorEverySeconds": 0}
+
+`intervalSeconds` is the pause between rounds (doubled after each failed round, up to a
+minute); `anchorEverySeconds` spaces anchors out (each is a BSC transaction) unless
+`maxRange` heights are waiting; 0 anchors every round.
 
 The payer key (an Ethereum v3 keystore) pays BSC gas; the relayer keystore (ccoin's) is the
 sidechain account that sends type-6 credits (fee 0; it must exist on chain). Neither can do
@@ -34,9 +38,10 @@ _FIELDS = frozenset(
         "relayerPassphraseFile",
         "intervalSeconds",
         "maxRange",
+        "anchorEverySeconds",
     }
 )
-_OPTIONAL = frozenset({"intervalSeconds", "maxRange"})
+_OPTIONAL = frozenset({"intervalSeconds", "maxRange", "anchorEverySeconds"})
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -65,6 +70,7 @@ class RelayConfig:
     relayer_passphrase_file: Path
     interval_seconds: int = 2
     max_range: int = 256
+    anchor_every_seconds: int = 0
 
     @classmethod
     def load(cls, path: Path) -> RelayConfig:
@@ -106,4 +112,7 @@ class RelayConfig:
             relayer_passphrase_file=path("relayerPassphraseFile"),
             interval_seconds=json_int(obj.get("intervalSeconds", 2), "intervalSeconds", 1, 3600),
             max_range=json_int(obj.get("maxRange", 256), "maxRange", 1, 10_000),
+            anchor_every_seconds=json_int(
+                obj.get("anchorEverySeconds", 0), "anchorEverySeconds", 0, 86_400
+            ),
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +38,7 @@ from ccoin.types.assets import InTransferAsset
 from ccoin.types.transaction import CoSignature, Transaction, TxBody
 
 DEFAULT_MAX_RANGE = 256
+MAX_BACKOFF = 60.0  # seconds
 _LOG = logging.getLogger("ccoin.bridge.relayer")
 
 
@@ -72,7 +73,8 @@ class RoundReport:
     anchored_to: int | None = None
     handed_over: bool = False
     credited: list[int] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # what a delegate would not sign
+    errors: list[str] = field(default_factory=list)  # a chain that failed to answer or take
 
 
 @dataclass
@@ -89,12 +91,21 @@ class Relayer:
     # Every nonce below this one is credited: a memo of what the chains say, so a round does
     # not ask about old deposits again. A restarted relayer starts at 1 and catches up.
     credited_below: int = 1
+    # Seconds between anchors while fewer than `max_range` heights wait (each anchor is a
+    # BSC transaction); 0: every round. A restarted relayer anchors at once.
+    anchor_every: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    last_anchor: float | None = None
 
     def run_round(self) -> RoundReport:
+        """The three duties, each on its own: a failure of one (a BSC or node error) is
+        recorded in the report and does not keep the others from running."""
         report = RoundReport()
-        self.hand_over(report)
-        self.anchor_next(report)
-        self.credit_deposits(report)
+        for duty in (self.hand_over, self.anchor_next, self.credit_deposits):
+            try:
+                duty(report)
+            except (EvmError, CcoinError) as exc:
+                report.errors.append(f"{duty.__name__}: {str(exc)[:300]}")
         return report
 
     # -- anchors and sets -------------------------------------------------------------------
@@ -105,6 +116,13 @@ class Relayer:
         if finalized < start:
             return
         end = min(finalized, start + self.max_range - 1)
+        now = self.clock()
+        if (
+            end - start + 1 < self.max_range
+            and self.last_anchor is not None
+            and now - self.last_anchor < self.anchor_every
+        ):
+            return  # not due yet: fewer BSC transactions, at the cost of a later anchor
         set_id = self.anchor.read(self.bsc, "setId")
         signed: list[SignedAnchor] = []
         for signer in self.signers:
@@ -126,6 +144,7 @@ class Relayer:
         root = roots.pop()
         self.anchor.send(self.bsc, self.payer, "submitAnchor", start, end, root, ordered(votes))
         report.anchored_to = end
+        self.last_anchor = now
 
     def hand_over(self, report: RoundReport) -> None:
         set_id = self.anchor.read(self.bsc, "setId")
@@ -198,15 +217,30 @@ class Relayer:
         return body.sign(self.key, self.sidechain.network_id)
 
 
-def run_forever(relayer: Relayer, interval: float, rounds: int | None = None) -> None:
-    """Rounds every `interval` seconds (`rounds` bounds them, for tests and tools); a BSC
-    or node error ends the round, not the relayer: the next round reads the chains again."""
-    done = 0
+def backoff_delay(interval: float, failures: int, ceiling: float = MAX_BACKOFF) -> float:
+    """The pause after a round: `interval`, doubled for each failed round in a row, at most
+    `ceiling` (a chain that is down is not hammered; one that is back is used at once)."""
+    return min(interval * 2**failures, max(ceiling, interval)) if failures else interval
+
+
+def run_forever(
+    relayer: Relayer,
+    interval: float,
+    rounds: int | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Rounds until stopped (`rounds` bounds them, for tests and tools). A BSC or node
+    error ends its duty for the round, not the relayer: the next round reads the chains
+    again, after a pause that backs off while rounds keep failing."""
+    done = failures = 0
     while rounds is None or done < rounds:
-        try:
-            report = relayer.run_round()
+        report = relayer.run_round()
+        if report.errors:
+            failures += 1
+            _LOG.warning("relay_round_failed", extra={"fields": report.__dict__})
+        else:
+            failures = 0
             _LOG.info("relay_round", extra={"fields": report.__dict__})
-        except (EvmError, CcoinError) as exc:
-            _LOG.warning("relay_round_failed", extra={"fields": {"error": str(exc)[:300]}})
         done += 1
-        time.sleep(interval)
+        sleep(backoff_delay(interval, failures))

@@ -79,6 +79,7 @@ def relay(config_path: Path, rounds: int | None) -> None:
             key=relayer_key,
             bsc_chain_id=config.bsc_chain_id,
             max_range=config.max_range,
+            anchor_every=config.anchor_every_seconds,
         )
         run_forever(relayer, config.interval_seconds, rounds)
     finally:

@@ -41,6 +41,7 @@ CONFIRMATIONS = 2  # BSC blocks a deposit is buried under before the delegates a
 TOKEN_SUPPLY = 10**9 * UNIT  # C on BSC; the sidechain escrow starts with as much
 USER_TOKENS = 10**6 * UNIT
 FIRST_ANCHORED_HEIGHT = 1
+ANCHOR_EVERY = 5  # seconds between the relayer's anchors (each a BSC transaction)
 STATE_INTERVAL = 5  # seconds between anvil's state dumps (and one at exit)
 READY_TIMEOUT = 30.0
 POLL_INTERVAL = 0.05
@@ -153,6 +154,7 @@ def relay_config(bsc: DevnetBsc, node_rpc: list[str]) -> dict[str, Any]:
         "relayerKeystore": f"../keys/{RELAYER_KEY}",
         "relayerPassphraseFile": "../keys/passphrase",
         "intervalSeconds": 1,
+        "anchorEverySeconds": ANCHOR_EVERY,
     }
 
 
