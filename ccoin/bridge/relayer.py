@@ -65,7 +65,11 @@ class Sidechain(Protocol):
 
     def active_set_size(self) -> int: ...
 
-    def submit(self, tx: Transaction) -> None: ...
+    def submit(self, tx: Transaction) -> None:
+        """Send `tx` to the pool (a refusal raises)."""
+
+    def wait_included(self) -> None:
+        """Until every transaction submitted since the last call is in a block."""
 
 
 @dataclass
@@ -197,6 +201,9 @@ class Relayer:
                 continue  # not buried deep enough yet, or not enough delegates answer
             self.sidechain.submit(claim.with_signatures(attestations))
             report.credited.append(nonce)
+        # All of the round's credits go into the pool before it waits for any, so they
+        # share blocks; the wait keeps the next round from building a credit again.
+        self.sidechain.wait_included()
 
     def _claim(self, nonce: int, contract: bytes) -> Transaction | None:
         event = deposit_event(self.bsc, self.bridge.address, nonce)

@@ -4,6 +4,8 @@ turned back into a `BridgeRefusal`, so the relayer treats remote and local signe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ccoin.bridge.signer import BridgeRefusal, SignedAnchor, SignedSet
@@ -13,15 +15,24 @@ from ccoin.errors import ErrorCode
 from ccoin.types.transaction import CoSignature, Transaction
 
 NODE_TIMEOUT = 10.0
+INCLUSION_TIMEOUT = 30.0
 
 
-def _ask(client: Client, method: str, **params: Any) -> Any:
+@contextmanager
+def _refusals(client: Client) -> Iterator[None]:
+    """The client's errors as `BridgeRefusal`s, which the relayer's rounds expect (a node
+    that is down or slow must end a duty for the round, never the relayer)."""
     try:
-        return client.request(method, **params)
+        yield
     except NodeError as exc:
         raise BridgeRefusal(exc.code or ErrorCode.BRIDGE_REFUSED, exc.message) from None
     except ClientError as exc:
         raise BridgeRefusal(ErrorCode.BRIDGE_NOT_FINAL, f"{client.url}: {exc}") from None
+
+
+def _ask(client: Client, method: str, **params: Any) -> Any:
+    with _refusals(client):
+        return client.request(method, **params)
 
 
 class RemoteSigner:
@@ -58,7 +69,8 @@ class RemoteSigner:
         )
 
     def attest(self, tx: Transaction) -> CoSignature:
-        info = self.client.chain_info()
+        with _refusals(self.client):
+            info = self.client.chain_info()
         answer = _ask(self.client, "ccoin_attestDeposit", transaction=tx.to_json(info.network_id))
         return CoSignature(bytes.fromhex(answer["publicKey"]), bytes.fromhex(answer["signature"]))
 
@@ -71,15 +83,18 @@ class RemoteSidechain:
         info = self.client.chain_info()
         self.network_id = info.network_id
         self.genesis_time = info.genesis_time
+        self._pending: list[str] = []
 
     def close(self) -> None:
         self.client.close()
 
     def finalized_height(self) -> int:
-        return int(self.client.status()["finalizedHeight"])
+        with _refusals(self.client):
+            return int(self.client.status()["finalizedHeight"])
 
     def chain_time(self) -> int:
-        status = self.client.status()
+        with _refusals(self.client):
+            status = self.client.status()
         return int(status["slot"]) * int(status["blockTime"])
 
     def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
@@ -93,8 +108,15 @@ class RemoteSidechain:
         return bool(answer["credited"])
 
     def active_set_size(self) -> int:
-        return len(self.client.get_delegates()["active"])
+        with _refusals(self.client):
+            return len(self.client.get_delegates()["active"])
 
     def submit(self, tx: Transaction) -> None:
-        tx_id = self.client.send_transaction(tx)
-        self.client.wait_for(tx_id, "included", timeout=30.0)
+        with _refusals(self.client):
+            self._pending.append(self.client.send_transaction(tx))
+
+    def wait_included(self) -> None:
+        pending, self._pending = self._pending, []
+        with _refusals(self.client):
+            for tx_id in pending:
+                self.client.wait_for(tx_id, "included", timeout=INCLUSION_TIMEOUT)

@@ -130,6 +130,9 @@ class LocalSidechain:
     def submit(self, tx: Transaction) -> None:
         produce(self.chain, self.delegates, [tx])
 
+    def wait_included(self) -> None:
+        """Nothing to wait for: `submit` put the transaction in a block at once."""
+
 
 def members_of(anchor: Contract, client: EvmClient) -> list[str]:
     return [m.lower() for m in anchor.read(client, "members")]

@@ -417,6 +417,9 @@ class LocalSidechain:
         execution = self.chain.build_block([tx], self.chain.head.timestamp + 1, self.producer)[1]
         assert execution.included == [tx], execution.rejected
 
+    def wait_included(self) -> None:
+        """Nothing to wait for: `submit` put the transaction in a block at once."""
+
 
 def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClient) -> None:
     owner, user = (new_account(a.key) for a in dev_accounts(2))

@@ -1,0 +1,143 @@
+"""How long the bridge takes on a devnet: deposits from BSC to credit, withdrawals to release.
+
+    .venv/bin/python bench/bridge_latency.py [--deposits 20] [--withdrawals 5] [--dir DEVNET]
+
+Without --dir it makes a 4-node devnet with the bridge in a temporary directory, starts it
+(`devnet up --detach`: anvil, contracts, nodes, relayer) and stops it afterwards; with
+--dir it uses a running one. Then:
+
+- **deposits**: the devnet's BSC user locks C for fresh sidechain addresses, one BSC
+  transaction after another (anvil mines a block a second); each deposit's latency runs
+  from its BSC receipt to the moment node0 reports it credited (polled every 50 ms).
+- **withdrawals**: test account 0 withdraws to BSC, one after another; each is timed from
+  submission to finalized, to anchored on BSC, and to released on BSC (`Bridge.withdraw`
+  with the node's proof, as `ccoin bridge claim` does).
+
+Prints one JSON report with per-phase percentiles in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from ccoin.bridge.evm import Contract, EvmClient
+from ccoin.bridge.solidity import load_artifact
+from ccoin.cli.bridge import anchored_range, claim_arguments
+from ccoin.cli.main import cli
+from ccoin.client import Client
+from ccoin.crypto.address import address_raw
+from ccoin.crypto.keys import KeyPair
+from ccoin.devnet import bsc as devbsc
+from ccoin.devnet.layout import Devnet, init_devnet
+from ccoin.testing.ports import free_port_range
+
+POLL = 0.05
+DEADLINE = 120.0
+
+
+def wait(what: str, condition: Callable[[], bool]) -> float:
+    """Poll until `condition`; the monotonic time it first held."""
+    end = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(POLL)
+    return time.monotonic()
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(fraction: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 2)
+
+    return {"p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 2)}
+
+
+def run(devnet: Devnet, deposits: int, withdrawals: int) -> dict[str, Any]:
+    bsc = devnet.bsc
+    assert bsc is not None
+    node = Client(f"http://{devnet.nodes[0].rpc}")
+    evm = EvmClient(bsc.url)
+    token = Contract(bsc.token, tuple(load_artifact("CarbonCoin")["abi"]))
+    bridge = Contract(bsc.bridge, tuple(load_artifact("Bridge")["abi"]))
+    anchor = Contract(bsc.anchor, tuple(load_artifact("Anchor")["abi"]))
+    user = devbsc.dev_keys()[devbsc.USER]
+    wait("the first anchor", lambda: int(anchor.read(evm, "nextHeight")) > 1)
+
+    def credited(nonce: int) -> bool:
+        answer = node.request("ccoin_getDeposit", bscChainId=97, bridge=bsc.bridge, nonce=nonce)
+        return bool(answer["credited"])
+
+    token.send(evm, user, "approve", bridge.address, 1_000 * deposits)
+    pending: list[tuple[int, float]] = []
+    for _ in range(deposits):
+        receipt = bridge.send(evm, user, "deposit", address_raw(KeyPair.generate().address), 1_000)
+        nonce = int(receipt["logs"][-1]["topics"][1], 16)
+        pending.append((nonce, time.monotonic()))
+    deposit_latency = [wait(f"deposit {n}", lambda n=n: credited(n)) - t for n, t in pending]
+
+    account = devnet.test_accounts()[0]
+    payee = "0x" + "be" * 20
+    phases: dict[str, list[float]] = {"finalized": [], "anchored": [], "released": []}
+    for _ in range(withdrawals):
+        start = time.monotonic()
+        tx_id = node.withdraw(account, payee, 500)
+        found = node.wait_for(tx_id, "finalized", timeout=DEADLINE, interval=POLL)
+        phases["finalized"].append(time.monotonic() - start)
+        height = int(found["height"])
+        index, first, last, _ = anchored_range(evm, anchor, height, time.monotonic() + DEADLINE)
+        phases["anchored"].append(time.monotonic() - start)
+        proof = node.get_withdrawal_proof(tx_id, first, last)
+        bridge.send(evm, user, "withdraw", *claim_arguments(proof, index))
+        phases["released"].append(time.monotonic() - start)
+    node.close()
+    evm.close()
+    return {
+        "deposits": deposits,
+        "deposit_to_credit_s": summary(deposit_latency),
+        "withdrawals": withdrawals,
+        **{f"withdrawal_to_{k}_s": summary(v) for k, v in phases.items()},
+        "bsc_block_time_s": devbsc.BSC_BLOCK_TIME,
+        "confirmations": devbsc.CONFIRMATIONS,
+        "anchor_every_s": devbsc.ANCHOR_EVERY,
+        "machine": platform.machine(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deposits", type=int, default=20)
+    parser.add_argument("--withdrawals", type=int, default=5)
+    parser.add_argument("--dir", type=Path, help="a running devnet with the bridge")
+    args = parser.parse_args()
+    if args.dir is not None:
+        report = run(Devnet.load(args.dir), args.deposits, args.withdrawals)
+    else:
+        root = Path(tempfile.mkdtemp(prefix="ccoin-bridge-bench-"))
+        try:
+            devnet = init_devnet(root, base_port=free_port_range(4), test_accounts=2).devnet
+            up = CliRunner().invoke(cli, ["devnet", "up", "--dir", str(root), "--detach"])
+            if up.exit_code != 0:
+                raise SystemExit(up.output)
+            try:
+                report = run(devnet, args.deposits, args.withdrawals)
+            finally:
+                CliRunner().invoke(cli, ["devnet", "down", "--dir", str(root)])
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
