@@ -164,7 +164,8 @@ def one_node(tmp_path: Path) -> Iterator[Network]:
 def devnet(tmp_path: Path) -> Iterator[Network]:
     root = tmp_path / "devnet"
     base = free_port_range(N)
-    ccoin_json(f"devnet init --nodes {N} --base-port {base} --test-accounts 0 --dir", root)
+    init = f"devnet init --nodes {N} --base-port {base} --test-accounts 0 --no-bridge --dir"
+    ccoin_json(init, root)
     layout = Devnet.load(root)
     urls = [f"http://{node.rpc}" for node in layout.nodes]
     pids: list[int] = []
