@@ -192,12 +192,18 @@ def deploy_contracts(root: Path, bsc: DevnetBsc, genesis: GenesisConfig) -> Depl
         if client.rpc("eth_getCode", bsc.bridge, "latest") not in ("0x", None):
             return Deployment(deployed=False)
         nonce = int(client.rpc("eth_getTransactionCount", deployer.address, "latest"), 16)
-        if nonce != 0 or marker.exists():
+        if marker.exists():
             raise _fail(
                 f"BSC (anvil, {root / BSC_DIR / STATE_FILE}) has no Bridge at {bsc.bridge} "
                 "though this devnet deployed it: anvil's state was lost. The sidechain's "
                 "bridge records refer to it, so recreate the devnet with "
                 "`ccoin devnet init --force`"
+            )
+        if nonce != 0:
+            raise _fail(
+                f"anvil's dev account 0 ({deployer.address}) has sent {nonce} transaction(s) "
+                "already, so the contracts cannot land where devnet.json plans them: start "
+                f"anvil afresh (delete {root / BSC_DIR / STATE_FILE}) or recreate the devnet"
             )
         if genesis.bridge is None or genesis.bridge.contract.hex() != bsc.bridge[2:].lower():
             raise _fail("genesis.json's bridge is not the Bridge devnet.json plans")

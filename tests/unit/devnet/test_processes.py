@@ -217,3 +217,33 @@ def test_up_in_the_foreground_stops_its_nodes_on_sigterm(tmp_path: Path) -> None
         up.communicate()
         if pid is not None and not gone(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_down_stops_anvil_and_the_relayer_too(tmp_path: Path, fake_nodes: FakeNodes) -> None:
+    """Fake processes whose command lines carry anvil's state file and the relay config,
+    as the real ones' do."""
+    root = tmp_path / "net"
+    init(root, nodes=1)
+    anvil = fake_nodes.start((root / "bsc" / "state.json").resolve())
+    relayer = fake_nodes.start((root / "relay" / "relay.json").resolve())
+    node = fake_nodes.start((root / "node0" / "node.json").resolve())
+    (root / "bsc" / "anvil.pid").write_text(f"{anvil.pid}\n")
+    (root / "relay" / "relayer.pid").write_text(f"{relayer.pid}\n")
+    (root / "node0" / "node.pid").write_text(f"{node.pid}\n")
+
+    status = ok("devnet", "status", "--dir", str(root), "--json")["bridge"]
+    assert status["bscRunning"] and status["relayerRunning"]
+    assert status["anchoredHeight"] is None  # the fake anvil answers no JSON-RPC
+    refused = run("devnet", "up", "--dir", str(root), "--detach")
+    assert refused.exit_code == 2 and f"bsc (pid {anvil.pid})" in refused.output
+    forced = run("devnet", "init", "--dir", str(root), "--force", "--test-accounts", "0")
+    assert forced.exit_code == 2 and "relayer (pid" in forced.output
+
+    report = ok("devnet", "down", "--dir", str(root))
+    stopped = {s["name"]: s for s in report["stopped"]}
+    assert set(stopped) == {"bsc", "node0", "relayer"}
+    assert all(s["outcome"] == "terminated" for s in stopped.values())
+    for proc in (anvil, relayer, node):
+        wait_until(lambda p=proc: gone(p.pid), f"pid {proc.pid} to exit")
+    assert not (root / "bsc" / "anvil.pid").exists()
+    assert not (root / "relay" / "relayer.pid").exists()
