@@ -8,7 +8,8 @@ Without --dir it makes a 4-node devnet with the bridge in a temporary directory,
 
 - **deposits**: the devnet's BSC user locks C for fresh sidechain addresses, one BSC
   transaction after another (anvil mines a block a second); each deposit's latency runs
-  from its BSC receipt to the moment node0 reports it credited (polled every 50 ms).
+  from its BSC receipt to the moment node0 reports it credited (a watcher thread looks up
+  every pending deposit every 50 ms).
 - **withdrawals**: test account 0 withdraws to BSC, one after another; each is timed from
   submission to finalized, to anchored on BSC, and to released on BSC (`Bridge.withdraw`
   with the node's proof, as `ccoin bridge claim` does).
@@ -23,6 +24,7 @@ import json
 import platform
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,12 +82,36 @@ def run(devnet: Devnet, deposits: int, withdrawals: int) -> dict[str, Any]:
         return bool(answer["credited"])
 
     token.send(evm, user, "approve", bridge.address, 1_000 * deposits)
-    pending: list[tuple[int, float]] = []
+    pending: dict[int, float] = {}  # nonce -> when its BSC receipt came
+    deposit_latency: list[float] = []
+
+    def observe() -> bool:
+        """Record the deposits credited since the last look; True when none is left."""
+        for nonce, sent in list(pending.items()):
+            if credited(nonce):
+                deposit_latency.append(time.monotonic() - sent)
+                del pending[nonce]
+        return not pending
+
+    lock = threading.Lock()
+    sending = threading.Event()
+    sending.set()
+
+    def watch() -> None:  # every 50 ms, while later deposits are being made
+        while sending.is_set():
+            with lock:
+                observe()
+            time.sleep(POLL)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     for _ in range(deposits):
         receipt = bridge.send(evm, user, "deposit", address_raw(KeyPair.generate().address), 1_000)
-        nonce = int(receipt["logs"][-1]["topics"][1], 16)
-        pending.append((nonce, time.monotonic()))
-    deposit_latency = [wait(f"deposit {n}", lambda n=n: credited(n)) - t for n, t in pending]
+        with lock:
+            pending[int(receipt["logs"][-1]["topics"][1], 16)] = time.monotonic()
+    sending.clear()
+    watcher.join()
+    wait("every deposit credited", observe)
 
     account = devnet.test_accounts()[0]
     payee = "0x" + "be" * 20
