@@ -241,13 +241,29 @@ def run_forever(
     error ends its duty for the round, not the relayer: the next round reads the chains
     again, after a pause that backs off while rounds keep failing."""
     done = failures = 0
+    last_refusals: dict[str, int] = {}
     while rounds is None or done < rounds:
         report = relayer.run_round()
+        refusals = summarize(report.refusals)
+        fields = {**report.__dict__, "refusals": refusals}
         if report.errors:
             failures += 1
-            _LOG.warning("relay_round_failed", extra={"fields": report.__dict__})
+            _LOG.warning("relay_round_failed", extra={"fields": fields})
         else:
             failures = 0
-            _LOG.info("relay_round", extra={"fields": report.__dict__})
+            acted = report.anchored_to is not None or report.handed_over or report.credited
+            # Quiet rounds are not logged, nor the same refusals round after round (a
+            # deposit waiting for its confirmations is refused by every delegate each round).
+            if acted or refusals != last_refusals:
+                _LOG.info("relay_round", extra={"fields": fields})
+        last_refusals = refusals
         done += 1
         sleep(backoff_delay(interval, failures))
+
+
+def summarize(refusals: list[str]) -> dict[str, int]:
+    """Each distinct refusal once, with how many delegates gave it."""
+    counted: dict[str, int] = {}
+    for refusal in refusals:
+        counted[refusal] = counted.get(refusal, 0) + 1
+    return counted

@@ -131,3 +131,28 @@ def test_failed_rounds_back_off_and_a_good_one_resets() -> None:
 
 def test_attestation_quorum_matches_the_anchor_rule() -> None:
     assert [attestation_quorum(n) for n in (1, 3, 4, 21)] == [1, 3, 3, 15]
+
+
+def test_quiet_and_repeated_rounds_are_not_logged(caplog: Any) -> None:
+    reports = iter(
+        [
+            RoundReport(anchored_to=3),  # acted: logged
+            RoundReport(refusals=["deposit 1: 0 of 2 confirmations"] * 4),  # new: logged
+            RoundReport(refusals=["deposit 1: 0 of 2 confirmations"] * 4),  # the same: quiet
+            RoundReport(),  # nothing at all, but the refusals changed: logged
+            RoundReport(),  # quiet
+            RoundReport(errors=["anchor_next: BSC down"]),  # failed: logged as a warning
+        ]
+    )
+    r = relayer(FakeAnchor(), FakeSidechain())
+    r.run_round = lambda: next(reports)  # type: ignore[method-assign]
+    with caplog.at_level("INFO", logger="ccoin.bridge.relayer"):
+        run_forever(r, 1.0, rounds=6, sleep=lambda _: None)
+    logged = [(rec.levelname, rec.getMessage()) for rec in caplog.records]
+    assert logged == [
+        ("INFO", "relay_round"),
+        ("INFO", "relay_round"),
+        ("INFO", "relay_round"),
+        ("WARNING", "relay_round_failed"),
+    ]
+    assert caplog.records[1].fields["refusals"] == {"deposit 1: 0 of 2 confirmations": 4}
