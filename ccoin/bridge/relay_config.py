@@ -4,11 +4,13 @@
      "payerKey": "payer.json", "payerPassphraseFile": "payer.pass",
      "sidechain": URL, "signers": [URL, ...],
      "relayerKeystore": "relayer.json", "relayerPassphraseFile": "relayer.pass",
-     "intervalSeconds": 2, "maxRange": 256, "anchorEverySeconds": 0}
+     "intervalSeconds": 2, "maxRange": 256, "anchorEverySeconds": 0,
+     "metricsListen": "127.0.0.1:9464"}
 
 `intervalSeconds` is the pause between rounds (doubled after each failed round, up to a
 minute); `anchorEverySeconds` spaces anchors out (each is a BSC transaction) unless
-`maxRange` heights are waiting; 0 anchors every round.
+`maxRange` heights are waiting; 0 anchors every round. `metricsListen`, when given, serves
+the relayer's Prometheus metrics (`ccoin_relay_*`) there.
 
 The payer key (an Ethereum v3 keystore) pays BSC gas; the relayer keystore (ccoin's) is the
 sidechain account that sends type-6 credits (fee 0; it must exist on chain). Neither can do
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ccoin.errors import CcoinError, ConfigError, ErrorCode
+from ccoin.node.config import parse_address
 from ccoin.types.codec import json_evm_address, json_int, json_object, json_str, read_json_file
 
 _FIELDS = frozenset(
@@ -39,9 +42,10 @@ _FIELDS = frozenset(
         "intervalSeconds",
         "maxRange",
         "anchorEverySeconds",
+        "metricsListen",
     }
 )
-_OPTIONAL = frozenset({"intervalSeconds", "maxRange", "anchorEverySeconds"})
+_OPTIONAL = frozenset({"intervalSeconds", "maxRange", "anchorEverySeconds", "metricsListen"})
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -71,6 +75,7 @@ class RelayConfig:
     interval_seconds: int = 2
     max_range: int = 256
     anchor_every_seconds: int = 0
+    metrics_listen: str | None = None  # host:port
 
     @classmethod
     def load(cls, path: Path) -> RelayConfig:
@@ -114,5 +119,10 @@ class RelayConfig:
             max_range=json_int(obj.get("maxRange", 256), "maxRange", 1, 10_000),
             anchor_every_seconds=json_int(
                 obj.get("anchorEverySeconds", 0), "anchorEverySeconds", 0, 86_400
+            ),
+            metrics_listen=(
+                str(parse_address(obj["metricsListen"], "metricsListen"))
+                if "metricsListen" in obj
+                else None
             ),
         )

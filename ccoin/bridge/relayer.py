@@ -236,6 +236,7 @@ def run_forever(
     rounds: int | None = None,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    observe: Callable[[RoundReport, float], None] | None = None,
 ) -> None:
     """Rounds until stopped (`rounds` bounds them, for tests and tools). A BSC or node
     error ends its duty for the round, not the relayer: the next round reads the chains
@@ -243,7 +244,10 @@ def run_forever(
     done = failures = 0
     last_refusals: dict[str, int] = {}
     while rounds is None or done < rounds:
+        started = time.monotonic()
         report = relayer.run_round()
+        if observe is not None:
+            observe(report, time.monotonic() - started)
         refusals = summarize(report.refusals)
         fields = {**report.__dict__, "refusals": refusals}
         if report.errors:

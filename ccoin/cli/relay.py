@@ -14,6 +14,7 @@ from eth_account import Account
 
 from ccoin.bridge.evm import Contract, EvmClient
 from ccoin.bridge.relay_config import RelayConfig
+from ccoin.bridge.relay_metrics import RelayMetrics
 from ccoin.bridge.relayer import Relayer, run_forever
 from ccoin.bridge.remote import RemoteSidechain, RemoteSigner
 from ccoin.bridge.solidity import load_artifact
@@ -81,7 +82,16 @@ def relay(config_path: Path, rounds: int | None) -> None:
             max_range=config.max_range,
             anchor_every=config.anchor_every_seconds,
         )
-        run_forever(relayer, config.interval_seconds, rounds)
+        metrics = RelayMetrics()
+        if config.metrics_listen is not None:
+            try:
+                metrics.serve(config.metrics_listen)
+            except OSError as exc:
+                raise ConfigError(
+                    ErrorCode.LISTEN_FAILED,
+                    f"metrics: cannot listen on {config.metrics_listen}: {exc.strerror}",
+                ) from None
+        run_forever(relayer, config.interval_seconds, rounds, observe=metrics.observe)
     finally:
         for signer in signers:
             signer.close()

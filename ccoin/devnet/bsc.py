@@ -35,6 +35,7 @@ from ccoin.types.codec import json_evm_address, json_int, json_object
 from ccoin.types.genesis import UNIT, GenesisConfig
 
 BSC_PORT_OFFSET = 200  # anvil listens on base + 200
+RELAY_METRICS_OFFSET = 201  # the relayer serves its metrics on base + 201
 BSC_CHAIN_ID = 97  # BSC testnet's id
 BSC_BLOCK_TIME = 1
 CONFIRMATIONS = 2  # BSC blocks a deposit is buried under before the delegates attest it
@@ -139,7 +140,7 @@ def relay_command(root: Path) -> list[str]:
     return [sys.executable, "-m", "ccoin.cli.main", "relay", "--config", config]
 
 
-def relay_config(bsc: DevnetBsc, node_rpc: list[str]) -> dict[str, Any]:
+def relay_config(bsc: DevnetBsc, node_rpc: list[str], metrics_port: int) -> dict[str, Any]:
     """relay/relay.json (paths relative to relay/): node0 is the sidechain endpoint, every
     node a signer."""
     return {
@@ -155,6 +156,7 @@ def relay_config(bsc: DevnetBsc, node_rpc: list[str]) -> dict[str, Any]:
         "relayerPassphraseFile": "../keys/passphrase",
         "intervalSeconds": 1,
         "anchorEverySeconds": ANCHOR_EVERY,
+        "metricsListen": f"127.0.0.1:{metrics_port}",
     }
 
 

@@ -95,9 +95,14 @@ def check_shape(nodes: int, base_port: int, bridge: bool = False) -> None:
     """Refuse a node count or base port that gives no valid devnet."""
     if not 1 <= nodes <= MAX_NODES:
         raise _fail(f"--nodes: 1 to {MAX_NODES}, got {nodes}")
-    top = base_port + devbsc.BSC_PORT_OFFSET if bridge else rpc_port(base_port, nodes - 1)
+    top = base_port + devbsc.RELAY_METRICS_OFFSET if bridge else rpc_port(base_port, nodes - 1)
     if base_port < 1 or top > MAX_PORT:
-        bsc = f", bsc base+{devbsc.BSC_PORT_OFFSET}" if bridge else ""
+        bsc = (
+            f", bsc base+{devbsc.BSC_PORT_OFFSET}, relayer metrics base+"
+            f"{devbsc.RELAY_METRICS_OFFSET}"
+            if bridge
+            else ""
+        )
         raise _fail(
             f"--base-port: ports {base_port}..{top} (p2p base+I, rpc base+{RPC_PORT_OFFSET}+I"
             f"{bsc}) must lie in 1..{MAX_PORT}"
@@ -425,7 +430,9 @@ def _build(
         (stage / devbsc.BSC_DIR).mkdir()
         (stage / devbsc.RELAY_DIR).mkdir()
         rpc = [n.rpc for n in entries]
-        _write_json(stage / devbsc.RELAY_DIR / devbsc.RELAY_CONFIG, devbsc.relay_config(plan, rpc))
+        metrics = base_port + devbsc.RELAY_METRICS_OFFSET
+        relay = devbsc.relay_config(plan, rpc, metrics)
+        _write_json(stage / devbsc.RELAY_DIR / devbsc.RELAY_CONFIG, relay)
     _write_json(stage / DEVNET_FILE, devnet.to_json())
     return devnet
 

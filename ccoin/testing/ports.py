@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 RPC_OFFSET = 100  # `ccoin devnet init` reserves base+100.. for RPC
-BSC_OFFSET = 200  # and base+200 for the devnet's anvil
+BSC_OFFSET = 200  # and base+200 for the devnet's anvil, base+201 for its relayer's metrics
 LOWEST = 10_000
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -38,16 +38,17 @@ def _candidates(span: int) -> list[int]:
 
 def free_port_range(count: int) -> int:
     """A base port with base..base+count-1, the RPC range after it and the devnet's BSC
-    port (base+200) free right now.
+    and relayer-metrics ports (base+200, base+201) free right now.
 
     The whole span lies outside the ephemeral range (see the module docstring).
     """
-    span = BSC_OFFSET + 1
+    span = BSC_OFFSET + 2
     for base in _candidates(span)[:200]:
         wanted = [
             *range(base, base + count),
             *range(base + RPC_OFFSET, base + RPC_OFFSET + count),
             base + BSC_OFFSET,
+            base + BSC_OFFSET + 1,
         ]
         held: list[socket.socket] = []
         try:

@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from ccoin.bridge.evm import Contract, EvmClient, EvmReverted
+from ccoin.bridge.relay_config import RelayConfig
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.bridge import anchored_range, claim_arguments
 from ccoin.cli.main import cli
@@ -219,3 +221,14 @@ def test_the_bridge_on_a_devnet(net: BridgedDevnet) -> None:
     status = ok("devnet", "status", "--dir", str(net.root), "--json")["bridge"]
     assert status["bscRunning"] and status["relayerRunning"]
     assert status["anchoredHeight"] >= end
+
+    # The restarted relayer's metrics: what it anchored since its start.
+    metrics_at = RelayConfig.load(net.root / "relay" / "relay.json").metrics_listen
+    scraped = httpx.get(f"http://{metrics_at}/metrics", timeout=5.0).text
+    samples = {
+        line.split()[0]: float(line.split()[1])
+        for line in scraped.splitlines()
+        if line.startswith("ccoin_relay_") and " " in line
+    }
+    assert 0 < samples["ccoin_relay_anchored_height"] <= net.anchored()
+    assert samples['ccoin_relay_rounds_total{outcome="ok"}'] >= 2

@@ -45,6 +45,7 @@ def test_a_good_config_loads_with_paths_beside_it(tmp_path: Path) -> None:
         ({"signers": ["nope"]}, r"signers\[\]: an http"),
         ({"maxRange": 0}, "maxRange"),
         ({"anchorEverySeconds": -1}, "anchorEverySeconds"),
+        ({"metricsListen": "9464"}, "metricsListen: expected host:port"),
         ({"extra": 1}, "unknown field"),
         ({"bscChainId": None}, "bscChainId"),
     ],

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccoin.bridge.evm import EvmError
+from ccoin.bridge.relay_metrics import RelayMetrics
 from ccoin.bridge.relayer import MAX_BACKOFF, Relayer, RoundReport, backoff_delay, run_forever
 from ccoin.bridge.signer import BridgeRefusal, SignedAnchor
 from ccoin.errors import ErrorCode
@@ -156,3 +157,28 @@ def test_quiet_and_repeated_rounds_are_not_logged(caplog: Any) -> None:
         ("WARNING", "relay_round_failed"),
     ]
     assert caplog.records[1].fields["refusals"] == {"deposit 1: 0 of 2 confirmations": 4}
+
+
+def test_metrics_follow_the_rounds() -> None:
+    metrics = RelayMetrics()
+    reports = iter(
+        [
+            RoundReport(anchored_to=7, credited=[1, 2]),
+            RoundReport(handed_over=True, refusals=["a", "b"]),
+            RoundReport(errors=["credit_deposits: node down"]),
+        ]
+    )
+    r = relayer(FakeAnchor(), FakeSidechain())
+    r.run_round = lambda: next(reports)  # type: ignore[method-assign]
+    run_forever(r, 1.0, rounds=3, sleep=lambda _: None, observe=metrics.observe)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, labels)
+
+    assert sample("ccoin_relay_anchored_height") == 7  # kept through rounds without anchors
+    assert sample("ccoin_relay_deposits_credited_total") == 2
+    assert sample("ccoin_relay_handovers_total") == 1
+    assert sample("ccoin_relay_rounds_total", outcome="ok") == 2
+    assert sample("ccoin_relay_rounds_total", outcome="failed") == 1
+    assert sample("ccoin_relay_refusals") == 0  # the last round's
+    assert sample("ccoin_relay_round_seconds_count") == 3

@@ -190,6 +190,7 @@ def test_rejects_bad_shapes(tmp_path: Path) -> None:
         ["--base-port", "0"],
         ["--base-port", "65500"],  # rpc ports would pass 65535
         ["--base-port", "65400"],  # the bsc port (base+200) would
+        ["--base-port", "65335"],  # the relayer's metrics port (base+201) would
         ["--force", "--if-missing"],
     ):
         result = run("devnet", "init", "--dir", root, "--test-accounts", "0", *args)
@@ -197,7 +198,7 @@ def test_rejects_bad_shapes(tmp_path: Path) -> None:
     assert not (tmp_path / "net" / "devnet.json").exists()
     largest = ["--nodes", "21", "--base-port", "65415", "--no-bridge"]  # node20's rpc: 65535
     ok("devnet", "init", "--dir", root, "--test-accounts", "0", *largest)
-    bridged = ["--nodes", "21", "--base-port", "65335", "--force"]  # bsc: 65535
+    bridged = ["--nodes", "21", "--base-port", "65334", "--force"]  # relayer metrics: 65535
     ok("devnet", "init", "--dir", root, "--test-accounts", "0", *bridged)
 
 
@@ -232,6 +233,7 @@ def test_init_plans_the_bridge(tmp_path: Path) -> None:
     relay = RelayConfig.load(root / "relay" / "relay.json")
     assert (relay.bsc, relay.anchor, relay.bridge) == (bsc.url, bsc.anchor, bsc.bridge)
     assert relay.signers == tuple(f"http://127.0.0.1:{30100 + i}" for i in range(3))
+    assert relay.metrics_listen == "127.0.0.1:30201"
     relayer = KeyPair(decrypt_seed(load_keystore(relay.relayer_keystore), passphrase))
     assert accounts[relayer.address].public_key == relayer.public_key
     assert accounts[relayer.address].balance == 0  # credits are free; it needs no C
