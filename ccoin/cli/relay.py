@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from eth_account import Account
 
-from ccoin.bridge.evm import Contract, EvmClient
+from ccoin.bridge.evm import Contract, EvmClient, EvmError
 from ccoin.bridge.relay_config import RelayConfig
 from ccoin.bridge.relay_metrics import RelayMetrics
 from ccoin.bridge.relayer import Relayer, run_forever
@@ -46,6 +46,20 @@ def _connect(url: str, interval: float) -> RemoteSidechain:
             time.sleep(interval)
 
 
+def _check_chain(bsc: EvmClient, chain_id: int) -> None:
+    """A BSC endpoint of another chain is a configuration error; one that does not answer
+    yet is not (the rounds retry it)."""
+    try:
+        found = bsc.chain_id()
+    except EvmError as exc:
+        _LOG.warning("relay_bsc_unreachable", extra={"fields": {"error": str(exc)[:300]}})
+        return
+    if found != chain_id:
+        raise ConfigError(
+            ErrorCode.CONFIG_INVALID, f"bsc: {bsc.url} is chain {found}, not bscChainId {chain_id}"
+        )
+
+
 @click.command("relay")
 @click.option("--config", "config_path", required=True,
               type=click.Path(path_type=Path, dir_okay=False))  # fmt: skip
@@ -66,7 +80,17 @@ def relay(config_path: Path, rounds: int | None) -> None:
     relayer_key = KeyPair(
         decrypt_seed(load_keystore(config.relayer_keystore), _read(config.relayer_passphrase_file))
     )
+    metrics = RelayMetrics()
+    if config.metrics_listen is not None:
+        try:
+            metrics.serve(config.metrics_listen)
+        except OSError as exc:
+            raise ConfigError(
+                ErrorCode.LISTEN_FAILED,
+                f"metrics: cannot listen on {config.metrics_listen}: {exc.strerror}",
+            ) from None
     bsc = EvmClient(config.bsc)
+    _check_chain(bsc, config.bsc_chain_id)
     sidechain = _connect(config.sidechain, config.interval_seconds)
     signers = [RemoteSigner(url) for url in config.signers]
     try:
@@ -82,15 +106,6 @@ def relay(config_path: Path, rounds: int | None) -> None:
             max_range=config.max_range,
             anchor_every=config.anchor_every_seconds,
         )
-        metrics = RelayMetrics()
-        if config.metrics_listen is not None:
-            try:
-                metrics.serve(config.metrics_listen)
-            except OSError as exc:
-                raise ConfigError(
-                    ErrorCode.LISTEN_FAILED,
-                    f"metrics: cannot listen on {config.metrics_listen}: {exc.strerror}",
-                ) from None
         run_forever(relayer, config.interval_seconds, rounds, observe=metrics.observe)
     finally:
         for signer in signers:

@@ -1,15 +1,25 @@
 """`EvmClient` against a real anvil: a transaction stuck unmined is replaced by the next one
-at its nonce with a gas price raised by 1/8, so exactly one of them is mined."""
+at its nonce with a gas price raised by 1/8, so exactly one of them is mined. And what
+`ccoin relay` checks at its start: the BSC endpoint's chain, its metrics port."""
 
 from __future__ import annotations
 
+import json
+import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from eth_account import Account
 
 from ccoin.bench.anvil import start_anvil
 from ccoin.bench.evm_load import dev_accounts
 from ccoin.bridge.evm import EvmClient, EvmError, new_account
+from ccoin.cli.main import cli
+from ccoin.crypto.keys import KeyPair
+from ccoin.crypto.keystore import KDF_PRESETS, encrypt_seed, save_keystore
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +56,43 @@ def test_a_stuck_transaction_is_replaced_at_its_nonce(chain: EvmClient) -> None:
     sent = chain.rpc("eth_getTransactionByHash", again["transactionHash"])
     assert int(sent["nonce"], 16) == start + 1
     assert int(sent["gasPrice"], 16) == int(chain.rpc("eth_gasPrice"), 16)
+
+
+def relay_files(tmp_path: Path, bsc_url: str, chain_id: int, **extra: Any) -> Path:
+    """A relay.json with real keystores beside it."""
+    (tmp_path / "pass").write_text("pw\n")
+    payer = Account.encrypt(dev_accounts(1)[0].key, "pw", kdf="pbkdf2", iterations=2)
+    (tmp_path / "payer.json").write_text(json.dumps(payer))
+    key = KeyPair.generate()
+    ops, mem = KDF_PRESETS["fast"]
+    keystore = encrypt_seed(key.seed, "pw", opslimit=ops, memlimit=mem)
+    save_keystore(keystore, tmp_path / "relayer.json")
+    config = {
+        "bsc": bsc_url, "bscChainId": chain_id,
+        "anchor": "0x" + "ab" * 20, "bridge": "0x" + "cd" * 20,
+        "payerKey": "payer.json", "payerPassphraseFile": "pass",
+        "sidechain": "http://127.0.0.1:9", "signers": ["http://127.0.0.1:9"],
+        "relayerKeystore": "relayer.json", "relayerPassphraseFile": "pass", **extra,
+    }  # fmt: skip
+    (tmp_path / "relay.json").write_text(json.dumps(config))
+    return tmp_path / "relay.json"
+
+
+def test_the_relayer_refuses_a_bsc_endpoint_of_another_chain(
+    chain: EvmClient, tmp_path: Path
+) -> None:
+    path = relay_files(tmp_path, chain.url, 56)
+    result = CliRunner().invoke(cli, ["relay", "--config", str(path), "--rounds", "1"])
+    assert result.exit_code == 2, result.output
+    assert "is chain 97, not bscChainId 56" in result.output
+
+
+def test_the_relayer_reports_a_taken_metrics_port(chain: EvmClient, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = relay_files(tmp_path, chain.url, 97, metricsListen=f"127.0.0.1:{port}")
+        result = CliRunner().invoke(cli, ["relay", "--config", str(path), "--rounds", "1"])
+    assert result.exit_code == 2, result.output
+    assert "LISTEN_FAILED" in result.output and f"127.0.0.1:{port}" in result.output
