@@ -3,7 +3,8 @@
 `withdraw` sends C to a BSC address (type 7); `claim` releases it on BSC once its block is
 anchored; `prove` prints what `Bridge.withdraw` on BSC needs for it, given the anchored
 range that holds it; `deposit` locks C in the BSC Bridge for a sidechain address. With
-`--devnet DIR`, the BSC side is the devnet's anvil and its funded BSC user.
+`--devnet DIR`, the BSC side is the devnet's anvil and its funded BSC user. `plan` and
+`deploy` set the BSC contracts up for a real network's genesis.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from ccoin.bridge.deployment import deploy_bridge, plan_addresses
 from ccoin.bridge.deposits import DEPOSITED
 from ccoin.bridge.evm import Contract, EvmClient, EvmError
 from ccoin.bridge.solidity import load_artifact
@@ -38,6 +40,7 @@ from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import Devnet
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.types.codec import json_evm_address
+from ccoin.types.genesis import GenesisConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 CLAIM_POLL_SECONDS = 1.0
@@ -299,3 +302,94 @@ def claim_arguments(proof: dict[str, Any], index: int) -> tuple[Any, Any]:
         [bytes.fromhex(p) for p in proof["leafPath"]],
     )
     return block, withdrawal
+
+
+# -- deploying the BSC contracts for a real network (docs/spec/bridge.md section 8) ------
+
+
+def _evm_address(value: str, option: str) -> str:
+    """A checksummed address, or a one-line BAD_FIELD error naming the option."""
+    return to_checksum_address(json_evm_address(value.strip(), option))
+
+
+@bridge_group.command("plan")
+@click.option("--deployer", required=True, help="The BSC account (0x...) that will deploy.")
+@click.option(
+    "--nonce",
+    type=click.IntRange(0),
+    help="Its nonce at the first deployment (default: its current one at --bsc, else 0).",
+)
+@click.option("--bsc", "bsc_url", help="A BSC JSON-RPC URL to read the deployer's nonce from.")
+@reports_errors
+def bridge_plan(deployer: str, nonce: int | None, bsc_url: str | None) -> None:
+    """Print where DEPLOYER's `ccoin bridge deploy` puts CarbonCoin, Anchor and Bridge (at
+    nonces N, N+1, N+2): the Bridge is what `ccoin genesis new --bridge-contract` takes."""
+    address = _evm_address(deployer, "--deployer")
+    if nonce is None and bsc_url is not None:
+        with EvmClient(bsc_url) as client:
+            try:
+                nonce = int(client.rpc("eth_getTransactionCount", address, "latest"), 16)
+            except EvmError as exc:
+                raise ConfigError(ErrorCode.CONFIG_INVALID, f"BSC: {exc}") from None
+    start = nonce if nonce is not None else 0
+    token, anchor, bridge = plan_addresses(address, start)
+    print_json({"token": token, "anchor": anchor, "bridge": bridge, "nonce": start})
+
+
+@bridge_group.command("deploy")
+@click.option("--bsc", "bsc_url", required=True, help="The BSC JSON-RPC URL.")
+@click.option(
+    "--genesis",
+    "genesis_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The genesis file naming the Bridge (genesis new --bridge-contract).",
+)
+@click.option(
+    "--deployer-key",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The deployer's Ethereum v3 keystore (it pays gas and gets the supply).",
+)
+@click.option("--passphrase-file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--token-supply",
+    help="CarbonCoin's supply, minted to the deployer: base units or C (1000000C); it must "
+    "be what the genesis escrow holds (the default).",
+)
+@click.option("--guardian", required=True, help="The BSC account (0x...) that may pause.")
+@reports_errors
+def bridge_deploy(
+    bsc_url: str,
+    genesis_path: Path,
+    deployer_key: Path,
+    passphrase_file: Path,
+    token_supply: str | None,
+    guardian: str,
+) -> None:
+    """Deploy CarbonCoin, Anchor (the genesis active set) and Bridge for a genesis; refuses
+    before sending anything unless the Bridge lands where the genesis names it."""
+    supply = None
+    if token_supply is not None:
+        try:
+            supply = parse_amount(token_supply, "--token-supply")
+        except click.BadParameter as exc:
+            raise ConfigError(ErrorCode.CONFIG_INVALID, f"--token-supply: {exc.message}") from None
+    guardian_address = _evm_address(guardian, "--guardian")
+    genesis = GenesisConfig.load(genesis_path)
+    try:
+        keystore = json.loads(deployer_key.read_text())
+        passphrase = passphrase_file.read_text().rstrip("\n")
+        deployer = Account.from_key(Account.decrypt(keystore, passphrase))
+    except OSError as exc:
+        raise ConfigError(ErrorCode.CONFIG_INVALID, f"deployer key: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"deployer key: {exc}") from None
+    with EvmClient(bsc_url) as client:
+        try:
+            deployed = deploy_bridge(
+                client, deployer, genesis, token_supply=supply, guardian=guardian_address
+            )
+        except EvmError as exc:
+            raise ConfigError(ErrorCode.BRIDGE_REFUSED, f"BSC: {exc}") from None
+    print_json({**deployed.to_json(), "deployer": deployer.address, "guardian": guardian_address})

@@ -18,15 +18,29 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ccoin.cli.common import print_json, read_passphrase, reports_errors
+from ccoin.cli.remote import parse_amount
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
 from ccoin.crypto.keystore import encrypt_seed, save_keystore
+from ccoin.errors import CcoinError
 from ccoin.ledger.genesis import network_id_of
-from ccoin.ledger.presets import WHITEPAPER_FUNDS, BridgeSpec, DelegateSpec, whitepaper_genesis
+from ccoin.ledger.presets import (
+    TRILLION,
+    WHITEPAPER_FUNDS,
+    BridgeSpec,
+    DelegateSpec,
+    whitepaper_genesis,
+)
 from ccoin.testing.factories import delegate_asset
+from ccoin.types.codec import json_evm_address
 from ccoin.types.genesis import UNIT, GenesisConfig
 
 TEST_ACCOUNTS_FILE = "test-accounts.json"
+RELAYER_KEY_FILE = "relayer.json"
+DEFAULT_BSC_CHAIN_ID = 56  # BNB Smart Chain mainnet
+DEFAULT_CONFIRMATIONS = 15
+MAX_CONFIRMATIONS = 10_000  # as the genesis file allows
+DEFAULT_TEST_BALANCE = 1_000_000 * UNIT
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ def write_genesis(
     genesis_time: int,
     block_time: int,
     kdf: str,
-    test_balance: int = 1_000_000 * UNIT,
+    test_balance: int = DEFAULT_TEST_BALANCE,
     cert_fingerprints: Sequence[bytes] | None = None,
     network_ca: str = "",
     bridge: BridgeSpec | None = None,
@@ -171,6 +185,27 @@ def genesis_group() -> None:
     help="Keystore KDF cost (fast is for throwaway devnets).",
 )
 @click.option("--passphrase-file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--bridge-contract",
+    help="Enable the bridge to BSC: the Bridge contract's address (0x...), as "
+    "`ccoin bridge plan` gives it. The options below require it.",
+)
+@click.option(
+    "--bsc-chain-id",
+    type=click.IntRange(1, 2**63 - 1),
+    help=f"The BSC chain id the Bridge is on.  [default: {DEFAULT_BSC_CHAIN_ID}]",
+)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(0, MAX_CONFIRMATIONS),
+    help=f"BSC blocks a deposit is buried under before it is credited.  "
+    f"[default: {DEFAULT_CONFIRMATIONS}]",
+)
+@click.option(
+    "--escrow-balance",
+    help="The bridge escrow's C (base units, or C as in 1000000C), out of the liquidity "
+    "fund: as much as the BSC token's supply. Required with --bridge-contract.",
+)
 @reports_errors
 def genesis_new(
     out: Path,
@@ -182,9 +217,32 @@ def genesis_new(
     block_time: int,
     kdf: str,
     passphrase_file: Path | None,
+    bridge_contract: str | None,
+    bsc_chain_id: int | None,
+    confirmations: int | None,
+    escrow_balance: str | None,
 ) -> None:
-    """Write a genesis file with the whitepaper's 500 trillion C allocation."""
+    """Write a genesis file with the whitepaper's 500 trillion C allocation; with
+    --bridge-contract, the bridge to BSC too (its relayer's keystore: KEYS_DIR/relayer.json)."""
+    bridge = bridge_options(
+        bridge_contract, bsc_chain_id, confirmations, escrow_balance, test_accounts
+    )
+    if out.exists():  # before any key is written
+        raise click.UsageError(f"{out} exists; refusing to overwrite a genesis file")
+    relayer_path = keys_dir / RELAYER_KEY_FILE
+    if bridge is not None and relayer_path.exists():
+        raise click.UsageError(f"{relayer_path} exists; refusing to overwrite a keystore")
     passphrase = read_passphrase(passphrase_file, confirm=True)
+    spec = None
+    if bridge is not None:
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        opslimit, memlimit = KDF_COSTS[kdf]
+        relayer = KeyPair.generate()
+        save_keystore(
+            encrypt_seed(relayer.seed, passphrase, opslimit=opslimit, memlimit=memlimit),
+            relayer_path,
+        )
+        spec = BridgeSpec(*bridge, relayer=relayer)
     result = write_genesis(
         out=out,
         keys_dir=keys_dir,
@@ -195,6 +253,7 @@ def genesis_new(
         genesis_time=genesis_time if genesis_time is not None else int(time.time()),
         block_time=block_time,
         kdf=kdf,
+        bridge=spec,
     )
     print_json(
         {
@@ -203,8 +262,67 @@ def genesis_new(
             "totalSupply": str(result.genesis.total_supply),
             "accounts": len(result.genesis.accounts),
             "delegates": len(result.genesis.delegates),
+            **(bridge_summary(result.genesis, spec, relayer_path) if spec is not None else {}),
         }
     )
+
+
+def bridge_options(
+    contract: str | None,
+    bsc_chain_id: int | None,
+    confirmations: int | None,
+    escrow_balance: str | None,
+    test_accounts: int,
+) -> tuple[int, bytes, int, int] | None:
+    """`genesis new`'s bridge options, checked: (bscChainId, contract, confirmations,
+    escrow balance), or None without --bridge-contract."""
+    if contract is None:
+        given = {
+            "--bsc-chain-id": bsc_chain_id,
+            "--confirmations": confirmations,
+            "--escrow-balance": escrow_balance,
+        }
+        stray = [name for name, value in given.items() if value is not None]
+        if stray:
+            raise click.UsageError(f"{', '.join(stray)} need(s) --bridge-contract")
+        return None
+    try:
+        raw = bytes.fromhex(json_evm_address(contract.strip(), "--bridge-contract")[2:])
+    except CcoinError as exc:
+        raise click.BadParameter(f"{contract!r}: {exc.message}") from None
+    if raw == bytes(20):
+        raise click.BadParameter("the zero address", param_hint="--bridge-contract")
+    if escrow_balance is None:
+        raise click.UsageError("--bridge-contract needs --escrow-balance")
+    escrow = parse_amount(escrow_balance, "--escrow-balance")
+    liquidity = next(f for f in WHITEPAPER_FUNDS if f.name == "liquidity")
+    available = liquidity.trillions_of_c * TRILLION * UNIT - test_accounts * DEFAULT_TEST_BALANCE
+    if not 1 <= escrow <= available:
+        raise click.BadParameter(
+            f"{escrow_balance!r}: between 1 base unit and the liquidity fund's {available} "
+            "(after the test accounts)",
+            param_hint="--escrow-balance",
+        )
+    return (
+        bsc_chain_id if bsc_chain_id is not None else DEFAULT_BSC_CHAIN_ID,
+        raw,
+        confirmations if confirmations is not None else DEFAULT_CONFIRMATIONS,
+        escrow,
+    )
+
+
+def bridge_summary(
+    genesis: GenesisConfig, spec: BridgeSpec, relayer_path: Path
+) -> dict[str, object]:
+    assert genesis.bridge is not None
+    return {
+        "bridge": {
+            **genesis.bridge.to_json(),
+            "contract": "0x" + genesis.bridge.contract.hex(),
+            "relayer": spec.relayer.address,
+            "relayerKeystore": str(relayer_path),
+        }
+    }
 
 
 def generate_keys(count: int) -> list[KeyPair]:

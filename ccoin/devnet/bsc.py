@@ -27,10 +27,10 @@ from eth_account.signers.local import LocalAccount
 
 from ccoin.bench.anvil import AnvilConfig, find_anvil
 from ccoin.bench.evm_load import dev_accounts
-from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, deploy, new_account
+from ccoin.bridge.deployment import deploy_bridge
+from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, new_account
 from ccoin.bridge.solidity import load_artifact
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.ledger.genesis import network_id_of
 from ccoin.types.codec import json_evm_address, json_int, json_object
 from ccoin.types.genesis import UNIT, GenesisConfig
 
@@ -41,7 +41,6 @@ BSC_BLOCK_TIME = 1
 CONFIRMATIONS = 2  # BSC blocks a deposit is buried under before the delegates attest it
 TOKEN_SUPPLY = 10**9 * UNIT  # C on BSC; the sidechain escrow starts with as much
 USER_TOKENS = 10**6 * UNIT
-FIRST_ANCHORED_HEIGHT = 1
 ANCHOR_EVERY = 5  # seconds between the relayer's anchors (each a BSC transaction)
 STATE_INTERVAL = 5  # seconds between anvil's state dumps (and one at exit)
 READY_TIMEOUT = 30.0
@@ -209,20 +208,9 @@ def deploy_contracts(root: Path, bsc: DevnetBsc, genesis: GenesisConfig) -> Depl
             )
         if genesis.bridge is None or genesis.bridge.contract.hex() != bsc.bridge[2:].lower():
             raise _fail("genesis.json's bridge is not the Bridge devnet.json plans")
-        network_id = network_id_of(genesis)
-        members = sorted(
-            ("0x" + d.asset.bridge_address.hex() for d in genesis.delegates),
-            key=lambda a: int(a, 16),
-        )
-        token = deploy(client, deployer, load_artifact("CarbonCoin"), TOKEN_SUPPLY)
-        anchor = deploy(
-            client, deployer, load_artifact("Anchor"), network_id, members, FIRST_ANCHORED_HEIGHT
-        )
-        bridge = deploy(
-            client, deployer, load_artifact("Bridge"), token.address, anchor.address,
-            deployer.address,
-        )  # fmt: skip
-        landed = (token.address, anchor.address, bridge.address)
+        deployed = deploy_bridge(client, deployer, genesis, guardian=deployer.address)
+        token = deployed.token
+        landed = (deployed.token.address, deployed.anchor.address, deployed.bridge.address)
         if landed != (bsc.token, bsc.anchor, bsc.bridge):
             raise _fail(f"the contracts landed at {landed}, not where devnet.json says")
         token.send(client, deployer, "transfer", user.address, USER_TOKENS)

@@ -1,0 +1,158 @@
+"""Deploying the BSC contracts for a genesis (docs/spec/bridge.md section 8).
+
+A genesis names its Bridge contract before the contract exists: it is the address the
+deployer's CREATE at nonce n + 2 gives, where CarbonCoin and Anchor take nonces n and n + 1
+(`plan_addresses`). `deploy_bridge` deploys the three in that order from the deployer's
+current nonce, and refuses before sending anything unless that order lands the Bridge where
+the genesis says; the Anchor starts with the genesis active set's bridge addresses (the same
+election the chain stores at genesis) and anchors from height 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+from ccoin.bridge.digests import sorted_members
+from ccoin.bridge.evm import Contract, EvmClient, create_address, deploy
+from ccoin.bridge.solidity import load_artifact
+from ccoin.errors import ConfigError, ErrorCode
+from ccoin.ledger.chain import Chain
+from ccoin.ledger.genesis import network_id_of
+from ccoin.storage.memory import MemoryStore
+from ccoin.types.codec import json_evm_address
+from ccoin.types.genesis import GenesisConfig
+
+FIRST_ANCHORED_HEIGHT = 1
+NONCE_SEARCH = 10_000  # how far past the current nonce a refusal looks for the one needed
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(ErrorCode.CONFIG_INVALID, message)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The three contracts, deployed."""
+
+    token: Contract
+    anchor: Contract
+    bridge: Contract
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "token": self.token.address,
+            "anchor": self.anchor.address,
+            "bridge": self.bridge.address,
+        }
+
+
+def plan_addresses(deployer: str, nonce: int) -> tuple[str, str, str]:
+    """(token, anchor, bridge): where `deployer` creates them from `nonce` on."""
+    deployer = json_evm_address(deployer, "deployer")
+    if nonce < 0:
+        raise _fail(f"nonce {nonce}: must be 0 or more")
+    token, anchor, bridge = (create_address(deployer, nonce + i) for i in range(3))
+    return token, anchor, bridge
+
+
+def genesis_members(genesis: GenesisConfig) -> list[str]:
+    """The genesis active set's bridge addresses (checksummed), in the Anchor's order: the
+    round-0 members the genesis state records, as every node elects them."""
+    _round, active = Chain(MemoryStore(), genesis).round_record()
+    by_key = {d.public_key: d.asset.bridge_address for d in genesis.delegates}
+    return sorted_members(to_checksum_address("0x" + by_key[pk].hex()) for pk in active)
+
+
+def needed_nonce(deployer: str, contract: str, limit: int) -> int | None:
+    """The nonce the deployment must start at for its Bridge to be `contract`, if any
+    at or below `limit`."""
+    for n in range(limit + 1):
+        if create_address(deployer, n + 2).lower() == contract.lower():
+            return n
+    return None
+
+
+def deploy_bridge(
+    client: EvmClient,
+    deployer: LocalAccount,
+    genesis: GenesisConfig,
+    *,
+    guardian: str,
+    token_supply: int | None = None,
+) -> Deployed:
+    """Deploy CarbonCoin(token_supply), Anchor(network id, genesis active set, height 1) and
+    Bridge(token, anchor, guardian) from the deployer's current nonce; every check (the
+    endpoint's chain id, the deployer's nonce, the inputs) comes before anything is sent.
+
+    The token supply is the genesis escrow's balance (the default): every C on BSC stands
+    for C in the escrow, so escrow + locked stays constant; another supply is refused."""
+    if genesis.bridge is None:
+        raise _fail("the genesis has no bridge: make it with `ccoin genesis new --bridge-contract`")
+    guardian = to_checksum_address(json_evm_address(guardian, "guardian"))
+    escrow = next(a.balance for a in genesis.accounts if a.address == genesis.bridge.escrow)
+    if token_supply is None:
+        token_supply = escrow
+    if token_supply != escrow:
+        raise _fail(
+            f"token supply {token_supply}: must be the genesis escrow's {escrow} base units "
+            "(every C on BSC stands for C in the escrow)"
+        )
+    chain_id = client.chain_id()
+    if chain_id != genesis.bridge.bsc_chain_id:
+        raise _fail(
+            f"{client.url} is chain id {chain_id}; the genesis bridge is on chain id "
+            f"{genesis.bridge.bsc_chain_id}"
+        )
+    address = deployer.address
+    nonce = int(client.rpc("eth_getTransactionCount", address, "latest"), 16)
+    pending = int(client.rpc("eth_getTransactionCount", address, "pending"), 16)
+    if pending != nonce:
+        raise _fail(
+            f"the deployer {address} has {pending - nonce} pending transaction(s); wait until "
+            "they are mined (the contracts' addresses follow from its nonce)"
+        )
+    contract = to_checksum_address("0x" + genesis.bridge.contract.hex())
+    token_at, anchor_at, bridge_at = plan_addresses(address, nonce)
+    if bridge_at != contract:
+        needed = needed_nonce(address, contract, nonce + NONCE_SEARCH)
+        if needed is None:
+            why = (
+                f"is not created by {address} at any nonce up to {nonce + NONCE_SEARCH + 2}: "
+                "another deployer planned it"
+            )
+        elif needed < nonce:
+            why = (
+                f"needs the deployment to start at nonce {needed}, but {address} is at nonce "
+                f"{nonce} already: it can never land there; plan again and make a new genesis"
+            )
+        else:
+            why = (
+                f"needs the deployment to start at nonce {needed} (the Bridge at nonce "
+                f"{needed + 2}), but {address} is at nonce {nonce}"
+            )
+        raise _fail(
+            f"the genesis bridge contract {contract} {why}; from nonce {nonce} the Bridge "
+            f"would be at {bridge_at}"
+        )
+    for planned in (token_at, anchor_at, bridge_at):
+        if client.rpc("eth_getCode", planned, "latest") not in ("0x", None):
+            raise _fail(f"there is code at {planned} already")
+    members = genesis_members(genesis)
+    token = deploy(client, deployer, load_artifact("CarbonCoin"), token_supply)
+    anchor = deploy(
+        client, deployer, load_artifact("Anchor"), network_id_of(genesis), members,
+        FIRST_ANCHORED_HEIGHT,
+    )  # fmt: skip
+    bridge = deploy(
+        client, deployer, load_artifact("Bridge"), token.address, anchor.address, guardian
+    )
+    landed = (token.address, anchor.address, bridge.address)
+    if landed != (token_at, anchor_at, bridge_at):
+        raise _fail(
+            f"the contracts landed at {', '.join(landed)}, not at the planned "
+            f"{token_at}, {anchor_at}, {bridge_at} (did something else send from {address}?)"
+        )
+    return Deployed(token, anchor, bridge)
