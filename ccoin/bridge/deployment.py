@@ -100,13 +100,38 @@ def deploy_bridge(
             f"token supply {token_supply}: must be the genesis escrow's {escrow} base units "
             "(every C on BSC stands for C in the escrow)"
         )
+    token_at, anchor_at, bridge_at = _check_deployable(client, deployer.address, genesis)
+    members = genesis_members(genesis)
+    token = deploy(client, deployer, load_artifact("CarbonCoin"), token_supply)
+    anchor = deploy(
+        client, deployer, load_artifact("Anchor"), network_id_of(genesis), members,
+        FIRST_ANCHORED_HEIGHT,
+    )  # fmt: skip
+    bridge = deploy(
+        client, deployer, load_artifact("Bridge"), token.address, anchor.address, guardian
+    )
+    landed = (token.address, anchor.address, bridge.address)
+    if landed != (token_at, anchor_at, bridge_at):
+        raise _fail(
+            f"the contracts landed at {', '.join(landed)}, not at the planned "
+            f"{token_at}, {anchor_at}, {bridge_at} (did something else send from "
+            f"{deployer.address}?)"
+        )
+    return Deployed(token, anchor, bridge)
+
+
+def _check_deployable(
+    client: EvmClient, address: str, genesis: GenesisConfig
+) -> tuple[str, str, str]:
+    """Where the deployment lands from `address`'s nonce, once the endpoint's chain, the
+    nonce and the planned addresses all say it lands where the genesis expects."""
+    assert genesis.bridge is not None
     chain_id = client.chain_id()
     if chain_id != genesis.bridge.bsc_chain_id:
         raise _fail(
             f"{client.url} is chain id {chain_id}; the genesis bridge is on chain id "
             f"{genesis.bridge.bsc_chain_id}"
         )
-    address = deployer.address
     nonce = int(client.rpc("eth_getTransactionCount", address, "latest"), 16)
     pending = int(client.rpc("eth_getTransactionCount", address, "pending"), 16)
     if pending != nonce:
@@ -140,19 +165,4 @@ def deploy_bridge(
     for planned in (token_at, anchor_at, bridge_at):
         if client.rpc("eth_getCode", planned, "latest") not in ("0x", None):
             raise _fail(f"there is code at {planned} already")
-    members = genesis_members(genesis)
-    token = deploy(client, deployer, load_artifact("CarbonCoin"), token_supply)
-    anchor = deploy(
-        client, deployer, load_artifact("Anchor"), network_id_of(genesis), members,
-        FIRST_ANCHORED_HEIGHT,
-    )  # fmt: skip
-    bridge = deploy(
-        client, deployer, load_artifact("Bridge"), token.address, anchor.address, guardian
-    )
-    landed = (token.address, anchor.address, bridge.address)
-    if landed != (token_at, anchor_at, bridge_at):
-        raise _fail(
-            f"the contracts landed at {', '.join(landed)}, not at the planned "
-            f"{token_at}, {anchor_at}, {bridge_at} (did something else send from {address}?)"
-        )
-    return Deployed(token, anchor, bridge)
+    return token_at, anchor_at, bridge_at

@@ -379,43 +379,8 @@ def _build(
     addresses = [PeerAddress(HOST, p2p_port(base_port, i)) for i in range(nodes)]
     entries = []
     for i, name in enumerate(names):
-        node_dir = stage / name
-        (node_dir / "keys").mkdir()
-        _write_private(
-            node_dir / "keys" / "delegate.json", result.delegate_keystores[i].read_bytes()
-        )
-        _write_private(node_dir / "keys" / "passphrase", (passphrase + "\n").encode())
-        node_bridge = None
-        if plan is not None:
-            _write_private(
-                node_dir / "keys" / "bridge.json", result.bridge_keystores[i].read_bytes()
-            )
-            node_bridge = BridgeNodeConfig(
-                key=node_dir / "keys" / "bridge.json",
-                passphrase_file=node_dir / "keys" / "passphrase",
-                bsc=plan.url,
-                anchor=plan.anchor,
-            )
-        config = NodeConfig(
-            name=name,
-            data_dir=node_dir / "data",
-            genesis=stage / GENESIS_FILE,
-            keystore=node_dir / "keys" / "delegate.json",
-            passphrase_file=node_dir / "keys" / "passphrase",
-            pool=PoolLimits(),
-            p2p=P2PConfig(
-                listen=addresses[i],
-                peers=tuple(a for j, a in enumerate(addresses) if j != i),
-                cert=node_dir / "tls" / "node.crt",
-                key=node_dir / "tls" / "node.key",
-            ),
-            rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, i))),
-            bridge=node_bridge,
-        )
-        obj = config.to_json(node_dir)
-        obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute
-        NodeConfig.from_json(obj, node_dir)  # what `node start` will check
-        _write_json(node_dir / CONFIG_FILE, obj)
+        keys_of = (result.delegate_keystores[i], result.bridge_keystores[i])
+        _write_node(stage, name, keys_of, passphrase, addresses, i, base_port, plan)
         entries.append(
             DevnetNode(
                 name=name,
@@ -435,6 +400,54 @@ def _build(
         _write_json(stage / devbsc.RELAY_DIR / devbsc.RELAY_CONFIG, relay)
     _write_json(stage / DEVNET_FILE, devnet.to_json())
     return devnet
+
+
+def _write_node(
+    stage: Path,
+    name: str,
+    keystores: tuple[Path, Path],
+    passphrase: str,
+    addresses: list[PeerAddress],
+    index: int,
+    base_port: int,
+    plan: DevnetBsc | None,
+) -> None:
+    """nodeI/keys (the delegate's keystore, its bridge key, the passphrase) and node.json."""
+    node_dir = stage / name
+    keys = node_dir / "keys"
+    keys.mkdir()
+    delegate_keystore, bridge_keystore = keystores
+    _write_private(keys / "delegate.json", delegate_keystore.read_bytes())
+    _write_private(keys / "passphrase", (passphrase + "\n").encode())
+    node_bridge = None
+    if plan is not None:
+        _write_private(keys / "bridge.json", bridge_keystore.read_bytes())
+        node_bridge = BridgeNodeConfig(
+            key=keys / "bridge.json",
+            passphrase_file=keys / "passphrase",
+            bsc=plan.url,
+            anchor=plan.anchor,
+        )
+    config = NodeConfig(
+        name=name,
+        data_dir=node_dir / "data",
+        genesis=stage / GENESIS_FILE,
+        keystore=keys / "delegate.json",
+        passphrase_file=keys / "passphrase",
+        pool=PoolLimits(),
+        p2p=P2PConfig(
+            listen=addresses[index],
+            peers=tuple(a for j, a in enumerate(addresses) if j != index),
+            cert=node_dir / "tls" / "node.crt",
+            key=node_dir / "tls" / "node.key",
+        ),
+        rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, index))),
+        bridge=node_bridge,
+    )
+    obj = config.to_json(node_dir)
+    obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute
+    NodeConfig.from_json(obj, node_dir)  # what `node start` will check
+    _write_json(node_dir / CONFIG_FILE, obj)
 
 
 def _bridge_keys(keys: Path, passphrase: str, plan: DevnetBsc) -> BridgeSpec:
