@@ -12,8 +12,11 @@ minute); `anchorEverySeconds` spaces anchors out (each is a BSC transaction) unl
 `maxRange` heights are waiting; 0 anchors every round. `metricsListen`, when given, serves
 the relayer's Prometheus metrics (`ccoin_relay_*`) there.
 
-The payer key (an Ethereum v3 keystore) pays BSC gas; the relayer keystore (ccoin's) is the
-sidechain account that sends type-6 credits (fee 0; it must exist on chain). Neither can do
+`sidechain` is the node the relayer reads the chain from and submits credits to; when it
+stops answering, the relayer moves on to the `signers` (delegate nodes are sidechain nodes
+too) in turn. The payer key (an Ethereum v3 keystore) pays BSC gas; the relayer keystore
+(ccoin's) is the sidechain account that sends type-6 credits (fee 0; it must exist on
+chain). Neither can do
 anything the delegates do not sign (ADR 0015).
 """
 

@@ -35,12 +35,12 @@ def _read(path: Path) -> str:
         raise ConfigError(ErrorCode.CONFIG_INVALID, f"{path}: {exc.strerror}") from None
 
 
-def _connect(url: str, interval: float) -> RemoteSidechain:
-    """The sidechain node, once it answers: a relayer started beside its nodes (as
+def _connect(urls: list[str], interval: float) -> RemoteSidechain:
+    """The sidechain, once one of its nodes answers: a relayer started beside its nodes (as
     `devnet up` does) waits for them rather than exit."""
     while True:
         try:
-            return RemoteSidechain(url)
+            return RemoteSidechain(urls)
         except ClientError as exc:
             _LOG.warning("relay_waiting_for_sidechain", extra={"fields": {"error": str(exc)}})
             time.sleep(interval)
@@ -91,7 +91,8 @@ def relay(config_path: Path, rounds: int | None) -> None:
             ) from None
     bsc = EvmClient(config.bsc)
     _check_chain(bsc, config.bsc_chain_id)
-    sidechain = _connect(config.sidechain, config.interval_seconds)
+    # The delegates' nodes are sidechain nodes too: the relayer falls back on them.
+    sidechain = _connect([config.sidechain, *config.signers], config.interval_seconds)
     signers = [RemoteSigner(url) for url in config.signers]
     try:
         relayer = Relayer(

@@ -9,6 +9,8 @@ real processes on loopback.
 - A withdrawal is released on BSC once by `ccoin bridge claim`; the same proof again
   reverts.
 - C in the sidechain escrow plus C locked in Bridge stays what it was at genesis.
+- With node0 (the relayer's sidechain node) killed, the relayer moves on to another node and
+  the three other delegates keep anchoring and crediting.
 
 Every wait is for an observed condition with a deadline.
 """
@@ -232,3 +234,19 @@ def test_the_bridge_on_a_devnet(net: BridgedDevnet) -> None:
     }
     assert 0 < samples["ccoin_relay_anchored_height"] <= net.anchored()
     assert samples['ccoin_relay_rounds_total{outcome="ok"}'] >= 2
+
+    # node0, the relayer's sidechain node, is killed: the relayer moves on to the next
+    # node, and three of the four delegates still finalize, anchor and attest.
+    node0 = read_pid(net.devnet.pid_file(net.devnet.nodes[0]))
+    assert node0 is not None
+    os.kill(node0, signal.SIGKILL)
+    net.wait("node0 to vanish", lambda: not process_alive(node0), 10.0)
+    net.node.close()
+    net.node = Client(f"http://{net.devnet.nodes[1].rpc}")
+    before = net.finalized()
+    net.wait("anchors past node0's end", lambda: net.anchored() > before)
+    recipient = KeyPair.generate().address
+    nonce, _ = net.deposit(recipient, 4242)
+    net.wait(f"deposit {nonce} credited without node0", lambda: net.credited(nonce))
+    assert net.balance(recipient) == 4242
+    assert total() == devbsc.TOKEN_SUPPLY

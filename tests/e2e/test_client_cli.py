@@ -203,7 +203,7 @@ def test_cli_against_one_node(one_node: Network, tmp_path: Path) -> None:
 
 def relayer_ports(url: str) -> None:
     """The relayer's RPC ports against a node without bridge duties: plumbing and codes."""
-    sidechain = RemoteSidechain(url)
+    sidechain = RemoteSidechain([url])
     signer = RemoteSigner(url)
     try:
         assert sidechain.finalized_height() >= 1 and sidechain.chain_time() > 0
