@@ -7,12 +7,10 @@ may wait, beyond which the caller is told the node is busy. Nothing a view does 
 
 from __future__ import annotations
 
-import trio
-
 from ccoin.crypto.address import address_raw
-from ccoin.errors import ErrorCode, RpcError
 from ccoin.ledger.chain import Chain
 from ccoin.ledger.contracts import ContractEngine, view
+from ccoin.node.bounded_work import BoundedWork
 from ccoin.types.contract_records import Receipt
 from ccoin.vm.api import CallContext
 
@@ -21,9 +19,7 @@ class ContractViews:
     def __init__(self, chain: Chain, max_waiting: int) -> None:
         self.chain = chain
         self.engine = ContractEngine()
-        self.max_waiting = max_waiting
-        self.waiting = 0
-        self._limiter = trio.CapacityLimiter(1)
+        self.work = BoundedWork("contract views", max_waiting)
 
     async def call(
         self,
@@ -35,16 +31,7 @@ class ContractViews:
         value: int,
         gas_limit: int,
     ) -> Receipt:
-        if self.waiting >= self.max_waiting:
-            raise RpcError(ErrorCode.RPC_BUSY, f"{self.waiting} contract views are waiting")
-        self.waiting += 1
-        try:
-            async with self._limiter:
-                return await trio.to_thread.run_sync(
-                    self._run, contract, method, args, sender, value, gas_limit
-                )
-        finally:
-            self.waiting -= 1
+        return await self.work.run(self._run, contract, method, args, sender, value, gas_limit)
 
     def _run(
         self,

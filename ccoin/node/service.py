@@ -40,6 +40,7 @@ from ccoin.errors import (
     PoolError,
 )
 from ccoin.ledger.chain import Chain, Execution
+from ccoin.node.bounded_work import BoundedWork
 from ccoin.node.bridge_signing import open_bridge
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
@@ -147,6 +148,9 @@ class Node:
         self.rpc_url: str | None = None  # set once the RPC server listens
         max_views = config.rpc.max_views_waiting if config.rpc is not None else 16
         self.views = ContractViews(self.chain, max_views)
+        # Bridge proofs and signatures read up to MAX_ANCHOR_RANGE blocks (and ask BSC):
+        # one at a time, off the event loop, a bounded queue.
+        self.bridge_work = BoundedWork("bridge requests", max_views)
         try:
             self.bridge = open_bridge(config.bridge, self.chain, key)
         except BaseException:

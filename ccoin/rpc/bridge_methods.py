@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 from ccoin.bridge.proofs import withdrawal_proof
 from ccoin.bridge.signer import MAX_ANCHOR_RANGE, BridgeRefusal
 from ccoin.crypto.address import id_from_hash, id_raw
@@ -29,7 +27,8 @@ async def get_withdrawal_proof(api: Api, p: dict[str, Any]) -> Any:
     id_raw(tx_id)  # a clear BAD_ID
     start = json_int(p["fromHeight"], "fromHeight", 1, 2**63 - 1)
     end = json_int(p["toHeight"], "toHeight", start, start + MAX_ANCHOR_RANGE - 1)
-    return withdrawal_proof(api.node.chain, tx_id, start, end).to_json()
+    proof = await api.node.bridge_work.run(withdrawal_proof, api.node.chain, tx_id, start, end)
+    return proof.to_json()
 
 
 def _duties(api: Api) -> NodeBridge:
@@ -46,7 +45,7 @@ async def sign_anchor(api: Api, p: dict[str, Any]) -> Any:
     set_id = json_int(p["setId"], "setId", 0, 2**63 - 1)
     start = json_int(p["fromHeight"], "fromHeight", 1, 2**63 - 1)
     end = json_int(p["toHeight"], "toHeight", start, 2**63 - 1)
-    signed = await trio.to_thread.run_sync(
+    signed = await api.node.bridge_work.run(
         duties.signer.sign_anchor, chain_id, anchor, set_id, start, end
     )
     return {"root": signed.root.hex(), "signer": signed.signer, "signature": signed.signature.hex()}
@@ -57,7 +56,7 @@ async def sign_set_change(api: Api, p: dict[str, Any]) -> Any:
     chain_id = json_int(p["bscChainId"], "bscChainId", 1, 2**63 - 1)
     anchor = json_evm_address(p["anchor"], "anchor")
     set_id = json_int(p["setId"], "setId", 0, 2**63 - 1)
-    signed = await trio.to_thread.run_sync(duties.signer.sign_set, chain_id, anchor, set_id)
+    signed = await api.node.bridge_work.run(duties.signer.sign_set, chain_id, anchor, set_id)
     return {
         "members": list(signed.members),
         "signer": signed.signer,
@@ -68,7 +67,7 @@ async def sign_set_change(api: Api, p: dict[str, Any]) -> Any:
 async def attest_deposit(api: Api, p: dict[str, Any]) -> Any:
     duties = _duties(api)
     tx = Transaction.from_json(p["transaction"], api.network_id)
-    cosig = await trio.to_thread.run_sync(duties.attester.attest, tx)
+    cosig = await api.node.bridge_work.run(duties.attester.attest, tx)
     return {"publicKey": cosig.public_key.hex(), "signature": cosig.signature.hex()}
 
 
