@@ -13,8 +13,10 @@ contract's reason string.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +27,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+
+from ccoin.errors import ConfigError, ErrorCode
 
 RECEIPT_TIMEOUT = 30.0
 REPLACEMENT_BUMP = (9, 8)  # a replacement's gas price: 9/8 of the one it replaces
@@ -229,6 +233,20 @@ def create_address(deployer: str, nonce: int) -> str:
     genesis can name the Bridge before it is deployed."""
     encoded = rlp.encode([bytes.fromhex(deployer[2:]), nonce])
     return to_checksum_address(keccak(encoded)[12:])
+
+
+def load_account(keystore: Path, passphrase_file: Path, what: str) -> LocalAccount:
+    """The key in an Ethereum v3 keystore file, unlocked with the passphrase in
+    `passphrase_file` (its first line); `what` names it in the `ConfigError`s."""
+    try:
+        encrypted = json.loads(keystore.read_text())
+        passphrase = passphrase_file.read_text().rstrip("\n")
+        account: LocalAccount = Account.from_key(Account.decrypt(encrypted, passphrase))
+    except OSError as exc:
+        raise ConfigError(ErrorCode.CONFIG_INVALID, f"{what}: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"{what} {keystore}: {exc}") from None
+    return account
 
 
 def new_account(private_key: bytes) -> LocalAccount:

@@ -9,7 +9,6 @@ range that holds it; `deposit` locks C in the BSC Bridge for a sidechain address
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,13 +17,12 @@ from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from ccoin.bridge.deployment import deploy_bridge, plan_addresses
 from ccoin.bridge.deposits import DEPOSITED
-from ccoin.bridge.evm import Contract, EvmClient, EvmError
+from ccoin.bridge.evm import Contract, EvmClient, EvmError, load_account
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.cli.remote import (
@@ -146,14 +144,7 @@ def bsc_target(
     if missing:
         raise click.UsageError(f"give --devnet DIR or {', '.join(missing)}")
     assert bsc_url and bridge_address and token_address and payer_key and payer_passphrase_file
-    try:
-        keystore = json.loads(payer_key.read_text())
-        passphrase = payer_passphrase_file.read_text().rstrip("\n")
-        payer = Account.from_key(Account.decrypt(keystore, passphrase))
-    except OSError as exc:
-        raise ConfigError(ErrorCode.CONFIG_INVALID, f"payer key: {exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"payer key: {exc}") from None
+    payer = load_account(payer_key, payer_passphrase_file, "payer key")
     return BscTarget(
         bsc_url,
         json_evm_address(bridge_address, "--bridge"),
@@ -377,14 +368,7 @@ def bridge_deploy(
             raise ConfigError(ErrorCode.CONFIG_INVALID, f"--token-supply: {exc.message}") from None
     guardian_address = _evm_address(guardian, "--guardian")
     genesis = GenesisConfig.load(genesis_path)
-    try:
-        keystore = json.loads(deployer_key.read_text())
-        passphrase = passphrase_file.read_text().rstrip("\n")
-        deployer = Account.from_key(Account.decrypt(keystore, passphrase))
-    except OSError as exc:
-        raise ConfigError(ErrorCode.CONFIG_INVALID, f"deployer key: {exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"deployer key: {exc}") from None
+    deployer = load_account(deployer_key, passphrase_file, "deployer key")
     with EvmClient(bsc_url) as client:
         try:
             deployed = deploy_bridge(

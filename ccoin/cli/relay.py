@@ -4,15 +4,13 @@ stopped (or for `--rounds N`). It keeps no state: a restart picks up where the c
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
 import click
-from eth_account import Account
 
-from ccoin.bridge.evm import Contract, EvmClient, EvmError
+from ccoin.bridge.evm import Contract, EvmClient, EvmError, load_account
 from ccoin.bridge.relay_config import RelayConfig
 from ccoin.bridge.relay_metrics import RelayMetrics
 from ccoin.bridge.relayer import Relayer, run_forever
@@ -69,14 +67,7 @@ def relay(config_path: Path, rounds: int | None) -> None:
     """Run the bridge relayer described by CONFIG (see ccoin/bridge/relay_config.py)."""
     config = RelayConfig.load(config_path)
     setup_logging("info")
-    try:
-        payer = Account.from_key(
-            Account.decrypt(
-                json.loads(_read(config.payer_key)), _read(config.payer_passphrase_file)
-            )
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"payerKey: {exc}") from None
+    payer = load_account(config.payer_key, config.payer_passphrase_file, "payerKey")
     relayer_key = KeyPair(
         decrypt_seed(load_keystore(config.relayer_keystore), _read(config.relayer_passphrase_file))
     )

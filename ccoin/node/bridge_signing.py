@@ -4,14 +4,12 @@ answers take a chain read or a BSC round trip, so the RPC runs them on a worker 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ccoin.bridge.attester import DepositAttester
-from ccoin.bridge.evm import EvmClient
+from ccoin.bridge.evm import EvmClient, load_account
 from ccoin.bridge.signer import BridgeSigner
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ConfigError, ErrorCode
@@ -30,15 +28,7 @@ class NodeBridge:
 
 
 def load_bridge_key(config: BridgeNodeConfig) -> LocalAccount:
-    try:
-        keystore = json.loads(config.key.read_text())
-        passphrase = config.passphrase_file.read_text().rstrip("\n")
-        account: LocalAccount = Account.from_key(Account.decrypt(keystore, passphrase))
-    except OSError as exc:
-        raise ConfigError(ErrorCode.CONFIG_INVALID, f"bridge key: {exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(ErrorCode.KEYSTORE_INVALID, f"bridge key {config.key}: {exc}") from None
-    return account
+    return load_account(config.key, config.passphrase_file, "bridge key")
 
 
 def open_bridge(
