@@ -22,26 +22,21 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
 from ccoin.bridge.evm import Contract, EvmClient
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.bridge import anchored_range, claim_arguments
-from ccoin.cli.main import cli
 from ccoin.client import Client
 from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.devnet import bsc as devbsc
-from ccoin.devnet.layout import Devnet, init_devnet
-from ccoin.testing.ports import free_port_range
+from ccoin.devnet.layout import Devnet
+from ccoin.testing.devnets import temporary_devnet
 
 POLL = 0.05
 DEADLINE = 120.0
@@ -150,18 +145,8 @@ def main() -> None:
     if args.dir is not None:
         report = run(Devnet.load(args.dir), args.deposits, args.withdrawals)
     else:
-        root = Path(tempfile.mkdtemp(prefix="ccoin-bridge-bench-"))
-        try:
-            devnet = init_devnet(root, base_port=free_port_range(4), test_accounts=2).devnet
-            up = CliRunner().invoke(cli, ["devnet", "up", "--dir", str(root), "--detach"])
-            if up.exit_code != 0:
-                raise SystemExit(up.output)
-            try:
-                report = run(devnet, args.deposits, args.withdrawals)
-            finally:
-                CliRunner().invoke(cli, ["devnet", "down", "--dir", str(root)])
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        with temporary_devnet(test_accounts=2) as devnet:
+            report = run(devnet, args.deposits, args.withdrawals)
     print(json.dumps(report, indent=2))
 
 

@@ -16,28 +16,23 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
 from ccoin.bridge.evm import Contract, EvmClient
 from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.bridge import anchored_range, claim_arguments
-from ccoin.cli.main import cli
 from ccoin.client import Client
 from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.devnet import bsc as devbsc
-from ccoin.devnet.layout import Devnet, init_devnet
+from ccoin.devnet.layout import Devnet
 from ccoin.devnet.pids import process_alive, read_pid
 from ccoin.devnet.processes import bridge_processes, start_processes
-from ccoin.testing.ports import free_port_range
+from ccoin.testing.devnets import temporary_devnet
 
 DEADLINE = 180.0
 POLL = 0.1
@@ -149,18 +144,8 @@ def main() -> None:
     if args.dir is not None:
         report = soak(Devnet.load(args.dir), args.minutes, args.seed)
     else:
-        root = Path(tempfile.mkdtemp(prefix="ccoin-bridge-soak-"))
-        try:
-            devnet = init_devnet(root, base_port=free_port_range(4), test_accounts=8).devnet
-            up = CliRunner().invoke(cli, ["devnet", "up", "--dir", str(root), "--detach"])
-            if up.exit_code != 0:
-                raise SystemExit(up.output)
-            try:
-                report = soak(devnet, args.minutes, args.seed)
-            finally:
-                CliRunner().invoke(cli, ["devnet", "down", "--dir", str(root)])
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        with temporary_devnet(test_accounts=8) as devnet:
+            report = soak(devnet, args.minutes, args.seed)
     print(json.dumps(report, indent=2))
     sys.exit(0 if report["ok"] else 1)
 

@@ -9,9 +9,7 @@ after the Carbon Coin run, and reports the ratio.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,10 +23,10 @@ import trio
 from ccoin.bench import ccoin_load, contract_load
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.client.errors import BadResponse
-from ccoin.devnet.layout import Devnet, init_devnet
-from ccoin.devnet.processes import running_nodes, start_nodes, stop_started
+from ccoin.devnet.layout import Devnet
+from ccoin.devnet.processes import running_nodes
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.testing.ports import free_port_range
+from ccoin.testing.devnets import temporary_devnet
 
 READY_TIMEOUT = 120.0
 
@@ -132,12 +130,8 @@ def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:
                 f"start it with `ccoin devnet up --dir {directory} --detach`",
             )
         return devnet
-    root = Path(tempfile.mkdtemp(prefix="ccoin-bench-"))
-    stack.callback(shutil.rmtree, root, ignore_errors=True)
-    devnet = init_devnet(root, nodes=nodes, base_port=free_port_range(nodes), bridge=False).devnet
-    click.echo(f"starting a {nodes}-node devnet in {root}", err=True)
-    started = start_nodes(devnet)
-    stack.callback(stop_started, started)
+    devnet = stack.enter_context(temporary_devnet(nodes, bridge=False, prefix="ccoin-bench-"))
+    click.echo(f"started a {nodes}-node devnet in {devnet.root}", err=True)
     return devnet
 
 
