@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from ccoin.bench.anvil import start_anvil
@@ -29,10 +26,9 @@ from ccoin.consensus.schedule import producer_for, round_of, round_order, slot_o
 from ccoin.crypto.keys import KeyPair
 from ccoin.ledger.chain import Chain
 from ccoin.ledger.rounds import elect_active, read_round_record
-from ccoin.storage import schema
-from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
-from ccoin.types.genesis import BridgeConfig, GenesisDelegate
+from ccoin.testing.bridge import LocalDelegate, LocalSidechain, bridged_testnet
+from ccoin.types.genesis import BridgeConfig
 from ccoin.types.transaction import Transaction
 
 BSC_CHAIN_ID = 97
@@ -44,23 +40,6 @@ SEATS = 3  # active set size (and slots per round); four delegates are registere
 def chain() -> Iterator[EvmClient]:
     with start_anvil(chain_id=97, block_time=0, accounts=4) as node, EvmClient(node.url) as client:
         yield client
-
-
-def bridged_testnet(keys: list[LocalAccount], config: BridgeConfig) -> tuple[f.LocalNet, Chain]:
-    """Four registered delegates, three seats; delegate i's bridge address is `keys[i]`'s
-    (the factories' placeholders have no private keys)."""
-    net = f.make_testnet(accounts=4, delegates=len(keys))
-    delegates = tuple(
-        GenesisDelegate(
-            d.public_key,
-            dataclasses.replace(d.asset, bridge_address=bytes.fromhex(k.address[2:])),
-        )
-        for d, k in zip(net.genesis.delegates, keys, strict=True)
-    )
-    genesis = dataclasses.replace(
-        net.genesis, delegates=delegates, active_delegates=SEATS, bridge=config
-    )
-    return dataclasses.replace(net, genesis=genesis), Chain(MemoryStore(), genesis)
 
 
 def produce(
@@ -85,55 +64,6 @@ def produce(
     assert sidechain.round_record() == (number, members)
 
 
-@dataclass
-class LocalDelegate:
-    """A delegate node in this process: its bridge signer and its deposit attester."""
-
-    signer: BridgeSigner
-    attester: DepositAttester
-
-    def sign_anchor(self, *args: Any) -> Any:
-        return self.signer.sign_anchor(*args)
-
-    def sign_set(self, *args: Any) -> Any:
-        return self.signer.sign_set(*args)
-
-    def attest(self, tx: Transaction) -> Any:
-        return self.attester.attest(tx)
-
-
-@dataclass
-class LocalSidechain:
-    """The sidechain as the relayer sees it, over a chain in this process: a submitted
-    transaction goes into the next block, by the scheduled producer."""
-
-    chain: Chain
-    delegates: dict[bytes, KeyPair]
-    network_id: bytes = field(init=False)  # a plain attribute, as the port declares it
-
-    def __post_init__(self) -> None:
-        self.network_id = self.chain.network_id
-
-    def finalized_height(self) -> int:
-        return self.chain.finalized_height
-
-    def chain_time(self) -> int:
-        return self.chain.head.timestamp
-
-    def active_set_size(self) -> int:
-        return len(self.chain.round_record()[1])
-
-    def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
-        key = schema.deposit_consumed(bsc_chain_id, bridge, nonce)
-        return self.chain.store.get(key) is not None
-
-    def submit(self, tx: Transaction) -> None:
-        produce(self.chain, self.delegates, [tx])
-
-    def wait_included(self) -> None:
-        """Nothing to wait for: `submit` put the transaction in a block at once."""
-
-
 def members_of(anchor: Contract, client: EvmClient) -> list[str]:
     return [m.lower() for m in anchor.read(client, "members")]
 
@@ -150,7 +80,8 @@ def test_a_new_active_set_is_handed_over_and_the_old_one_cannot_anchor(chain: Ev
     config = BridgeConfig(
         f.key("acct3").address, BSC_CHAIN_ID, bytes.fromhex(bridge_address[2:]), 1
     )
-    net, sidechain = bridged_testnet(keys, config)
+    # Four registered delegates, three seats.
+    net, sidechain = bridged_testnet(keys, active_delegates=SEATS, bridge=config)
     assert net.genesis.bridge == config and net.accounts[3].address == config.escrow
     nid = sidechain.network_id
     by_key = {d.public_key: d for d in net.delegates}
@@ -192,7 +123,7 @@ def test_a_new_active_set_is_handed_over_and_the_old_one_cannot_anchor(chain: Ev
     delegates = [
         LocalDelegate(signers[pk], DepositAttester(by_key[pk], config, nid, chain)) for pk in ranked
     ]
-    port = LocalSidechain(sidechain, by_key)
+    port = LocalSidechain(sidechain, lambda txs: produce(sidechain, by_key, txs))
     relayer = Relayer(chain, owner, anchor, bridge, port, delegates, net.accounts[1], BSC_CHAIN_ID)
 
     def anchored(count: int) -> tuple[int, int]:

@@ -35,10 +35,10 @@ from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode
 from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
-from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
-from ccoin.types.genesis import BridgeConfig, GenesisDelegate
+from ccoin.testing.bridge import LocalDelegate, LocalSidechain, bridged_testnet, sole_producer
+from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import inclusion_proof, merkle_root
 from ccoin.types.transaction import Transaction
 
@@ -279,21 +279,6 @@ def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
     assert env.token.read(client, "balanceOf", env.bridge.address) == 1_000 - 750
 
 
-def bridged_testnet(keys: list[LocalAccount]) -> tuple[f.LocalNet, Chain]:
-    """Three delegates whose bridge addresses are `keys`' (the factories' placeholders have
-    no private keys)."""
-    net = f.make_testnet(accounts=4, delegates=3)
-    delegates = tuple(
-        GenesisDelegate(
-            d.public_key,
-            dataclasses.replace(d.asset, bridge_address=bytes.fromhex(k.address[2:])),
-        )
-        for d, k in zip(net.genesis.delegates, keys, strict=True)
-    )
-    genesis = dataclasses.replace(net.genesis, delegates=delegates)
-    return dataclasses.replace(net, genesis=genesis), Chain(MemoryStore(), genesis)
-
-
 def test_delegate_signers_anchor_their_finalized_chain(chain: EvmClient) -> None:
     owner = new_account(dev_accounts(1)[0].key)
     keys = [new_account(keccak(b"delegate-bridge-%d" % i)) for i in range(3)]
@@ -371,56 +356,6 @@ def test_delegates_attest_a_buried_deposit_and_the_sidechain_credits_it(env: Dep
     assert account is not None and account.balance == 500
 
 
-@dataclass
-class LocalDelegate:
-    """A delegate node in this process: its bridge signer and its deposit attester."""
-
-    signer: BridgeSigner
-    attester: DepositAttester
-
-    def sign_anchor(self, *args: Any) -> Any:
-        return self.signer.sign_anchor(*args)
-
-    def sign_set(self, *args: Any) -> Any:
-        return self.signer.sign_set(*args)
-
-    def attest(self, tx: Transaction) -> Any:
-        return self.attester.attest(tx)
-
-
-@dataclass
-class LocalSidechain:
-    """The sidechain as the relayer sees it, over a chain in this process: a submitted
-    transaction goes into the next block, built by the one producing delegate."""
-
-    chain: Chain
-    producer: Any
-
-    @property
-    def network_id(self) -> bytes:
-        return self.chain.network_id
-
-    def finalized_height(self) -> int:
-        return self.chain.finalized_height
-
-    def chain_time(self) -> int:
-        return self.chain.head.timestamp
-
-    def active_set_size(self) -> int:
-        return len(self.chain.round_record()[1])
-
-    def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
-        key = schema.deposit_consumed(bsc_chain_id, bridge, nonce)
-        return self.chain.store.get(key) is not None
-
-    def submit(self, tx: Transaction) -> None:
-        execution = self.chain.build_block([tx], self.chain.head.timestamp + 1, self.producer)[1]
-        assert execution.included == [tx], execution.rejected
-
-    def wait_included(self) -> None:
-        """Nothing to wait for: `submit` put the transaction in a block at once."""
-
-
 def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClient) -> None:
     owner, user = (new_account(a.key) for a in dev_accounts(2))
     keys = [new_account(keccak(b"relay-bridge-%d" % i)) for i in range(3)]
@@ -447,9 +382,11 @@ def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClie
         for k, d in zip(keys, net.delegates, strict=True)
     ]
 
+    port = LocalSidechain(sidechain, sole_producer(sidechain, net.delegates[0]))
+
     def relayer() -> Relayer:  # a fresh one each time: it keeps no state of its own
-        return Relayer(chain, owner, anchor, bridge, LocalSidechain(sidechain, net.delegates[0]),
-                       delegates, net.accounts[1], 97, max_range=2)  # fmt: skip
+        return Relayer(chain, owner, anchor, bridge, port, delegates, net.accounts[1], 97,
+                       max_range=2)  # fmt: skip
 
     nothing = relayer().run_round()
     assert nothing.anchored_to is None and nothing.credited == []
@@ -501,7 +438,7 @@ def test_escrow_plus_bridge_is_constant_through_the_relayer(chain: EvmClient) ->
         )
         for k, d in zip(keys, net.delegates, strict=True)
     ]
-    port = LocalSidechain(sidechain, net.delegates[0])
+    port = LocalSidechain(sidechain, sole_producer(sidechain, net.delegates[0]))
     relayer = Relayer(chain, owner, anchor, bridge, port, delegates, net.accounts[1], 97)
 
     def total() -> int:
