@@ -64,6 +64,7 @@ class EvmClient:
         self.url = url
         self._http = httpx.Client(timeout=timeout)
         self._id = 0
+        self._chain_id: int | None = None  # an endpoint's chain never changes: asked once
         self._prices: dict[tuple[str, int], int] = {}  # (sender, nonce) -> gas price sent
 
     def close(self) -> None:
@@ -91,7 +92,9 @@ class EvmClient:
         return reply.get("result")
 
     def chain_id(self) -> int:
-        return int(self.rpc("eth_chainId"), 16)
+        if self._chain_id is None:
+            self._chain_id = int(self.rpc("eth_chainId"), 16)
+        return self._chain_id
 
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)

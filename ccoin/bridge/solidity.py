@@ -11,6 +11,7 @@ compiles afresh and compares, so the committed bytecode is always what the sourc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -109,6 +110,7 @@ def artifact_text(artifact: dict[str, Any]) -> str:
     return json.dumps(artifact, indent=2, sort_keys=True) + "\n"
 
 
+@functools.cache  # read once per process (the devnet's status table asks twice a second)
 def load_artifact(name: str) -> dict[str, Any]:
     """A committed artifact (no compiler needed): from this checkout's contracts/bsc/build,
     else from an installed package's `<prefix>/share/ccoin/bsc` (pyproject's `data-files`)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ import pytest
 from ccoin.bridge import solidity
 from ccoin.bridge.solidity import BUILD, CONTRACTS, REPO, load_artifact
 from ccoin.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def fresh_reads() -> Iterator[None]:
+    """`load_artifact` reads each file once per process: these tests move the files."""
+    load_artifact.cache_clear()
+    yield
+    load_artifact.cache_clear()
 
 
 def test_reads_the_checkouts_build_dir() -> None:
