@@ -407,17 +407,24 @@ def _proc_alive(pid: int, proc: DevnetProcess) -> Callable[[], bool]:
     return lambda: node_alive(pid, proc.marker)
 
 
+def _stop_anvil_last(
+    targets: list[tuple[str, int, Callable[[], bool]]], timeout: float
+) -> dict[int, str]:
+    """`stop_pids` on (name, pid, alive) targets: every one but anvil, then anvil, so its
+    state file holds the last anchors and deposits."""
+    outcome: dict[int, str] = {}
+    for last in (False, True):
+        group = {pid: alive for name, pid, alive in targets if (name == BSC) == last}
+        outcome.update(stop_pids(group, timeout))
+    return outcome
+
+
 def stop_started(started: list[Started], timeout: float = STOP_TIMEOUT) -> list[StopResult]:
     """Stop processes this process started (it waits on them as their parent). One that
     already exited is reported as "exited" and not signalled (its pid may be reused)."""
     outcome = {s.pid: "exited" for s in started if s.process.poll() is not None}
-    for last in (False, True):  # anvil last, so its state holds the final anchors
-        targets = {
-            s.pid: _child_alive(s.process)
-            for s in started
-            if s.pid not in outcome and (s.name == BSC) == last
-        }
-        outcome.update(stop_pids(targets, timeout))
+    targets = [(s.name, s.pid, _child_alive(s.process)) for s in started if s.pid not in outcome]
+    outcome.update(_stop_anvil_last(targets, timeout))
     results = [StopResult(s.name, s.pid, outcome[s.pid]) for s in started]
     _remove_pid_files([s.proc for s in started], results)
     return results
@@ -429,10 +436,8 @@ def stop_processes(procs: list[DevnetProcess], timeout: float = STOP_TIMEOUT) ->
     for proc in procs:
         if all(proc is not r for r, _ in live):
             proc.pid_file.unlink(missing_ok=True)
-    outcome: dict[int, str] = {}
-    for last in (False, True):  # anvil last, so its state holds the final anchors
-        targets = {pid: _proc_alive(pid, proc) for proc, pid in live if (proc.name == BSC) == last}
-        outcome.update(stop_pids(targets, timeout))
+    targets = [(proc.name, pid, _proc_alive(pid, proc)) for proc, pid in live]
+    outcome = _stop_anvil_last(targets, timeout)
     results = [StopResult(proc.name, pid, outcome[pid]) for proc, pid in live]
     _remove_pid_files(procs, results)
     return results
