@@ -74,6 +74,11 @@ class ErrorCode(Enum):
     TX_NOT_ENOUGH_ATTESTATIONS = (3024, "too few active delegates attest the deposit")
     TX_ESCROW_EMPTY = (3025, "the bridge escrow holds less than the deposit")
     TX_WRONG_BRIDGE = (3026, "the deposit is not from this network's BSC bridge")
+    TX_SANDBOX_FAULT = (
+        3027,
+        "the contract sandbox faulted on this transaction (a node fault, never a result): "
+        "it was dropped, not included",
+    )
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")
@@ -95,9 +100,14 @@ class ErrorCode(Enum):
     KEYSTORE_INVALID = (5004, "invalid keystore")
     STORAGE_FAILURE = (5005, "the database could not be opened or written")
     LISTEN_FAILED = (5006, "cannot listen on the configured address")
-    SANDBOX_FAULT = (5007, "the contract sandbox failed twice; the node stopped (a node fault)")
+    SANDBOX_FAULT = (5007, "the contract sandbox failed (a node fault, never a contract's result)")
     BRIDGE_REFUSED = (5008, "this node will not sign that for the bridge")
     BRIDGE_NOT_FINAL = (5009, "not finalized on this node yet: ask again later")
+    POOL_SENDER_SUSPENDED = (
+        5010,
+        "a contract transaction from this sender faulted the sandbox: its transactions are "
+        "refused for a while",
+    )
 
     # 6xxx: RPC
     NOT_FOUND = (6000, "no such transaction, block or account")
