@@ -8,16 +8,20 @@ Receipt layout: [ok, gasLimit, gasUsed, errorCode | nil, error | nil, value | ni
 
 Both live in state tables (0x15, 0x1e), so the stateRoot pins them: two nodes that charge
 different gas or reach a different outcome disagree on the header. `value` and each event's
-`fields` are the contract's own msgpack (`ccoin.vm.api.encode_value`).
+`fields` are the contract's own msgpack (`ccoin.vm.api.encode_value`). Their JSON form
+(`Receipt.to_json`: `stored_value`, then `contract_value_json`) is total: every receipt
+the node ever stored has one, whatever it holds (`docs/spec/rpc.md`, section 1).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import msgpack
 
 from ccoin.crypto.address import ADDRESS_RAW_LEN, address_from_raw
 from ccoin.errors import ErrorCode
@@ -151,8 +155,6 @@ class Receipt:
         )
 
     def to_json(self) -> dict[str, Any]:
-        from ccoin.vm.api import decode_value  # the contract's own value encoding
-
         return {
             "ok": self.ok,
             "contract": address_from_raw(self.contract),
@@ -161,9 +163,9 @@ class Receipt:
             "errorCode": self.error_code,
             "errorName": None if self.error_code is None else _CODE_NAMES.get(self.error_code),
             "error": self.error,
-            "value": None if self.value is None else contract_value_json(decode_value(self.value)),
+            "value": None if self.value is None else contract_value_json(stored_value(self.value)),
             "events": [
-                {"contract": c, "name": name, "fields": contract_value_json(decode_value(fields))}
+                {"contract": c, "name": name, "fields": contract_value_json(stored_value(fields))}
                 for c, name, fields in self.events
             ],
             "transfers": [
@@ -173,23 +175,118 @@ class Receipt:
         }
 
 
+# The contract encoding's ext types (`ccoin.vm.api.EXT_BIG_INT`, `EXT_DECIMAL`).
+EXT_BIG_INT = 1
+EXT_DECIMAL = 2
+
+
+def stored_value(data: bytes) -> Any:
+    """A receipt's value or event fields as the contract encoding wrote them
+    (`ccoin.vm.api.encode_value`), read without the runtime's limits on what a contract may
+    make now: a receipt written under an earlier gas schedule keeps its JSON form. Linear in
+    the size (at most `MAX_RECEIPT_BYTES`)."""
+    return msgpack.unpackb(data, raw=False, ext_hook=_stored_ext, strict_map_key=False)
+
+
+def _stored_ext(code: int, data: bytes) -> object:
+    if code == EXT_BIG_INT:
+        return int.from_bytes(data, "big", signed=True)
+    if code == EXT_DECIMAL:
+        return Decimal(data.decode())
+    raise ValueError(f"unknown ext type {code} in a contract value")
+
+
+# Integers a JSON number carries exactly in every parser (an IEEE double's, JavaScript's
+# Number.MAX_SAFE_INTEGER); beyond them a string of decimal digits.
+MAX_SAFE_JSON_INT = 2**53 - 1
+# Python's int-to-str is quadratic and refuses more than 4,300 digits by default (CPython's
+# `sys.int_info.default_max_str_digits`); beyond that, hex, which is linear.
+MAX_DECIMAL_DIGITS = 4300
+_DECIMAL_LIMIT = 10**MAX_DECIMAL_DIGITS  # the least int with more than 4,300 digits
+
+_Frame = tuple[list[Any] | dict[str, Any], Iterator[Any]]
+
+
 def contract_value_json(value: Any) -> Any:
-    """A contract value in JSON: null, booleans, integers and strings as they are; bytes as
-    "0x" + hex; Decimals as their string; lists as arrays; dicts as objects whose keys are
-    converted the same way and then written as text."""
-    if value is None or type(value) in (bool, int, str):
-        return value
-    if type(value) is bytes:
-        return "0x" + value.hex()
-    if type(value) is Decimal:
-        return str(value)
-    if type(value) in (list, tuple):
-        return [contract_value_json(item) for item in value]
+    """A contract value (what the contract encoding decodes to, `stored_value` or
+    `ccoin.vm.api.decode_value`: None, bool, int, str, bytes, Decimal, lists, dicts; and
+    tuples, which encode as arrays) in JSON, exactly:
+
+    - null, booleans and strings as they are;
+    - integers within +-(2**53 - 1) as numbers; beyond, a string of their decimal digits
+      ("-" first when negative); with more than 4,300 digits, "int:0x" + hex
+      ("int:-0x" + hex when negative);
+    - bytes as "0x" + hex, Decimals as their string;
+    - lists as arrays; dicts as objects whose keys are converted the same way, then
+      written as text (null, true, false, digits; a string as itself).
+
+    Any other type raises TypeError. Iterative: a value may nest as deep as msgpack lets
+    it (about 1,000 levels) without touching Python's recursion limit."""
+    if type(value) not in _CONTAINERS:
+        return _scalar_json(value)
+    root = _shell(value)
+    stack = [root]
+    while stack:
+        out, items = stack[-1]
+        if isinstance(out, list):
+            for item in items:
+                if type(item) in _CONTAINERS:  # descend; this list resumes after it
+                    frame = _shell(item)
+                    out.append(frame[0])
+                    stack.append(frame)
+                    break
+                out.append(_scalar_json(item))
+            else:
+                stack.pop()
+        else:
+            for key, item in items:
+                if type(item) in _CONTAINERS:
+                    frame = _shell(item)
+                    out[_key_text(key)] = frame[0]
+                    stack.append(frame)
+                    break
+                out[_key_text(key)] = _scalar_json(item)
+            else:
+                stack.pop()
+    return root[0]
+
+
+_CONTAINERS = frozenset((list, tuple, dict))
+
+
+def _shell(value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> _Frame:
+    """An empty container, and the items that will fill it."""
     if type(value) is dict:
-        return {_key_text(k): contract_value_json(v) for k, v in value.items()}
-    return repr(value)  # not produced by the contract encoding; shown rather than failing
+        fields: dict[str, Any] = {}
+        return fields, iter(value.items())
+    items: list[Any] = []
+    return items, iter(value)
+
+
+def _scalar_json(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value
+    if kind is int:
+        if -MAX_SAFE_JSON_INT <= value <= MAX_SAFE_JSON_INT:
+            return value
+        # Comparing ints looks at their sizes first: no digits are computed here.
+        if -_DECIMAL_LIMIT < value < _DECIMAL_LIMIT:
+            return str(value)
+        return ("int:-0x" if value < 0 else "int:0x") + format(abs(value), "x")
+    if kind is bytes:
+        return "0x" + value.hex()
+    if kind is Decimal:
+        return str(value)
+    raise TypeError(f"a contract value of type {kind.__name__} has no JSON form")
 
 
 def _key_text(key: Any) -> str:
-    converted = contract_value_json(key)
-    return converted if type(converted) is str else json.dumps(converted)
+    converted = _scalar_json(key)  # keys are scalars: lists and dicts are not hashable
+    if type(converted) is str:
+        return converted
+    if converted is None:
+        return "null"
+    if type(converted) is bool:
+        return "true" if converted else "false"
+    return str(converted)  # a safe integer
