@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from ccoin.errors import CcoinError, ErrorCode, RpcError
 from ccoin.node.log import event
 from ccoin.rpc.contract_methods import contract_json
+from ccoin.rpc.json_text import json_bytes
 from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
 from ccoin.rpc.limits import RateLimiter, read_limited
 from ccoin.rpc.methods import Api
@@ -47,7 +48,7 @@ _RPC_HTTP_STATUS = {ErrorCode.RPC_BODY_TOO_LARGE: 413, ErrorCode.RPC_RATE_LIMITE
 
 
 def json_response(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value), status_code=status, media_type=JSON)
+    return Response(json_bytes(value), status_code=status, media_type=JSON)
 
 
 def rest_error(exc: CcoinError) -> Response:
@@ -114,7 +115,7 @@ class RpcApp:
         async def endpoint(request: Request) -> Response:
             try:
                 self.limiter.take(client_of(request.client))
-                result = await fn(request)
+                body = json_bytes(await fn(request))  # in here: what cannot be written is a 500
             except CcoinError as exc:
                 self.node.metrics.rpc_requests.labels(f"rest_{name}", exc.code.name).inc()
                 return rest_error(exc)
@@ -122,7 +123,7 @@ class RpcApp:
                 event("rpc_internal_error", route=name, error=repr(exc)[:200])
                 return rest_error(RpcError(ErrorCode.RPC_INTERNAL, "internal error"))
             self.node.metrics.rpc_requests.labels(f"rest_{name}", "ok").inc()
-            return json_response(result)
+            return Response(body, media_type=JSON)
 
         return endpoint
 

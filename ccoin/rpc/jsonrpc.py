@@ -16,6 +16,7 @@ import orjson
 
 from ccoin.errors import CcoinError, ErrorCode, RpcError
 from ccoin.node.log import event
+from ccoin.rpc.json_text import json_bytes
 from ccoin.rpc.methods import METHODS, Api, Method
 
 # A request id may be a string, a number or null; bound it so answers stay small.
@@ -123,6 +124,8 @@ class Dispatcher:
         label = name if type(name) is str and name in METHODS else "unknown"
         try:
             result = await self._run(request, name)
+            if rid is not _NO_ID:  # written here, so what cannot be is this request's error
+                result = orjson.Fragment(json_bytes(result))
         except CcoinError as exc:
             self.observe(label, exc.code.name)
             return None if rid is _NO_ID else error_response(rid, exc)

@@ -21,13 +21,13 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import trio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ccoin.crypto.address import id_raw
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import Status
+from ccoin.rpc.json_text import json_bytes
 from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Connection:
 
     async def send(self, message: Any) -> None:
         with trio.fail_after(SEND_TIMEOUT):
-            await self.socket.send_text(orjson.dumps(message).decode())
+            await self.socket.send_text(json_bytes(message).decode())
 
     async def _receive_loop(self) -> None:
         limit = self.api.config.max_body_bytes
