@@ -4,6 +4,7 @@ OpenAPI document, WebSocket subscriptions at `/ws` and Prometheus metrics at `/m
 Owns request parsing, limits (body size, batch size, per-client rate, verification
 backlog) and the mapping of typed errors to stable codes. It reads the node (chain, pool,
 consensus) and submits through `Node.submit`; it never changes state another way. It may
-import `ccoin.types`, `ccoin.errors`, `ccoin.crypto` and `ccoin.node` (for types only at
-import time: the node starts the server).
+import `ccoin.types`, `ccoin.errors`, `ccoin.crypto`, `ccoin.node` (for types only at
+import time: the node starts the server) and, of the contract runner, `WorkerFault` (a
+view's sandbox fault, answered as `SANDBOX_FAULT`).
 """

@@ -1,15 +1,22 @@
 """The contract reads of the API: `ccoin_callContract` (a read-only call at the head's
 state, within a gas cap) and `ccoin_getContract`. Receipts of included deploys and calls
-come with `ccoin_getTransaction`."""
+come with `ccoin_getTransaction`.
+
+A view that runs out of gas or fails in the contract answers a receipt (`ok` false, a 7xxx
+`errorCode`), as the same call in a block would; a sandbox fault (`WorkerFault`) answers
+the error `SANDBOX_FAULT`."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode, RpcError
+from ccoin.node.log import event
 from ccoin.types.assets import ContractCallAsset
 from ccoin.types.codec import json_bigint, json_int
+from ccoin.vm.runner import WorkerFault
 
 if TYPE_CHECKING:
     from ccoin.rpc.methods import Api
@@ -25,10 +32,33 @@ async def call_contract(api: Api, p: dict[str, Any]) -> Any:
     sender = call.contract if p["sender"] is None else p["sender"]
     address_raw(sender)  # a clear BAD_ADDRESS
     value = json_bigint(p["value"], "value")
-    receipt = await api.node.views.call(
-        call.contract, call.method, call.args, sender=sender, value=value, gas_limit=gas_limit
-    )
+    try:
+        receipt = await api.node.views.call(
+            call.contract, call.method, call.args, sender=sender, value=value, gas_limit=gas_limit
+        )
+    except WorkerFault as fault:
+        raise view_fault(api, call, fault) from None
     return receipt.to_json()
+
+
+def view_fault(api: Api, call: ContractCallAsset, fault: WorkerFault) -> RpcError:
+    """The view's sandbox failed (twice: the runner retries once on a fresh worker): a
+    fault of this node, never the contract's result, so the caller gets SANDBOX_FAULT and
+    no receipt. One log line, no traceback; nothing was applied and the chain goes on."""
+    reason = fault.reason[:200]
+    event(
+        "contract_fault",
+        logging.WARNING,
+        phase="view",
+        contract=call.contract,
+        method=call.method,
+        reason=reason,
+    )
+    return RpcError(
+        ErrorCode.SANDBOX_FAULT,
+        f"the contract sandbox failed running {call.method} of {call.contract}, a fault of "
+        f"this node and not the contract's result ({reason}); nothing was applied",
+    )
 
 
 async def get_contract(api: Api, p: dict[str, Any]) -> Any:

@@ -1,6 +1,7 @@
 """Contract results the API must always be able to answer: receipts whose values JSON
 writers refuse as they are (ints past 64 bits, past 4,300 digits, nesting past orjson's
-255 levels) over JSON-RPC, REST and WebSocket. Never an HTTP 500, never a traceback.
+255 levels) over JSON-RPC, REST and WebSocket; and a view whose sandbox faults, which
+answers SANDBOX_FAULT with one log line. Never an HTTP 500, never a traceback.
 
 Values a contract can make come from real calls. Those the contract rules refuse now or
 may refuse later (ints of 20,000 bits, 1,000 levels of nesting), but a receipt written
@@ -18,14 +19,16 @@ import trio
 import trio.testing
 
 from ccoin.crypto.address import id_raw
-from ccoin.ledger.contracts import deploy_address
+from ccoin.errors import ErrorCode
+from ccoin.ledger.contracts import ContractEngine, deploy_address
 from ccoin.storage import schema
 from ccoin.testing import factories as f
 from ccoin.testing.vm import TOKEN
 from ccoin.types.contract_records import EXT_BIG_INT, Receipt
 from ccoin.types.transaction import Transaction
+from ccoin.vm.runner import CallResult, ContractCall, ContractHost, WorkerFault
 from tests.unit.rpc.asgi_ws import open_websocket
-from tests.unit.rpc.conftest import ALICE, ApiClient, within_blocks
+from tests.unit.rpc.conftest import ALICE, BOB, ApiClient, within_blocks
 
 BIG = """
 @export
@@ -51,6 +54,19 @@ def big_int(value: int) -> msgpack.ExtType:
     """An int as the contract encoding writes it past 64 bits, whatever its size."""
     size = value.bit_length() // 8 + 1
     return msgpack.ExtType(EXT_BIG_INT, value.to_bytes(size, "big", signed=True))
+
+
+class FaultingViews(ContractEngine):
+    """A view sandbox that fails every call as a dead worker does, after the retry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()  # its own sandbox, never started
+        self.reason = reason
+        self.calls: list[ContractCall] = []
+
+    def call(self, call: ContractCall, host: ContractHost) -> CallResult:
+        self.calls.append(call)
+        raise WorkerFault(self.reason)
 
 
 @pytest.fixture
@@ -173,3 +189,61 @@ async def test_receipts_beyond_what_contracts_may_make_still_answer(
         field = field[0]
     assert field is None
     await api.still_serves()
+
+
+async def test_a_view_whose_sandbox_faults_answers_sandbox_fault(
+    api: ApiClient, logs: pytest.LogCaptureFixture, autojump_clock: trio.testing.MockClock
+) -> None:
+    _, token = await deployed(api, "token", TOKEN)
+    working = api.node.views.engine
+    faulting = FaultingViews("worker died: killed by SIGSYS")
+    api.node.views.engine = faulting
+    try:
+        logs.clear()
+        params = {"contract": token, "method": "total", "sender": BOB.address}
+        error = await api.error("ccoin_callContract", params, ErrorCode.SANDBOX_FAULT)
+        assert error["code"] == 5007 and error["data"]["retryable"] is False
+        assert "killed by SIGSYS" in error["message"]
+        assert "total" in error["message"] and token in error["message"]
+        assert [c.function for c in faulting.calls] == ["total"]
+
+        [line] = [r for r in logs.records if r.getMessage() == "contract_fault"]
+        assert line.levelno == logging.WARNING
+        assert line.fields == {  # type: ignore[attr-defined]
+            "phase": "view",
+            "contract": token,
+            "method": "total",
+            "reason": "worker died: killed by SIGSYS",
+        }
+        labels = {"method": "ccoin_callContract", "outcome": "SANDBOX_FAULT"}
+        assert api.metric("ccoin_rpc_requests_total", labels) == 1.0
+        await api.still_serves()
+    finally:
+        api.node.views.engine = working
+        faulting.close()
+    # the next view runs in a working sandbox again: the fault was that call's
+    total = await api.result("ccoin_callContract", [token, "total"])
+    assert total["ok"] is True and total["value"] == 0
+
+
+async def test_a_view_fault_in_a_batch_is_that_requests_error_only(
+    api: ApiClient, logs: pytest.LogCaptureFixture, autojump_clock: trio.testing.MockClock
+) -> None:
+    _, token = await deployed(api, "token", TOKEN)
+    working = api.node.views.engine
+    faulting = FaultingViews("call exceeded the wall timeout of 10.0 s")
+    api.node.views.engine = faulting
+    try:
+        batch = [
+            {"jsonrpc": "2.0", "id": 1, "method": "ccoin_callContract", "params": [token, "total"]},
+            {"jsonrpc": "2.0", "id": 2, "method": "ccoin_status"},
+        ]
+        response = await api.post(batch)
+        assert response.status_code == 200
+        first, second = response.json()
+        assert first["id"] == 1 and first["error"]["code"] == ErrorCode.SANDBOX_FAULT.number
+        assert "wall timeout" in first["error"]["message"]
+        assert second["id"] == 2 and second["result"]["networkId"] == api.nid.hex()
+    finally:
+        api.node.views.engine = working
+        faulting.close()
