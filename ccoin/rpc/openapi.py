@@ -223,6 +223,7 @@ def _schemas() -> dict[str, Any]:
         "Votes": votes,
         "Fee": fee,
         "Receipt": _receipt_schema(),
+        "ContractValue": _contract_value_schema(),
         "Contract": _object(
             {
                 "address": _ADDRESS,
@@ -252,11 +253,15 @@ def _receipt_schema() -> dict[str, Any]:
             "errorCode": _nullable({"type": "integer"}),
             "errorName": _nullable({"type": "string"}),
             "error": _nullable({"type": "string"}),
-            "value": {"description": "the return value as JSON (bytes as 0x-hex)"},
+            "value": _ref("ContractValue"),
             "events": {
                 "type": "array",
                 "items": _object(
-                    {"contract": _ADDRESS, "name": {"type": "string"}, "fields": {"type": "object"}}
+                    {
+                        "contract": _ADDRESS,
+                        "name": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": _ref("ContractValue")},
+                    }
                 ),
             },
             "transfers": {
@@ -266,6 +271,26 @@ def _receipt_schema() -> dict[str, Any]:
         },
         required=["ok", "contract", "gasLimit", "gasUsed", "errorCode", "error", "events"],
     )
+
+
+def _contract_value_schema() -> dict[str, Any]:
+    safe = 2**53 - 1
+    value = _ref("ContractValue")
+    return {
+        "description": "a contract value (docs/spec/rpc.md, section 1): integers within "
+        '+-(2**53 - 1) as numbers, larger ones as a string of decimal digits ("-" first '
+        'when negative), beyond 4,300 digits as "int:0x" + hex ("int:-0x" when '
+        'negative); bytes as "0x" + hex; Decimals as their string; dicts as objects '
+        "whose keys are converted the same way and written as text",
+        "anyOf": [
+            {"type": "null"},
+            {"type": "boolean"},
+            {"type": "integer", "minimum": -safe, "maximum": safe},
+            {"type": "string"},
+            {"type": "array", "items": value},
+            {"type": "object", "additionalProperties": value},
+        ],
+    }
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
