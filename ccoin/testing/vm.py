@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import ccoin
-from ccoin.vm.api import CallContext, ContractBalance
+from ccoin.vm.api import CallContext, ContractBalance, decode_value
 from ccoin.vm.host import LoadedContract, TreeOutcome, run_call
 from ccoin.vm.instrument import compile_contract
 
@@ -232,8 +232,8 @@ class FakeApi:
         else:
             self.storage[key] = value
 
-    def emit(self, name: str, fields: dict[str, Any]) -> None:
-        self.events.append((name, dict(fields)))
+    def emit(self, name: str, fields: bytes) -> None:
+        self.events.append((name, decode_value(fields)))
 
     def transfer(self, to: str, amount: int) -> None:
         self._balance.spend(amount)

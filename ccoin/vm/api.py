@@ -12,7 +12,8 @@ Storage layout inside a contract's namespace::
     b"m/" + name + b"/" + encode(key)  one entry of a Map
 
 Values are msgpack (`encode_value`); ints beyond 64 bits and Decimals are ext types 1
-and 2; tuples come back as lists.
+and 2; tuples come back as lists. A value is charged by its deep size before it is encoded
+(`charged_encode`), so sharing cannot make encoding cost more than it was charged.
 """
 
 from __future__ import annotations
@@ -24,15 +25,23 @@ from typing import Any, Protocol
 import msgpack
 
 from ccoin.vm import gas
+from ccoin.vm.failures import ContractError, VmKeyError, VmTypeError, VmValueError
 from ccoin.vm.gas import Meter
+from ccoin.vm.values import (
+    DECIMAL_CONTEXT,
+    MAX_DECIMAL_TEXT,
+    MAX_INT_BITS,
+    byte_words,
+    deep_units,
+)
+
+__all__ = ["ContractError"]
 
 EXT_BIG_INT = 1
 EXT_DECIMAL = 2
 _MISSING = object()
-
-
-class ContractError(Exception):
-    """Raised by contract code (`require`, `raise ContractError(...)`); it reverts the call."""
+MAX_ADDRESS_TEXT = 64
+"""No address is longer; a longer recipient or callee is refused before it goes anywhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +68,9 @@ class ContractApi(Protocol):
 
     def storage_set(self, key: bytes, value: bytes | None) -> None: ...
 
-    def emit(self, name: str, fields: dict[str, Any]) -> None: ...
+    def emit(self, name: str, fields: bytes) -> None:
+        """An event: its name and its fields as `encode_value` bytes (already charged)."""
+        ...
 
     def transfer(self, to: str, amount: int) -> None: ...
 
@@ -81,15 +92,19 @@ def _ext(value: object) -> msgpack.ExtType:
         return msgpack.ExtType(EXT_BIG_INT, value.to_bytes(length, "big", signed=True))
     if type(value) is Decimal:
         return msgpack.ExtType(EXT_DECIMAL, str(value).encode())
-    raise TypeError(f"{type(value).__name__} cannot be stored")
+    raise VmTypeError(f"{type(value).__name__} cannot be stored")
 
 
 def _ext_hook(code: int, data: bytes) -> object:
     if code == EXT_BIG_INT:
+        if len(data) * 8 > MAX_INT_BITS + 8:
+            raise VmValueError(f"stored int of more than {MAX_INT_BITS} bits")
         return int.from_bytes(data, "big", signed=True)
     if code == EXT_DECIMAL:
-        return Decimal(data.decode())
-    raise ValueError(f"unknown ext type {code}")
+        if len(data) > MAX_DECIMAL_TEXT:
+            raise VmValueError("stored Decimal text too long")
+        return DECIMAL_CONTEXT.create_decimal(data.decode())
+    raise VmValueError(f"unknown ext type {code}")
 
 
 def encode_value(value: object) -> bytes:
@@ -101,6 +116,29 @@ def encode_value(value: object) -> bytes:
 
 def decode_value(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, ext_hook=_ext_hook, strict_map_key=False)
+
+
+MAX_RETURN = 64 * 1024
+"""A call's return value, encoded, is at most this long (it goes into the receipt)."""
+
+
+def encode_result(meter: Meter, value: object) -> bytes:
+    """A call's return value as the receipt holds it: charged, encoded, at most
+    `MAX_RETURN` bytes (`ValueError` beyond)."""
+    encoded = charged_encode(meter, value)
+    if len(encoded) > MAX_RETURN:
+        raise VmValueError(f"a return value of more than {MAX_RETURN} bytes")
+    return encoded
+
+
+def charged_encode(meter: Meter, value: object) -> bytes:
+    """`encode_value(value)`, charged `per_byte_word` per deep unit before encoding (a unit
+    encodes to at most about 9 bytes, so the bytes made are bounded by the gas paid)."""
+    schedule = meter.schedule
+    rate = max(1, schedule["per_byte_word"])
+    units = deep_units(value, meter.remaining // rate + 1)
+    meter.charge(schedule["builtin"] + rate * units)
+    return encode_value(value)
 
 
 class Storage:
@@ -122,7 +160,7 @@ class Storage:
         return decode_value(data)
 
     def write(self, key: bytes, value: Any) -> None:
-        data = None if value is _MISSING else encode_value(value)
+        data = None if value is _MISSING else charged_encode(self.meter, value)
         self.meter.charge(gas.storage_write_cost(self.meter.schedule, key, data))
         self.api.storage_set(key, data)
 
@@ -160,14 +198,15 @@ class Map(ApiObject):
 
     def _key(self, key: Any) -> bytes:
         if type(key) not in (str, int, bytes, bool, tuple):
-            raise TypeError("Map keys are str, int, bytes, bool or tuples of those")
-        return self.prefix + encode_value(key)
+            raise VmTypeError("Map keys are str, int, bytes, bool or tuples of those")
+        return self.prefix + charged_encode(self.storage.meter, key)
 
     def __getitem__(self, key: Any) -> Any:
-        value = self.storage.read(self._key(key))
+        encoded = self._key(key)
+        value = self.storage.read(encoded)
         if value is _MISSING:
             if self.default is _MISSING:
-                raise KeyError(key)
+                raise VmKeyError(repr(key)[:80])  # a key of at most 1 KiB, encoded
             return self.default
         return value
 
@@ -214,14 +253,17 @@ class Coins(ApiObject):
         self.api = api
 
     def send(self, to: str, amount: int) -> None:
-        self.meter.charge(self.meter.schedule["call"])
+        schedule = self.meter.schedule
+        self.meter.charge(schedule["transfer"])
         if type(amount) is not int or amount <= 0:
-            raise ValueError("amount must be a positive int")
+            raise VmValueError("amount must be a positive int")
         if type(to) is not str:
-            raise TypeError("the recipient must be an address (str)")
-        self.api.transfer(to, amount)
+            raise VmTypeError("the recipient must be an address (str)")
+        self.meter.charge(schedule["per_byte_word"] * byte_words(len(to)))
+        self.api.transfer(to[: MAX_ADDRESS_TEXT + 1], amount)  # longer: invalid either way
 
     def balance(self) -> int:
+        self.meter.charge(self.meter.schedule["builtin"])
         return self.api.balance()
 
 

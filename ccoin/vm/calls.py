@@ -53,6 +53,10 @@ class WorkerFault(RuntimeError):
         super().__init__(f"contract worker fault: {reason}")
 
 
+class WallTimeout(WorkerFault):
+    """The call overran the sandbox's wall timeout (not retried: it would cost as much)."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One call. `builtins` is "none" for real contracts; "full" only for escape tests."""

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-SCHEDULE_VERSION = 1
+from ccoin.vm.values import WORD_BITS, byte_words, int_words, scalar_units
 
-GAS_SCHEDULE_V1: Mapping[str, int] = MappingProxyType(
+SCHEDULE_VERSION = 2
+
+GAS_SCHEDULE_V2: Mapping[str, int] = MappingProxyType(
     {
         # control flow (charged by the instrumented AST)
         "statement": 1,
@@ -30,23 +32,28 @@ GAS_SCHEDULE_V1: Mapping[str, int] = MappingProxyType(
         "mul_per_word_pair": 1,
         "decimal_op": 10,
         "decimal_per_digit": 1,
-        # sizes of values produced, scanned or compared
+        # sizes of values produced, scanned, compared, hashed or encoded; a "unit" is an
+        # item, a 64-bit word of an int or 8 bytes of text (`ccoin.vm.values.deep_units`)
         "per_item": 1,
         "per_byte_word": 1,
         "sort_per_comparison": 2,
-        # storage (the node-side storage comes with the call transaction)
+        # storage, events and C sent (applied by the node with the call transaction)
         "storage_read": 200,
         "storage_read_per_byte": 1,
         "storage_write": 500,
         "storage_write_per_byte": 10,
         "event": 100,
         "event_per_byte": 2,
+        "transfer": 500,
     }
 )
+"""Version 2 (issue 11): every native operation priced from the deep size of its inputs
+(comparisons, hashing, encoding, searching, sorting), `coins.send` priced as the account
+write it is. Version 1 (shallow sizes) is retired: no chain of this version runs it."""
 
-SCHEDULES: Mapping[int, Mapping[str, int]] = MappingProxyType({1: GAS_SCHEDULE_V1})
+SCHEDULES: Mapping[int, Mapping[str, int]] = MappingProxyType({2: GAS_SCHEDULE_V2})
 
-# Limits that go with schedule version 1 (consensus rules; calibration in docs/spec/vm.md).
+# Limits that go with schedule version 2 (consensus rules; calibration in docs/spec/vm.md).
 # The slowest pattern measured runs ~2.7 M gas/s in process, so a capped call stays near a
 # second and far inside the sandbox's wall timeout: a timeout must never be a contract's
 # result, because it would depend on the machine.
@@ -61,8 +68,7 @@ def gas_fee(gas_limit: int) -> int:
     return -(-gas_limit // GAS_PER_FEE_UNIT)
 
 
-WORD_BITS = 64
-BYTES_PER_WORD = 8
+__all__ = ["WORD_BITS", "byte_words", "int_words"]
 
 
 class VmAbort(BaseException):
@@ -93,7 +99,7 @@ class Meter:
 
     __slots__ = ("limit", "schedule", "used")
 
-    def __init__(self, limit: int, schedule: Mapping[str, int] = GAS_SCHEDULE_V1) -> None:
+    def __init__(self, limit: int, schedule: Mapping[str, int] = GAS_SCHEDULE_V2) -> None:
         if limit < 0:
             raise ValueError("gas limit must be >= 0")
         self.limit = limit
@@ -120,31 +126,15 @@ class Meter:
 # --- sizes ---------------------------------------------------------------------------
 
 
-def int_words(value: int) -> int:
-    """Size of an int in 64-bit words; at least 1 so that 0 is not free."""
-    return max(1, (value.bit_length() + WORD_BITS - 1) // WORD_BITS)
-
-
-def byte_words(length: int) -> int:
-    return max(1, (length + BYTES_PER_WORD - 1) // BYTES_PER_WORD)
-
-
 def size_units(value: object) -> int:
     """A shallow size of a value: words for ints, 8-byte words for text, items otherwise.
 
-    Shallow on purpose: every nested value was charged when it was built.
+    Shallow on purpose, for work that copies references (concatenation, repetition,
+    slicing); work over whole values is charged by `ccoin.vm.values.deep_units`.
     """
-    if isinstance(value, bool) or value is None:
-        return 1
-    if isinstance(value, int):
-        return int_words(value)
-    if isinstance(value, str | bytes):
-        return byte_words(len(value))
-    if isinstance(value, Decimal):
-        return decimal_digits(value)
     if isinstance(value, list | tuple | dict | range):
         return max(1, len(value))
-    return 1
+    return scalar_units(value)
 
 
 def decimal_digits(value: Decimal) -> int:
@@ -179,7 +169,7 @@ def pow_cost(schedule: Mapping[str, int], base: int, exponent: int) -> int:
 
 def shift_cost(schedule: Mapping[str, int], value: int, shift: int) -> int:
     """`value << shift`: linear in the result; `>>` is linear in the input (shift < 0)."""
-    bits = value.bit_length() + max(0, shift)
+    bits = value.bit_length() + (max(0, shift) if value else 0)
     return schedule["arith"] + schedule["arith_per_word"] * max(1, bits // WORD_BITS + 1)
 
 
@@ -196,10 +186,25 @@ def concat_cost(schedule: Mapping[str, int], a: object, b: object) -> int:
     return schedule["builtin"] + size_units(a) + size_units(b)
 
 
-def sort_cost(schedule: Mapping[str, int], count: int) -> int:
-    """sorted/list.sort: n·⌈log2 n⌉ comparisons (item sizes are charged on the way in)."""
+def sort_cost(schedule: Mapping[str, int], count: int, item_units: int = 1) -> int:
+    """sorted/list.sort: n·⌈log2 n⌉ comparisons, each costing at most the size of the
+    smaller item compared (`item_units`: the second largest item's deep size)."""
     comparisons = count * max(1, (count - 1).bit_length())
-    return schedule["builtin"] + schedule["sort_per_comparison"] * comparisons
+    return schedule["builtin"] + schedule["sort_per_comparison"] * comparisons * item_units
+
+
+SEARCH_SPAN = 128
+"""Needle length past which CPython's substring search (two-way) is linear in the text."""
+SHORT_TEXT = 2500
+"""Text length below which CPython's search is the simple one, up to len(text) × len(needle)."""
+
+
+def search_cost(schedule: Mapping[str, int], text: int, needle: int) -> int:
+    """Looking for a needle of `needle` characters in `text` characters (`in`, find, count,
+    replace, split, strip with chars): CPython's search compares up to the needle's length
+    at each position for short texts or short needles, and is linear beyond."""
+    span = needle if text < SHORT_TEXT else min(needle, SEARCH_SPAN)
+    return schedule["builtin"] + schedule["per_byte_word"] * byte_words(text) * byte_words(span + 1)
 
 
 def scan_cost(schedule: Mapping[str, int], units: int) -> int:
@@ -207,9 +212,22 @@ def scan_cost(schedule: Mapping[str, int], units: int) -> int:
     return schedule["builtin"] + schedule["per_item"] * max(1, units)
 
 
+def strip_cost(schedule: Mapping[str, int], text: int, chars: int) -> int:
+    """strip/lstrip/rstrip with `chars`: each character looked at may be compared with
+    every one of `chars`."""
+    return schedule["builtin"] + schedule["per_byte_word"] * byte_words(text) * byte_words(
+        chars + 1
+    )
+
+
 def compare_cost(schedule: Mapping[str, int], value: object) -> int:
-    """One operand of a comparison: comparing costs at most the size of each side."""
-    return schedule["arith"] + size_units(value)
+    """A unary operation on a scalar: by its size."""
+    return schedule["arith"] + scalar_units(value)
+
+
+def units_cost(schedule: Mapping[str, int], units: int) -> int:
+    """Native work over whole values of `units` deep units (compare, hash, encode, scan)."""
+    return schedule["arith"] + schedule["per_item"] * units
 
 
 def decimal_cost(schedule: Mapping[str, int], *values: object) -> int:

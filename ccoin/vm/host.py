@@ -29,7 +29,16 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ccoin.vm import gas
-from ccoin.vm.api import CallContext, ContractError, decode_value, encode_value, overdraft
+from ccoin.vm.api import (
+    MAX_ADDRESS_TEXT,
+    CallContext,
+    ContractError,
+    charged_encode,
+    decode_value,
+    encode_result,
+    overdraft,
+)
+from ccoin.vm.failures import VmTypeError, VmValueError, describe
 from ccoin.vm.gas import Meter, VmAbort
 from ccoin.vm.instrument import CompiledContract
 from ccoin.vm.runtime import Frames
@@ -108,14 +117,14 @@ class CallTree:
             _check_bytes(value, "value", MAX_VALUE)
         self.writes[(contract, key)] = value
 
-    def emit(self, contract: str, name: str, fields: dict[str, Any]) -> None:
-        if type(name) is not str:
-            raise TypeError("event name must be str")
-        self.events.append((contract, name, encode_value(fields)))
+    def emit(self, contract: str, name: str, fields: bytes) -> None:
+        if type(name) is not str or type(fields) is not bytes:
+            raise VmTypeError("an event is a name (str) and encoded fields")
+        self.events.append((contract, name, fields))
 
     def send(self, contract: str, to: str, amount: int) -> None:
         if type(to) is not str:
-            raise TypeError("the recipient must be an address (str)")
+            raise VmTypeError("the recipient must be an address (str)")
         held = self.balances[contract]
         if amount > held:
             raise overdraft(amount, held)
@@ -128,7 +137,9 @@ class CallTree:
         schedule = self.meter.schedule
         self.meter.charge(schedule["call"] + schedule["storage_read"])
         if type(target) is not str or type(function) is not str:
-            raise TypeError("call_contract(address, function, *args): address and name are str")
+            raise VmTypeError("call_contract(address, function, *args): address and name are str")
+        if len(target) > MAX_ADDRESS_TEXT:
+            raise ContractError("no contract at that address")
         if self.depth >= MAX_CONTRACT_DEPTH:
             raise ContractError(f"contract calls nested deeper than {MAX_CONTRACT_DEPTH}")
         loaded = self._load(target)
@@ -151,9 +162,7 @@ class CallTree:
         except Exception as exc:
             self.writes, events, transfers, self.balances = mark
             del self.events[events:], self.transfers[transfers:]
-            raise ContractError(
-                f"{target}.{function} failed: {type(exc).__name__}: {exc}"
-            ) from None
+            raise ContractError(f"{target}.{function[:64]} failed: {describe(exc)}") from None
         finally:
             self.depth -= 1
 
@@ -164,11 +173,11 @@ class CallTree:
                 self.meter.charge(self.meter.schedule["storage_read_per_byte"] * found.size)
         entry = self.loaded[target]
         if entry is None:
-            raise ContractError(f"no contract at {target!r}")
+            raise ContractError(f"no contract at {target!r}")  # at most MAX_ADDRESS_TEXT
         return entry
 
     def _copy(self, value: Any) -> Any:
-        data = encode_value(value)
+        data = charged_encode(self.meter, value)
         self.meter.charge(gas.scan_cost(self.meter.schedule, gas.byte_words(len(data))))
         return decode_value(data)
 
@@ -190,7 +199,7 @@ class ContractFrame:
     def storage_set(self, key: bytes, value: bytes | None) -> None:
         self.tree.set(self._ctx.contract, key, value)
 
-    def emit(self, name: str, fields: dict[str, Any]) -> None:
+    def emit(self, name: str, fields: bytes) -> None:
         self.tree.emit(self._ctx.contract, name, fields)
 
     def transfer(self, to: str, amount: int) -> None:
@@ -205,20 +214,22 @@ class ContractFrame:
 
 def _check_bytes(value: object, name: str, limit: int) -> None:
     if type(value) is not bytes:
-        raise TypeError(f"storage {name} must be bytes")
+        raise VmTypeError(f"storage {name} must be bytes")
     if len(value) > limit:
-        raise ValueError(f"storage {name} longer than {limit} bytes")
+        raise VmValueError(f"storage {name} longer than {limit} bytes")
 
 
 @dataclass(frozen=True)
 class TreeOutcome:
-    """A transaction's call, whole: on failure no `tree` (nothing to apply)."""
+    """A transaction's call, whole: on failure no `tree` (nothing to apply). `encoded` is
+    the return value as the receipt holds it; `value` is that, decoded (tuples as lists)."""
 
     ok: bool
     gas_used: int
     value: Any = None
     error: str | None = None
     tree: TreeResult | None = None
+    encoded: bytes = b"\xc0"  # msgpack nil
 
 
 def run_call(
@@ -235,8 +246,11 @@ def run_call(
     tree = CallTree(backend, meter, ctx)
     try:
         value = contract.instantiate(meter, tree.root(), tree.frames).call(function, args)
+        encoded = encode_result(meter, value)
     except (MemoryError, RecursionError):
         raise
     except (Exception, VmAbort) as exc:
-        return TreeOutcome(False, meter.used, error=f"{type(exc).__name__}: {exc}")
-    return TreeOutcome(True, meter.used, value=value, tree=tree.result())
+        return TreeOutcome(False, meter.used, error=describe(exc))
+    return TreeOutcome(
+        True, meter.used, value=decode_value(encoded), tree=tree.result(), encoded=encoded
+    )

@@ -8,9 +8,14 @@ The rewrite (applied only to source the linter accepted):
 - ``f(a)`` becomes ``__g_call(f, a)`` (charges the call, counts the depth);
   ``x.m(a)`` becomes ``__g_method(x, "m", a)`` (only methods in the runtime's table);
   ``x.a`` becomes ``__g_attr(x, "a")``; ``x[k]`` (read) becomes ``__g_getitem(x, k)``;
+- ``x[k] = v`` becomes ``__g_setitem(x, k, v)`` and ``del x[k]`` ``__g_delitem(x, k)``;
+  every dict display and comprehension key goes through ``__g_key(k)`` (checked, and
+  charged by its deep size, before it is hashed);
 - ``a + b`` becomes ``__g_op_Add(a, b)`` (and so on for every operator), ``a += b``
-  becomes ``__g_iop_Add``; ``-a``, ``+a``, ``~a`` go through helpers; each operand of a
-  comparison is wrapped in ``__g_cmp`` (charged by its size);
+  becomes ``__g_iop_Add``; ``-a``, ``+a``, ``~a`` go through helpers; ``a < b`` becomes
+  ``__g_cmp_Lt(a, b)`` (and so on), a chain ``a < b < c`` becomes
+  ``__g_chain(a, ("Lt", lambda: b), ("Lt", lambda: c))`` (later operands evaluated only
+  while the chain holds, as in Python);
 - top-level ``x = Var(...)`` / ``Map(...)`` become declarations keyed by ``"x"``;
 - annotations are dropped (they would be evaluated at definition time).
 """
@@ -25,9 +30,11 @@ from types import CodeType
 from typing import Any
 
 from ccoin.vm import lint
-from ccoin.vm.api import ContractApi, ContractError
+from ccoin.vm.api import ContractApi, ContractError, decode_value, encode_result
+from ccoin.vm.failures import CONTRACT_FILENAME, describe
 from ccoin.vm.gas import Meter, VmAbort
 from ccoin.vm.runtime import Frames, build_namespace
+from ccoin.vm.values import MAX_INT_BITS, checked_decimal
 
 MAX_ARGUMENT_DEPTH = 16
 
@@ -69,7 +76,7 @@ class ContractInstance:
     def call(self, function: str, args: Sequence[Any] = ()) -> Any:
         exports = self._namespace["__g_exports"]
         if function not in exports:
-            raise UnknownFunction(f"no exported function {function!r}")
+            raise UnknownFunction(f"no exported function {function[:64]!r}")
         for arg in args:
             check_argument(arg)
         return self._namespace["__g_call"](exports[function], *args)
@@ -97,10 +104,11 @@ def execute(
     meter = Meter(gas_limit)
     try:
         value = contract.instantiate(meter, api).call(function, args)
-    except MemoryError:
+        value = decode_value(encode_result(meter, value))  # as a receipt holds it
+    except (MemoryError, RecursionError):
         raise
     except (Exception, VmAbort) as exc:
-        return CallOutcome(False, None, f"{type(exc).__name__}: {exc}", meter.used)
+        return CallOutcome(False, None, describe(exc), meter.used)
     return CallOutcome(True, value, None, meter.used)
 
 
@@ -108,7 +116,15 @@ def check_argument(value: Any, depth: int = 0) -> None:
     """Arguments from a transaction: the contract's own value types only (no floats)."""
     if depth > MAX_ARGUMENT_DEPTH:
         raise ContractError("argument nested too deeply")
-    if value is None or type(value) in (bool, int, str, bytes, Decimal):
+    if type(value) is int and value.bit_length() > MAX_INT_BITS:
+        raise ContractError(f"argument int of more than {MAX_INT_BITS} bits")
+    if type(value) is Decimal:
+        try:
+            checked_decimal(value)
+        except ValueError:
+            raise ContractError("argument Decimal outside the pinned context") from None
+        return
+    if value is None or type(value) in (bool, int, str, bytes):
         return
     if type(value) in (list, tuple):
         for item in value:
@@ -122,7 +138,7 @@ def check_argument(value: Any, depth: int = 0) -> None:
     raise ContractError(f"argument of type {type(value).__name__} is not allowed")
 
 
-def compile_contract(source: str, filename: str = "<contract>") -> CompiledContract:
+def compile_contract(source: str, filename: str = CONTRACT_FILENAME) -> CompiledContract:
     violations = lint.check(source)
     if violations:
         raise ContractRejected(violations)
@@ -263,9 +279,65 @@ class _Instrumenter(ast.NodeTransformer):
         return ast.copy_location(_helper(name, operand), node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        node.left = _helper("__g_cmp", self.visit(node.left))
-        node.comparators = [_helper("__g_cmp", self.visit(c)) for c in node.comparators]
+        left = self.visit(node.left)
+        names = [type(op).__name__ for op in node.ops]
+        operands = [self.visit(c) for c in node.comparators]
+        if len(names) == 1:
+            call = _helper(f"__g_cmp_{names[0]}", left, operands[0])
+        else:
+            links = [
+                ast.Tuple(elts=[ast.Constant(value=name), _thunk(operand)], ctx=ast.Load())
+                for name, operand in zip(names, operands, strict=True)
+            ]
+            call = _helper("__g_chain", left, *links)
+        return ast.copy_location(call, node)
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        node.keys = [None if k is None else _helper("__g_key", self.visit(k)) for k in node.keys]
+        node.values = [self.visit(v) for v in node.values]
         return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        node.generators = [self.visit(g) for g in node.generators]
+        node.key = _helper("__g_key", self.visit(node.key))
+        node.value = self.visit(node.value)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        value = self.visit(node.value)
+        if not any(isinstance(t, ast.Subscript) for t in node.targets):
+            node.targets = [self.visit(t) for t in node.targets]
+            node.value = value
+            return node
+        # Python evaluates the value, then assigns each target left to right.
+        self.temporaries += 1
+        temporary = f"__g_t{self.temporaries}_value"
+        statements: list[ast.stmt] = [
+            ast.Assign(targets=[ast.Name(id=temporary, ctx=ast.Store())], value=value)
+        ]
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                statements.append(self._store(target, _load(temporary)))
+            else:
+                statements.append(ast.Assign(targets=[self.visit(target)], value=_load(temporary)))
+        return [ast.copy_location(s, node) for s in statements]
+
+    def _store(self, target: ast.Subscript, value: ast.expr) -> ast.stmt:
+        obj = self.visit(target.value)
+        return ast.Expr(value=_helper("__g_setitem", obj, self._key(target), value))
+
+    def _key(self, target: ast.Subscript) -> ast.expr:
+        assert not isinstance(target.slice, ast.Slice)  # the linter refuses slice stores
+        key: ast.expr = self.visit(target.slice)
+        return key
+
+    def visit_Delete(self, node: ast.Delete) -> list[ast.stmt]:
+        statements: list[ast.stmt] = []
+        for target in node.targets:
+            assert isinstance(target, ast.Subscript)  # the linter refuses `del name`
+            call = _helper("__g_delitem", self.visit(target.value), self._key(target))
+            statements.append(ast.copy_location(ast.Expr(value=call), node))
+        return statements
 
     def visit_AugAssign(self, node: ast.AugAssign) -> list[ast.stmt]:
         name = f"__g_iop_{type(node.op).__name__}"
@@ -282,20 +354,14 @@ class _Instrumenter(ast.NodeTransformer):
         obj, key = f"__g_t{self.temporaries}_obj", f"__g_t{self.temporaries}_key"
         statements: list[ast.stmt] = [
             ast.Assign(targets=[ast.Name(id=obj, ctx=ast.Store())], value=self.visit(target.value)),
-            ast.Assign(targets=[ast.Name(id=key, ctx=ast.Store())], value=self.visit(target.slice)),
-            ast.Assign(
-                targets=[
-                    ast.Subscript(
-                        value=ast.Name(id=obj, ctx=ast.Load()),
-                        slice=ast.Name(id=key, ctx=ast.Load()),
-                        ctx=ast.Store(),
-                    )
-                ],
+            ast.Assign(targets=[ast.Name(id=key, ctx=ast.Store())], value=self._key(target)),
+            ast.Expr(
                 value=_helper(
-                    name,
-                    _helper("__g_getitem", ast.Name(id=obj, ctx=ast.Load()), _load(key)),
-                    value,
-                ),
+                    "__g_setitem",
+                    _load(obj),
+                    _load(key),
+                    _helper(name, _helper("__g_getitem", _load(obj), _load(key)), value),
+                )
             ),
         ]
         return [ast.copy_location(s, node) for s in statements]
@@ -303,3 +369,12 @@ class _Instrumenter(ast.NodeTransformer):
 
 def _load(name: str) -> ast.Name:
     return ast.Name(id=name, ctx=ast.Load())
+
+
+def _thunk(expression: ast.expr) -> ast.Lambda:
+    """`lambda: expression` (the instrumentation's own; contract code cannot write one)."""
+    arguments = ast.arguments(
+        posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=[],
+    )  # fmt: skip
+    return ast.Lambda(args=arguments, body=expression)

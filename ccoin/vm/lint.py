@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+MAX_INT_LITERAL_BITS = 2048  # ccoin.vm.values.MAX_INT_BITS (this module imports nothing)
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_NODES = 20_000
 # The instrumenting transformer and CPython's compiler both recurse over the tree; a bound
@@ -270,6 +271,8 @@ class _Checker:
         assert isinstance(node, ast.Constant)
         if isinstance(node.value, float | complex):
             self._add(node, "no-float", "float and complex literals are not allowed; use Decimal")
+        elif type(node.value) is int and node.value.bit_length() > MAX_INT_LITERAL_BITS:
+            self._add(node, "int-too-large", f"ints have at most {MAX_INT_LITERAL_BITS} bits")
         elif node.value is Ellipsis:
             self._add(node, "node-not-allowed", "... is not allowed")
 
@@ -315,6 +318,27 @@ class _Checker:
             # A finally block would run while out-of-gas unwinds the call.
             self._add(node, "no-finally", "finally is not allowed")
 
+    def check_dict(self, node: ast.AST) -> None:
+        assert isinstance(node, ast.Dict)
+        if any(key is None for key in node.keys):
+            self._add(node, "no-star-args", "**unpacking in a dict is not allowed")
+
+    def check_target(self, node: ast.AST) -> None:
+        """Loop targets are names (or tuples of names); an unpacking assigns names only."""
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.For | ast.comprehension):
+            targets = [node.target]
+        elif isinstance(node, ast.Assign):
+            targets = [t for t in node.targets if isinstance(t, ast.Tuple | ast.List)]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Subscript | ast.Attribute):
+                    self._add(
+                        part,
+                        "bad-target",
+                        "loop targets and unpackings assign names only; assign items one by one",
+                    )
+
     def check_subscript(self, node: ast.AST) -> None:
         assert isinstance(node, ast.Subscript)
         if isinstance(node.slice, ast.Slice) and not isinstance(node.ctx, ast.Load):
@@ -331,6 +355,10 @@ _NODE_CHECKS = {
     ast.ExceptHandler: _Checker.check_handler,
     ast.Try: _Checker.check_try,
     ast.Subscript: _Checker.check_subscript,
+    ast.Dict: _Checker.check_dict,
+    ast.For: _Checker.check_target,
+    ast.comprehension: _Checker.check_target,
+    ast.Assign: _Checker.check_target,
 }
 
 

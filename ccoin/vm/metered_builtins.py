@@ -13,10 +13,63 @@ from decimal import Decimal
 from typing import Any
 
 from ccoin.vm import gas
+from ccoin.vm.failures import VmOverflowError, VmTypeError, VmValueError
 from ccoin.vm.gas import Meter
-from ccoin.vm.operators import DECIMAL_CONTEXT, binary
+from ccoin.vm.operators import binary
+from ccoin.vm.values import (
+    DECIMAL_CONTEXT,
+    MAX_INT_BITS,
+    checked_int,
+    deep_units,
+    key_units,
+)
 
 Function = Callable[..., Any]
+MAX_INT_TEXT = 1024
+"""`int()` of a str or bytes longer than this is refused (an int has at most 617 digits)."""
+MAX_DECIMAL_ADJUSTED = 617
+"""`int(Decimal)` of 10**618 or more would pass `MAX_INT_BITS`: refused before converting."""
+_NO_DEFAULT = object()
+
+
+def _limit(meter: Meter) -> int:
+    return meter.remaining // max(1, meter.schedule["per_item"]) + 1
+
+
+def ordering(
+    meter: Meter, call: Function, items: list[Any], key: Function | None
+) -> tuple[list[Any], int]:
+    """What min, max and sort compare: `items`, or the key of each (computed first, each
+    through the metered `call`, so a key function never runs inside native code), and the
+    deep size of the second largest of them (no comparison costs more)."""
+    values = items if key is None else [call(key, item) for item in items]
+    largest = second = 0
+    limit = _limit(meter)
+    total = 0
+    for value in values:
+        units = deep_units(value, limit - total)
+        total += units
+        if total > limit:
+            break  # the charge below fails
+        if units > largest:
+            largest, second = units, largest
+        elif units > second:
+            second = units
+    meter.charge(gas.units_cost(meter.schedule, total))
+    return values, max(1, second)
+
+
+def sort_items(
+    meter: Meter, call: Function, items: list[Any], key: Function | None, reverse: object
+) -> list[Any]:
+    """`sorted(items, key=key, reverse=reverse)`, stable as Python's, priced before the
+    native sort (which only ever compares values, never calls contract code)."""
+    if type(reverse) is not bool:
+        raise VmTypeError("reverse must be a bool")
+    values, item_units = ordering(meter, call, items, key)
+    meter.charge(gas.sort_cost(meter.schedule, len(items), item_units))
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=reverse)
+    return [items[i] for i in order]
 
 
 def consume(meter: Meter, iterable: Iterable[Any]) -> list[Any]:
@@ -42,7 +95,9 @@ def _int_to_str_cost(meter: Meter, value: int) -> int:
     return gas.mul_cost(meter.schedule, value, value)
 
 
-def make_builtins(meter: Meter) -> dict[str, Any]:
+def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
+    """The builtins of one call. `call` is the namespace's metered call (depth counted),
+    through which key functions run."""
     schedule = meter.schedule
     charge = meter.charge
     builtin = schedule["builtin"]
@@ -60,25 +115,30 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
         return abs(value)
 
     def extreme(native: Function) -> Function:
-        def helper(*args: Any, key: Function | None = None) -> Any:
+        def helper(*args: Any, key: Function | None = None, default: Any = _NO_DEFAULT) -> Any:
+            if not args:
+                raise VmTypeError(f"{native.__name__}() takes at least one argument")
             items = consume(meter, args[0] if len(args) == 1 else args)
-            return native(items, key=key)
+            if not items:
+                if default is _NO_DEFAULT:
+                    raise VmValueError(f"{native.__name__}() of an empty sequence")
+                return default
+            values, _units = ordering(meter, call, items, key)
+            return items[native(range(len(values)), key=values.__getitem__)]
 
         helper.__name__ = native.__name__
         return helper
 
     def sum_(iterable: Iterable[Any], start: Any = 0) -> Any:
         if type(start) not in (int, bool, Decimal):
-            raise TypeError("sum() start must be an int or a Decimal")
+            raise VmTypeError("sum() start must be an int or a Decimal")
         total = start
         for item in consume(meter, iterable):
             total = add(total, item)
         return total
 
     def sorted_(iterable: Iterable[Any], key: Function | None = None, reverse: bool = False) -> Any:
-        items = consume(meter, iterable)
-        charge(gas.sort_cost(schedule, len(items)))
-        return sorted(items, key=key, reverse=reverse)
+        return sort_items(meter, call, consume(meter, iterable), key, reverse)
 
     def lazy(native: Function) -> Function:
         def helper(*args: Any) -> Any:
@@ -88,6 +148,12 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
         helper.__name__ = getattr(native, "__name__", "lazy")
         return helper
 
+    def enumerate_(iterable: Iterable[Any], start: int = 0) -> Any:
+        charge(builtin)
+        if type(start) is not int or start.bit_length() > 63:
+            raise VmTypeError("enumerate() start must be an int of at most 63 bits")
+        return enumerate(iterable, start)
+
     def list_(iterable: Iterable[Any] = ()) -> list[Any]:
         return consume(meter, iterable)
 
@@ -95,8 +161,16 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
         return tuple(consume(meter, iterable))
 
     def dict_(iterable: Iterable[Any] = (), **fields: Any) -> dict[Any, Any]:
-        source = iterable.items() if isinstance(iterable, dict) else iterable
-        result = dict(consume(meter, source))
+        if type(iterable) is dict:  # a copy: its keys were checked when they went in
+            charge(gas.scan_cost(schedule, len(iterable)))
+            result = dict(iterable)
+        else:
+            result = {}
+            for pair in consume(meter, iterable):
+                if type(pair) not in (list, tuple) or len(pair) != 2:
+                    raise VmTypeError("dict() takes a dict or pairs (lists or tuples of two)")
+                charge(gas.units_cost(schedule, key_units(pair[0], _limit(meter))))
+                result[pair[0]] = pair[1]
         charge(gas.scan_cost(schedule, len(fields)))
         result.update(fields)
         return result
@@ -129,11 +203,11 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
 
     def decimal_(value: Any = 0) -> Decimal:
         if type(value) not in (int, bool, str, Decimal):
-            raise TypeError("Decimal() takes an int, a str or a Decimal")
+            raise VmTypeError("Decimal() takes an int, a str or a Decimal")
         charge(gas.decimal_cost(schedule, value))
         result = DECIMAL_CONTEXT.create_decimal(value)
         if not result.is_finite():
-            raise ValueError("Decimal must be finite")
+            raise VmValueError("Decimal must be finite")
         return result
 
     names: dict[str, Any] = {
@@ -144,7 +218,7 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
         "sum": sum_,
         "sorted": sorted_,
         "range": lazy(range),
-        "enumerate": lazy(enumerate),
+        "enumerate": enumerate_,
         "zip": lazy(zip),
         "reversed": lazy(reversed),
         "list": list_,
@@ -165,6 +239,11 @@ def make_builtins(meter: Meter) -> dict[str, Any]:
     def isinstance_(value: Any, kinds: Any) -> bool:
         charge(builtin)
         wanted = kinds if type(kinds) is tuple else (kinds,)
+        if not all(k in real_types for k in wanted):  # `in` on a dict of functions: by identity
+            raise VmTypeError(
+                "isinstance() takes list, tuple, dict, str, int, bool or Decimal, or a tuple"
+                " of those"
+            )
         return isinstance(value, tuple(real_types[k] for k in wanted))
 
     names["isinstance"] = isinstance_
@@ -189,23 +268,27 @@ def _to_str(meter: Meter, value: Any) -> str:
     if kind is bytes:
         meter.charge(gas.scan_cost(schedule, 4 * gas.byte_words(len(value))))
         return str(value)
-    raise TypeError(f"str() of {kind.__name__} is not allowed")
+    raise VmTypeError(f"str() of {kind.__name__} is not allowed")
 
 
 def _to_int(meter: Meter, value: Any, base: int | None) -> int:
     schedule = meter.schedule
     kind = type(value)
     if kind in (str, bytes):
+        if len(value) > MAX_INT_TEXT:
+            raise VmValueError(f"int() of a {kind.__name__} longer than {MAX_INT_TEXT}")
         # Parsing is quadratic in the length, like printing.
         words = gas.byte_words(len(value))
         meter.charge(schedule["arith"] + schedule["mul_per_word_pair"] * words * words)
-        return int(value, 10 if base is None else base)
+        return checked_int(int(value, 10 if base is None else base))
     if base is not None:
-        raise TypeError("int() with a base needs a str or bytes")
+        raise VmTypeError("int() with a base needs a str or bytes")
     if kind is Decimal:
         meter.charge(gas.decimal_cost(schedule, value))
-        return int(value)
+        if value.adjusted() > MAX_DECIMAL_ADJUSTED:
+            raise VmOverflowError(f"int() of a Decimal of more than {MAX_INT_BITS} bits")
+        return checked_int(int(value))
     if kind in (int, bool):
         meter.charge(schedule["builtin"])
         return int(value)
-    raise TypeError(f"int() of {kind.__name__} is not allowed")
+    raise VmTypeError(f"int() of {kind.__name__} is not allowed")

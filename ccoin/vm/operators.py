@@ -9,27 +9,27 @@ rather than the thread's current context.
 
 from __future__ import annotations
 
-import decimal
 import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from ccoin.vm import gas
+from ccoin.vm.api import Map
+from ccoin.vm.failures import VmOverflowError, VmTypeError
 from ccoin.vm.gas import Meter
-
-# Pinned: IEEE decimal128-like precision and exponent range; every signal that would
-# produce a non-finite or inexact-by-surprise value raises instead.
-DECIMAL_CONTEXT = decimal.Context(
-    prec=34,
-    rounding=decimal.ROUND_HALF_EVEN,
-    Emin=-6143,
-    Emax=6144,
-    capitals=1,
-    clamp=0,
-    flags=[],
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+from ccoin.vm.values import (
+    DECIMAL_CONTEXT,
+    DICT_VIEWS,
+    MAX_INT_BITS,
+    checked_int,
+    deep_units,
+    is_container,
+    key_units,
+    scalar_units,
 )
+
+__all__ = ["BINARY_OPS", "COMPARE_OPS", "DECIMAL_CONTEXT", "binary", "compare"]
 
 Binary = Callable[[Any, Any], Any]
 Unary = Callable[[Any], Any]
@@ -44,13 +44,27 @@ def _is_int(value: object) -> bool:
     return type(value) is int or type(value) is bool
 
 
+def _too_big() -> VmOverflowError:
+    return VmOverflowError(f"int result of more than {MAX_INT_BITS} bits")
+
+
+def _mul_int_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
+    if a and b and a.bit_length() + b.bit_length() - 1 > MAX_INT_BITS:
+        raise _too_big()
+    return gas.mul_cost(schedule, a, b)
+
+
 def _pow_int_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
     if b < 0:
-        raise TypeError("int ** negative int is not allowed; use Decimal")
+        raise VmTypeError("int ** negative int is not allowed; use Decimal")
+    if a not in (0, 1, -1) and b > 1 and (abs(a).bit_length() - 1) * b + 1 > MAX_INT_BITS:
+        raise _too_big()  # estimated before computing: the result has at least that many bits
     return gas.pow_cost(schedule, a, b)
 
 
 def _lshift_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
+    if a and b > 0 and a.bit_length() + b > MAX_INT_BITS:
+        raise _too_big()
     return gas.shift_cost(schedule, a, b)
 
 
@@ -59,14 +73,14 @@ def _rshift_cost(schedule: Mapping[str, int], a: int, b: int) -> int:
 
 
 def _no_int(schedule: Mapping[str, int], a: int, b: int) -> int:
-    raise TypeError("int / int is not allowed; use // or Decimal")
+    raise VmTypeError("int / int is not allowed; use // or Decimal")
 
 
 # name: (native, in-place native, int cost, Decimal context method or None)
 _BINARY: dict[str, tuple[Binary, Binary, IntCost, Binary | None]] = {
     "Add": (operator.add, operator.iadd, gas.add_cost, DECIMAL_CONTEXT.add),
     "Sub": (operator.sub, operator.isub, gas.add_cost, DECIMAL_CONTEXT.subtract),
-    "Mult": (operator.mul, operator.imul, gas.mul_cost, DECIMAL_CONTEXT.multiply),
+    "Mult": (operator.mul, operator.imul, _mul_int_cost, DECIMAL_CONTEXT.multiply),
     "Div": (operator.truediv, operator.itruediv, _no_int, DECIMAL_CONTEXT.divide),
     "FloorDiv": (operator.floordiv, operator.ifloordiv, gas.mul_cost, DECIMAL_CONTEXT.divide_int),
     "Mod": (operator.mod, operator.imod, gas.mul_cost, DECIMAL_CONTEXT.remainder),
@@ -91,12 +105,12 @@ def _other_cost(meter: Meter, name: str, a: object, b: object, in_place: bool) -
             return gas.repeat_cost(schedule, len(seq), times, isinstance(seq, _TEXT))
     if type(a) not in _PLAIN or type(b) not in _PLAIN:
         # Dict views combine into sets, whose order depends on the hash seed.
-        raise TypeError(f"unsupported operand types for {name}")
+        raise VmTypeError(f"unsupported operand types for {name}")
     if name == "Mod" and isinstance(a, _TEXT):
-        raise TypeError("% formatting is not allowed; use str() and +")
+        raise VmTypeError("% formatting is not allowed; use str() and +")
     if in_place and type(a) is list and name == "Add":
         if type(b) not in (list, tuple):
-            raise TypeError("list += needs a list or tuple")
+            raise VmTypeError("list += needs a list or tuple")
         return gas.scan_cost(schedule, gas.size_units(b))
     return gas.concat_cost(schedule, a, b)
 
@@ -112,10 +126,10 @@ def binary(meter: Meter, name: str, in_place: bool = False) -> Binary:
     def helper(a: Any, b: Any) -> Any:
         if _is_int(a) and _is_int(b):
             charge(int_cost(schedule, a, b))
-            return native(a, b)
+            return checked_int(native(a, b))
         if type(a) is Decimal or type(b) is Decimal:
             if decimal_method is None or not (_is_decimal_operand(a) and _is_decimal_operand(b)):
-                raise TypeError(f"unsupported operand types for {name}")
+                raise VmTypeError(f"unsupported operand types for {name}")
             charge(gas.decimal_cost(schedule, a, b))
             return decimal_method(a, b)
         charge(_other_cost(meter, name, a, b, in_place))
@@ -134,6 +148,7 @@ def negate(meter: Meter) -> Unary:
         if type(a) is Decimal:
             meter.charge(gas.decimal_cost(meter.schedule, a))
             return DECIMAL_CONTEXT.minus(a)
+        _scalar_operand(a, "-")
         meter.charge(gas.compare_cost(meter.schedule, a))
         return -a
 
@@ -145,6 +160,7 @@ def positive(meter: Meter) -> Unary:
         if type(a) is Decimal:
             meter.charge(gas.decimal_cost(meter.schedule, a))
             return DECIMAL_CONTEXT.plus(a)
+        _scalar_operand(a, "+")
         meter.charge(gas.compare_cost(meter.schedule, a))
         return +a
 
@@ -153,19 +169,131 @@ def positive(meter: Meter) -> Unary:
 
 def invert(meter: Meter) -> Unary:
     def helper(a: Any) -> Any:
+        _scalar_operand(a, "~")
         meter.charge(gas.compare_cost(meter.schedule, a))
-        return ~a
+        return checked_int(~a)
 
     return helper
 
 
-def comparand(meter: Meter) -> Unary:
-    """Wraps each operand of a comparison: a comparison costs at most the size of each side."""
-    schedule = meter.schedule
-    charge = meter.charge
+def _scalar_operand(value: object, op: str) -> None:
+    if not _is_int(value):
+        raise VmTypeError(f"bad operand type for unary {op}: {type(value).__name__}")
 
-    def helper(a: Any) -> Any:
-        charge(gas.compare_cost(schedule, a))
-        return a
+
+# -- comparisons ------------------------------------------------------------------------------
+
+_ORDER: dict[str, Binary] = {
+    "Eq": operator.eq,
+    "NotEq": operator.ne,
+    "Lt": operator.lt,
+    "LtE": operator.le,
+    "Gt": operator.gt,
+    "GtE": operator.ge,
+}
+COMPARE_OPS = frozenset({*_ORDER, "Is", "IsNot", "In", "NotIn"})
+
+
+def _limit(meter: Meter) -> int:
+    return meter.remaining // max(1, meter.schedule["per_item"]) + 1
+
+
+def _pair_cost(meter: Meter, a: object, b: object) -> int:
+    """Comparing two values: at most the deep size of each (the walk stops past the gas)."""
+    schedule = meter.schedule
+    if not is_container(a) and not is_container(b):
+        return schedule["arith"] + scalar_units(a) + scalar_units(b)
+    limit = _limit(meter)
+    units = deep_units(a, limit)
+    if units <= limit:
+        units += deep_units(b, limit - units)
+    return gas.units_cost(schedule, units)
+
+
+def contains_cost(meter: Meter, item: object, container: object) -> int:
+    """`item in container`, priced by what Python does for the container's type; a
+    container whose `in` would run unpriced (an iterator, a range asked for a non-int) is
+    refused."""
+    schedule = meter.schedule
+    kind = type(container)
+    if kind is str or kind is bytes:
+        assert isinstance(container, str | bytes)
+        if type(item) is int and kind is bytes:
+            return gas.scan_cost(schedule, gas.byte_words(len(container)))
+        if type(item) is not kind:
+            raise VmTypeError(f"'in <{kind.__name__}>' needs a {kind.__name__}")
+        assert isinstance(item, str | bytes)
+        return gas.search_cost(schedule, len(container), len(item))
+    if kind is dict or kind is DICT_VIEWS[0]:
+        return gas.units_cost(schedule, 2 * key_units(item, _limit(meter)))
+    if kind is DICT_VIEWS[2]:  # (key, value) in d.items(): a lookup, then one comparison
+        if type(item) is not tuple or len(item) != 2:
+            return schedule["arith"]
+        units = 2 * key_units(item[0], _limit(meter)) + deep_units(item[1], _limit(meter))
+        return gas.units_cost(schedule, units)
+    if kind is range:
+        if not _is_int(item):
+            raise VmTypeError("'in <range>' needs an int")
+        return schedule["arith"]
+    if kind in (list, tuple) or kind is DICT_VIEWS[1]:
+        return _pair_cost(meter, item, container)
+    if kind is Map:
+        return schedule["arith"]  # the read charges the storage access
+    raise VmTypeError(f"'in' is not supported for {kind.__name__}")
+
+
+def compare(meter: Meter, name: str) -> Binary:
+    """The metered helper for one comparison operator (an ast class name)."""
+    charge = meter.charge
+    schedule = meter.schedule
+    if name in _ORDER:
+        native = _ORDER[name]
+
+        def ordered(a: Any, b: Any) -> Any:
+            charge(_pair_cost(meter, a, b))
+            return native(a, b)
+
+        ordered.__name__ = f"cmp_{name}"
+        return ordered
+    if name in ("Is", "IsNot"):
+        same = name == "Is"
+
+        def identity(a: Any, b: Any) -> bool:
+            charge(schedule["arith"])
+            return (a is b) is same
+
+        return identity
+    negated = name == "NotIn"
+
+    def contains(a: Any, b: Any) -> bool:
+        charge(contains_cost(meter, a, b))
+        return (a in b) is not negated
+
+    return contains
+
+
+def key(meter: Meter) -> Unary:
+    """A dict key about to be hashed: checked (`ccoin.vm.values.key_units`) and charged."""
+    schedule = meter.schedule
+
+    def helper(value: Any) -> Any:
+        meter.charge(gas.units_cost(schedule, key_units(value, _limit(meter))))
+        return value
+
+    return helper
+
+
+def chain(meter: Meter) -> Callable[..., bool]:
+    """`a < b <= c`: each link compared as Python would, later operands evaluated only
+    while the chain holds (they come as thunks)."""
+    helpers = {name: compare(meter, name) for name in COMPARE_OPS}
+
+    def helper(left: Any, *links: tuple[str, Callable[[], Any]]) -> bool:
+        for name, operand in links:
+            right = operand()
+            if not helpers[name](left, right):
+                return False
+            left = right
+        return True
 
     return helper

@@ -73,6 +73,7 @@ from ccoin.vm.calls import (
     RootStorage,
     StorageReader,
     TreeWrites,
+    WallTimeout,
     WorkerFault,
     WriteSet,
     call_parser,
@@ -94,6 +95,7 @@ __all__ = [
     "SandboxRunner",
     "StorageReader",
     "TreeWrites",
+    "WallTimeout",
     "WorkerFault",
     "WriteSet",
 ]
@@ -192,8 +194,10 @@ class _Zygote:
     waits for the ``exit`` report of that pid; the zygote forks a replacement meanwhile.
     """
 
-    def __init__(self, memory: int, cpu_seconds: int, max_frame: int, unchecked_exits: int) -> None:
-        env = {"PYTHONHASHSEED": "0", "PYTHONPATH": _python_path()}
+    def __init__(
+        self, memory: int, cpu_seconds: int, max_frame: int, unchecked_exits: int, hash_seed: int
+    ) -> None:
+        env = {"PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": _python_path()}
         argv = [sys.executable, "-S", "-s", "-P", "-B", "-m", "ccoin.vm.worker"]
         self.max_frame = max_frame
         self.unchecked_exits = unchecked_exits
@@ -204,7 +208,7 @@ class _Zygote:
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [*argv, str(memory), str(cpu_seconds)],
+                [*argv, str(memory), str(cpu_seconds), str(hash_seed)],
                 stdin=subprocess.DEVNULL,
                 stdout=theirs.fileno(),
                 stderr=subprocess.DEVNULL,
@@ -296,7 +300,7 @@ class _Zygote:
             except ipc.EndOfStream:
                 self._died(child)  # its reply pipe ended between frames: the child is gone
         except ipc.FrameTimeout:
-            raise WorkerFault(f"call exceeded the wall timeout of {timeout} s") from None
+            raise WallTimeout(f"call exceeded the wall timeout of {timeout} s") from None
         except ipc.FrameError as exc:
             raise WorkerFault(f"bad frame from worker: {exc}") from None
         result = parse(reply)
@@ -404,7 +408,11 @@ class SandboxRunner:
         max_frame: int = ipc.MAX_FRAME,
         compile_cache: CompileCache | None = None,
         unchecked_exits: int = UNCHECKED_EXITS,
+        hash_seed: int = 0,
     ) -> None:
+        """`hash_seed`: the workers' PYTHONHASHSEED (0 on every node; another only for the
+        tests that show results do not depend on it)."""
+        self.hash_seed = hash_seed
         self.timeout = timeout
         self.memory_limit = memory_limit
         self.max_frame = max_frame
@@ -415,7 +423,8 @@ class SandboxRunner:
         self._lock = threading.Lock()
 
     def run(self, job: Job, storage_get: StorageReader = _no_storage) -> JobResult:
-        """Run `job`; a worker fault is retried once on a fresh worker, then raised."""
+        """Run `job`; a worker fault is retried once on a fresh worker (a wall timeout is
+        not: it would only cost the timeout again), then raised."""
         session = _Session(RootStorage(storage_get), "", self.compile_cache)
         return self._run(job.to_frame(), parse_result, session)
 
@@ -456,6 +465,9 @@ class SandboxRunner:
         with self._lock:
             try:
                 return self._run_once(frame, parse, session.fresh())
+            except WallTimeout:
+                self.faults += 1
+                raise
             except WorkerFault:
                 self.faults += 1
             try:
@@ -473,7 +485,7 @@ class SandboxRunner:
         if self._zygote is None:
             cpu_seconds = int(self.timeout) + 1  # a backstop; the wall timeout acts first
             self._zygote = _Zygote(
-                self.memory_limit, cpu_seconds, self.max_frame, self.unchecked_exits
+                self.memory_limit, cpu_seconds, self.max_frame, self.unchecked_exits, self.hash_seed
             )
         try:
             return self._zygote.call(frame, parse, session, self.timeout)

@@ -1,8 +1,9 @@
 """The sandboxed side of the contract runner: a fork server and its per-call children.
 
-Started by `ccoin.vm.runner` as ``python -S -s -P -B -m ccoin.vm.worker MEMORY CPU`` with a
-clean environment whose only entries are ``PYTHONHASHSEED=0`` and ``PYTHONPATH`` (not
-``-I``: isolated mode ignores ``PYTHONHASHSEED``), fd 0 on ``/dev/null`` and fd 1 a
+Started by `ccoin.vm.runner` as ``python -S -s -P -B -m ccoin.vm.worker MEMORY CPU SEED``
+with a clean environment whose only entries are ``PYTHONHASHSEED=SEED`` (0 on every node;
+the zygote refuses to start if the two differ) and ``PYTHONPATH`` (not ``-I``: isolated
+mode ignores ``PYTHONHASHSEED``), fd 0 on ``/dev/null`` and fd 1 a
 ``SOCK_SEQPACKET`` socket to the node (the control socket: one frame per packet). The
 process (the "zygote") imports everything a call may need, generates the seccomp filter's
 BPF program once, empties its import machinery, then keeps `CHILDREN` children forked
@@ -80,7 +81,8 @@ from typing import Any
 import pyseccomp
 
 from ccoin.vm import ipc
-from ccoin.vm.api import CallContext, decode_value, encode_value
+from ccoin.vm.api import CallContext, decode_value
+from ccoin.vm.failures import MAX_ERROR, describe
 from ccoin.vm.host import LoadedContract, TreeOutcome
 from ccoin.vm.host import run_call as run_tree
 from ccoin.vm.instrument import CompiledContract
@@ -218,7 +220,8 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
     except _StorageChannelBroken:
         return {"t": "fault", "reason": "storage channel broken"}
     except BaseException as exc:  # any other exception is the contract's own failure
-        return {"t": "result", "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        # Raw Python for the sandbox's own tests: its text, cut so that it fits a frame.
+        return {"t": "result", "ok": False, "error": f"{type(exc).__name__}: {exc}"[:MAX_ERROR]}
 
 
 def run_call(request: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +249,7 @@ def run_call(request: dict[str, Any]) -> dict[str, Any]:
         reply = {
             "t": "result",
             "ok": True,
-            "value": encode_value(outcome.value),
+            "value": outcome.encoded,
             "gas_used": outcome.gas_used,
             "writes": [list(write) for write in tree.writes],
             "events": [list(event) for event in tree.events],
@@ -260,8 +263,7 @@ def run_call(request: dict[str, Any]) -> dict[str, Any]:
         return {"t": "fault", "reason": "storage channel broken"}
     except Exception as exc:  # an unstorable or oversized result: the contract's own
         gas_used = outcome.gas_used if outcome is not None else 0
-        error = f"{type(exc).__name__}: {exc}"
-        return {"t": "result", "ok": False, "error": error, "gas_used": gas_used}
+        return {"t": "result", "ok": False, "error": describe(exc), "gas_used": gas_used}
     except BaseException as exc:
         return {"t": "fault", "reason": f"unexpected {type(exc).__name__}"}
 
@@ -487,7 +489,7 @@ def serve(memory: int, cpu: int) -> None:
 
 def main(argv: list[str]) -> None:
     sys.set_int_max_str_digits(INT_MAX_STR_DIGITS)
-    if sys.flags.hash_randomization or len(argv) != 2:
+    if len(argv) != 3 or os.environ.get("PYTHONHASHSEED") != argv[2]:
         os._exit(2)  # started wrongly: the runner sees a dead worker, a fault
     serve(int(argv[0]), int(argv[1]))
     os._exit(0)

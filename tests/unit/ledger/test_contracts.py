@@ -367,14 +367,18 @@ def test_a_call_tree_is_applied_per_contract_and_agreed_by_another_node(
 
 
 def test_every_receipt_the_node_writes_reads_back(chain: Chain, net: LocalNet) -> None:
-    """The largest result a call can return (near the 4 MiB frame) still makes a receipt
-    that decodes; an over-long event name is the contract's failure, not a bad receipt."""
+    """The largest result a call can return (64 KiB encoded) still makes a receipt that
+    decodes; one byte more, an over-long event name: the contract's failure, not a bad
+    receipt."""
     code = (
-        "@export\ndef big():\n    return 'x' * 3_000_000\n\n\n"
+        "@export\ndef big(n):\n    return 'x' * n\n\n\n"
         "@export\ndef shout():\n    emit('E' * 65, a=1)\n"
     )
     app, _ = deployed(chain, net, code)
-    big = call(chain, net, app, "big", gas_limit=1_000_000)
-    assert big.ok and len(decode_value(big.value or b"")) == 3_000_000
+    largest = 64 * 1024 - 3  # msgpack's str 16 header
+    big = call(chain, net, app, "big", largest, gas_limit=1_000_000)
+    assert big.ok and len(decode_value(big.value or b"")) == largest
+    over = call(chain, net, app, "big", largest + 1, gas_limit=1_000_000)
+    assert not over.ok and over.error == "ValueError: a return value of more than 65536 bytes"
     shout = call(chain, net, app, "shout")
     assert not shout.ok and shout.error is not None and "event name" in shout.error

@@ -16,7 +16,7 @@ import pytest
 
 from ccoin.testing.vm import BOMBS, TOKEN, FakeApi, make_context
 from ccoin.vm import gas
-from ccoin.vm.gas import GAS_SCHEDULE_V1, Meter, OutOfGas, VmAbort
+from ccoin.vm.gas import GAS_SCHEDULE_V2, Meter, OutOfGas, VmAbort
 from ccoin.vm.instrument import CallOutcome, compile_contract, execute
 from ccoin.vm.runtime import MAX_CALL_DEPTH
 
@@ -49,13 +49,13 @@ def test_out_of_gas_is_not_an_exception() -> None:
 
 
 def test_schedule_is_frozen_and_versioned() -> None:
-    assert gas.SCHEDULES[gas.SCHEDULE_VERSION] is GAS_SCHEDULE_V1
+    assert gas.SCHEDULES[gas.SCHEDULE_VERSION] is GAS_SCHEDULE_V2
     with pytest.raises(TypeError):
-        GAS_SCHEDULE_V1["statement"] = 0  # type: ignore[index]
+        GAS_SCHEDULE_V2["statement"] = 0  # type: ignore[index]
 
 
 def test_cost_functions_grow_with_size() -> None:
-    s = GAS_SCHEDULE_V1
+    s = GAS_SCHEDULE_V2
     assert gas.add_cost(s, 2**640, 1) > gas.add_cost(s, 2**64, 1)
     assert gas.mul_cost(s, 2**640 - 1, 2**640 - 1) == s["arith"] + 100 * s["mul_per_word_pair"]
     assert gas.pow_cost(s, 10, 10**7) > 10**11
@@ -114,14 +114,14 @@ def test_out_of_gas_mid_call_reports_the_limit() -> None:
 @pytest.mark.parametrize(
     ("function", "error"),
     [
-        ("power", "OutOfGas"),
+        ("power", "OverflowError"),  # refused from the estimated size, before any work
         ("spin", "OutOfGas"),
         ("recurse", "CallDepthExceeded"),
         ("list_bomb", "OutOfGas"),
         ("text_bomb", "OutOfGas"),
         ("grow", "OutOfGas"),
         ("doubling", "OutOfGas"),
-        ("shift_bomb", "OutOfGas"),
+        ("shift_bomb", "OverflowError"),
         ("materialize", "OutOfGas"),
         ("catch_out_of_gas", "OutOfGas"),
     ],
@@ -256,7 +256,7 @@ def test_same_gas_and_results_under_different_hash_seeds() -> None:
         )
         results.append(json.loads(done.stdout))
     assert results[0] == results[1]
-    assert results[0][0][0] is True and results[0][3][2].startswith("OutOfGas")
+    assert results[0][0][0] is True and results[0][3][2].startswith("OverflowError")
 
 
 def test_context_reaches_the_contract() -> None:
