@@ -32,7 +32,6 @@ from ccoin.vm.values import (
     MAX_DECIMAL_TEXT,
     MAX_INT_BITS,
     byte_words,
-    deep_units,
 )
 
 __all__ = ["ContractError"]
@@ -134,10 +133,7 @@ def encode_result(meter: Meter, value: object) -> bytes:
 def charged_encode(meter: Meter, value: object) -> bytes:
     """`encode_value(value)`, charged `per_byte_word` per deep unit before encoding (a unit
     encodes to at most about 9 bytes, so the bytes made are bounded by the gas paid)."""
-    schedule = meter.schedule
-    rate = max(1, schedule["per_byte_word"])
-    units = deep_units(value, meter.remaining // rate + 1)
-    meter.charge(schedule["builtin"] + rate * units)
+    gas.charge_deep(meter, value, base="builtin", rate="per_byte_word")
     return encode_value(value)
 
 

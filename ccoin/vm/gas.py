@@ -15,7 +15,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-from ccoin.vm.values import WORD_BITS, byte_words, int_words, scalar_units
+from ccoin.vm.values import (
+    WORD_BITS,
+    WalkRefused,
+    byte_words,
+    deep_units,
+    int_words,
+    key_units,
+    scalar_units,
+)
 
 SCHEDULE_VERSION = 2
 
@@ -45,6 +53,7 @@ GAS_SCHEDULE_V2: Mapping[str, int] = MappingProxyType(
         "event": 100,
         "event_per_byte": 2,
         "transfer": 500,
+        "exception": 20,  # an exception caught by an except clause
     }
 )
 """Version 2 (issue 11): every native operation priced from the deep size of its inputs
@@ -243,6 +252,33 @@ def storage_read_cost(schedule: Mapping[str, int], key: bytes, value: bytes | No
 def storage_write_cost(schedule: Mapping[str, int], key: bytes, value: bytes | None) -> int:
     size = len(key) + (len(value) if value is not None else 0)
     return schedule["storage_write"] + schedule["storage_write_per_byte"] * size
+
+
+def charge_deep(
+    meter: Meter, *values: object, base: str = "arith", rate: str = "per_item", keys: int = 0
+) -> int:
+    """Charge `schedule[base] + schedule[rate] × units` for native work over whole values:
+    the deep size of `values` (`ccoin.vm.values.deep_units`), of which the first `keys` are
+    dict keys (checked by `key_units`, and counted twice: hashed, then compared). A walk
+    refused part way (nesting, a bad key) is charged for what it walked before the refusal
+    is raised. Returns the units charged."""
+    schedule = meter.schedule
+    per = schedule[rate]
+    limit = meter.remaining // max(1, per) + 1
+    total = 0
+    try:
+        for index, value in enumerate(values):
+            if index < keys:
+                total += 2 * key_units(value, limit - total)
+            else:
+                total += deep_units(value, limit - total)
+            if total > limit:
+                break  # the charge below fails
+    except WalkRefused as refused:
+        meter.charge(schedule[base] + per * (total + refused.units))
+        raise
+    meter.charge(schedule[base] + per * total)
+    return total
 
 
 def event_cost(schedule: Mapping[str, int], size: int) -> int:

@@ -224,7 +224,8 @@ class _Instrumenter(ast.NodeTransformer):
     def visit_Try(self, node: ast.Try) -> ast.Try:
         node.body = self.block(node.body)
         for handler in node.handlers:
-            handler.body = self.block(handler.body)
+            caught = ast.copy_location(ast.Expr(value=_helper("__g_caught")), handler)
+            handler.body = [caught, *self.block(handler.body)]
         node.orelse = self.block(node.orelse)
         return node
 

@@ -13,15 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from ccoin.vm import gas
+from ccoin.vm.api import ApiObject
 from ccoin.vm.failures import VmOverflowError, VmTypeError, VmValueError
 from ccoin.vm.gas import Meter
 from ccoin.vm.operators import binary
 from ccoin.vm.values import (
     DECIMAL_CONTEXT,
+    DICT_VIEWS,
     MAX_INT_BITS,
+    WalkRefused,
     checked_int,
     deep_units,
-    key_units,
 )
 
 Function = Callable[..., Any]
@@ -30,6 +32,7 @@ MAX_INT_TEXT = 1024
 MAX_DECIMAL_ADJUSTED = 617
 """`int(Decimal)` of 10**618 or more would pass `MAX_INT_BITS`: refused before converting."""
 _NO_DEFAULT = object()
+_SIZED = frozenset({list, tuple, str, bytes, range, dict, *DICT_VIEWS})
 
 
 def _limit(meter: Meter) -> int:
@@ -47,7 +50,17 @@ def ordering(
     limit = _limit(meter)
     total = 0
     for value in values:
-        units = deep_units(value, limit - total)
+        kind = type(value)
+        if kind is int:
+            units = ((value.bit_length() + 63) >> 6) or 1
+        elif kind is str or kind is bytes:
+            units = ((len(value) + 7) >> 3) or 1
+        else:
+            try:
+                units = deep_units(value, limit - total)
+            except WalkRefused as refused:
+                meter.charge(gas.units_cost(meter.schedule, total + refused.units))
+                raise
         total += units
         if total > limit:
             break  # the charge below fails
@@ -68,25 +81,33 @@ def sort_items(
         raise VmTypeError("reverse must be a bool")
     values, item_units = ordering(meter, call, items, key)
     meter.charge(gas.sort_cost(meter.schedule, len(items), item_units))
+    if key is None:
+        return sorted(items, reverse=reverse)
     order = sorted(range(len(values)), key=values.__getitem__, reverse=reverse)
     return [items[i] for i in order]
 
 
 def consume(meter: Meter, iterable: Iterable[Any]) -> list[Any]:
-    """Materialize an iterable, charging per item and by each item's size."""
+    """Materialize an iterable: a sized one is charged by its length before it is copied
+    (references only); an unsized one (zip, enumerate, reversed) is taken item by item,
+    each charged, so it cannot be materialized for free however long it is."""
     schedule = meter.schedule
-    if isinstance(iterable, list | tuple | dict | range | str | bytes):
-        # Sized: refuse before allocating anything.
-        meter.charge(gas.scan_cost(schedule, len(iterable)))
-        if isinstance(iterable, range):
-            return list(iterable)
-    else:
-        meter.charge(schedule["builtin"])
+    if type(iterable) in _SIZED:
+        meter.charge(gas.scan_cost(schedule, len(iterable)))  # type: ignore[arg-type]
+        return list(iterable)
+    if isinstance(iterable, ApiObject):
+        raise VmTypeError(f"{type(iterable).__name__} is not iterable")
+    rate = schedule["per_item"]
+    allowed = meter.remaining
     items: list[Any] = []
-    per_item = schedule["per_item"]
+    append = items.append
+    cost = schedule["builtin"]
     for item in iterable:
-        meter.charge(per_item * gas.size_units(item))
-        items.append(item)
+        cost += rate
+        if cost > allowed:
+            break  # the charge below fails: nothing more is taken
+        append(item)
+    meter.charge(cost)
     return items
 
 
@@ -124,6 +145,8 @@ def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
                     raise VmValueError(f"{native.__name__}() of an empty sequence")
                 return default
             values, _units = ordering(meter, call, items, key)
+            if key is None:
+                return native(items)
             return items[native(range(len(values)), key=values.__getitem__)]
 
         helper.__name__ = native.__name__
@@ -169,7 +192,7 @@ def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
             for pair in consume(meter, iterable):
                 if type(pair) not in (list, tuple) or len(pair) != 2:
                     raise VmTypeError("dict() takes a dict or pairs (lists or tuples of two)")
-                charge(gas.units_cost(schedule, key_units(pair[0], _limit(meter))))
+                gas.charge_deep(meter, pair[0], keys=1)
                 result[pair[0]] = pair[1]
         charge(gas.scan_cost(schedule, len(fields)))
         result.update(fields)
@@ -231,20 +254,24 @@ def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
         "any": any_,
         "Decimal": decimal_,
     }
-    real_types = {
-        list_: list, tuple_: tuple, dict_: dict, str_: str, int_: int,
-        bool_: bool, decimal_: Decimal,
-    }  # fmt: skip
+    real_types = (
+        (list_, list), (tuple_, tuple), (dict_, dict), (str_, str), (int_, int),
+        (bool_, bool), (decimal_, Decimal),
+    )  # fmt: skip
 
     def isinstance_(value: Any, kinds: Any) -> bool:
-        charge(builtin)
         wanted = kinds if type(kinds) is tuple else (kinds,)
-        if not all(k in real_types for k in wanted):  # `in` on a dict of functions: by identity
-            raise VmTypeError(
-                "isinstance() takes list, tuple, dict, str, int, bool or Decimal, or a tuple"
-                " of those"
-            )
-        return isinstance(value, tuple(real_types[k] for k in wanted))
+        charge(gas.scan_cost(schedule, len(wanted)))
+        found = []
+        for kind in wanted:  # by identity: nothing is hashed or compared
+            real = next((t for wrapper, t in real_types if wrapper is kind), None)
+            if real is None:
+                raise VmTypeError(
+                    "isinstance() takes list, tuple, dict, str, int, bool or Decimal, or a"
+                    " tuple of those"
+                )
+            found.append(real)
+        return isinstance(value, tuple(found))
 
     names["isinstance"] = isinstance_
     return names

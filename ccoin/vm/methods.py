@@ -21,7 +21,7 @@ from ccoin.vm import gas
 from ccoin.vm.failures import VmAttributeError, VmTypeError, VmValueError
 from ccoin.vm.gas import Meter
 from ccoin.vm.metered_builtins import sort_items
-from ccoin.vm.values import DECIMAL_CONTEXT, byte_words, deep_units, key_units
+from ccoin.vm.values import DECIMAL_CONTEXT, byte_words
 
 Args = tuple[Any, ...]
 Cost = Callable[[Meter, Any, Args], int]
@@ -38,15 +38,9 @@ class Method:
     keyword_only: tuple[str, ...] = ()
 
 
-def _limit(meter: Meter) -> int:
-    return meter.remaining // max(1, meter.schedule["per_item"]) + 1
-
-
 def _units(meter: Meter, *values: object) -> int:
-    total = 0
-    for value in values:
-        total += deep_units(value, _limit(meter) - total)
-    return gas.units_cost(meter.schedule, total)
+    gas.charge_deep(meter, *values)
+    return 0
 
 
 def _scan(meter: Meter, obj: Any, args: Args) -> int:
@@ -140,7 +134,8 @@ def _extend(meter: Meter, obj: Any, args: Args) -> int:
 
 
 def _dict_key(meter: Meter, obj: Any, args: Args) -> int:
-    return gas.units_cost(meter.schedule, key_units(args[0], _limit(meter)))
+    gas.charge_deep(meter, args[0], keys=1)
+    return 0
 
 
 def _update(meter: Meter, obj: Any, args: Args) -> int:
@@ -242,6 +237,8 @@ def _bind(kind: type, name: str, method: Method, args: Args, kwargs: dict[str, A
     """The positional arguments for `method`, keywords placed by name, defaults filled; a
     missing, extra or unknown argument is a `TypeError` naming the method."""
     params = method.params
+    if not kwargs and len(args) == len(params):
+        return args
     where = f"{kind.__name__}.{name}()"
     if len(args) > len(params):
         raise VmTypeError(f"{where} takes at most {len(params)} arguments")
@@ -270,7 +267,8 @@ def call_method(meter: Meter, call: Callable[..., Any], obj: Any, name: str, arg
     method = METHODS.get(kind, {}).get(name)
     if method is None:
         raise VmAttributeError(f"{kind.__name__} has no method {name!r} for contracts")
-    kwargs = dict(kwargs)
+    if kwargs:
+        kwargs = dict(kwargs)
     bound = _bind(kind, name, method, args, kwargs)
     meter.charge(method.cost(meter, obj, bound))
     if kind is Decimal:

@@ -23,9 +23,7 @@ from ccoin.vm.values import (
     DICT_VIEWS,
     MAX_INT_BITS,
     checked_int,
-    deep_units,
     is_container,
-    key_units,
     scalar_units,
 )
 
@@ -194,23 +192,15 @@ _ORDER: dict[str, Binary] = {
 COMPARE_OPS = frozenset({*_ORDER, "Is", "IsNot", "In", "NotIn"})
 
 
-def _limit(meter: Meter) -> int:
-    return meter.remaining // max(1, meter.schedule["per_item"]) + 1
-
-
-def _pair_cost(meter: Meter, a: object, b: object) -> int:
-    """Comparing two values: at most the deep size of each (the walk stops past the gas)."""
-    schedule = meter.schedule
+def charge_pair(meter: Meter, a: object, b: object) -> None:
+    """Comparing two values: at most the deep size of each (`gas.charge_deep`)."""
     if not is_container(a) and not is_container(b):
-        return schedule["arith"] + scalar_units(a) + scalar_units(b)
-    limit = _limit(meter)
-    units = deep_units(a, limit)
-    if units <= limit:
-        units += deep_units(b, limit - units)
-    return gas.units_cost(schedule, units)
+        meter.charge(meter.schedule["arith"] + scalar_units(a) + scalar_units(b))
+    else:
+        gas.charge_deep(meter, a, b)
 
 
-def contains_cost(meter: Meter, item: object, container: object) -> int:
+def charge_contains(meter: Meter, item: object, container: object) -> None:
     """`item in container`, priced by what Python does for the container's type; a
     container whose `in` would run unpriced (an iterator, a range asked for a non-int) is
     refused."""
@@ -219,27 +209,29 @@ def contains_cost(meter: Meter, item: object, container: object) -> int:
     if kind is str or kind is bytes:
         assert isinstance(container, str | bytes)
         if type(item) is int and kind is bytes:
-            return gas.scan_cost(schedule, gas.byte_words(len(container)))
+            meter.charge(gas.scan_cost(schedule, gas.byte_words(len(container))))
+            return
         if type(item) is not kind:
             raise VmTypeError(f"'in <{kind.__name__}>' needs a {kind.__name__}")
         assert isinstance(item, str | bytes)
-        return gas.search_cost(schedule, len(container), len(item))
-    if kind is dict or kind is DICT_VIEWS[0]:
-        return gas.units_cost(schedule, 2 * key_units(item, _limit(meter)))
-    if kind is DICT_VIEWS[2]:  # (key, value) in d.items(): a lookup, then one comparison
+        meter.charge(gas.search_cost(schedule, len(container), len(item)))
+    elif kind is dict or kind is DICT_VIEWS[0]:
+        gas.charge_deep(meter, item, keys=1)
+    elif kind is DICT_VIEWS[2]:  # (key, value) in d.items(): a lookup, then one comparison
         if type(item) is not tuple or len(item) != 2:
-            return schedule["arith"]
-        units = 2 * key_units(item[0], _limit(meter)) + deep_units(item[1], _limit(meter))
-        return gas.units_cost(schedule, units)
-    if kind is range:
+            meter.charge(schedule["arith"])
+        else:
+            gas.charge_deep(meter, item[0], item[1], keys=1)
+    elif kind is range:
         if not _is_int(item):
             raise VmTypeError("'in <range>' needs an int")
-        return schedule["arith"]
-    if kind in (list, tuple) or kind is DICT_VIEWS[1]:
-        return _pair_cost(meter, item, container)
-    if kind is Map:
-        return schedule["arith"]  # the read charges the storage access
-    raise VmTypeError(f"'in' is not supported for {kind.__name__}")
+        meter.charge(schedule["arith"])
+    elif kind in (list, tuple) or kind is DICT_VIEWS[1]:
+        charge_pair(meter, item, container)
+    elif kind is Map:
+        meter.charge(schedule["arith"])  # the read charges the storage access
+    else:
+        raise VmTypeError(f"'in' is not supported for {kind.__name__}")
 
 
 def compare(meter: Meter, name: str) -> Binary:
@@ -250,7 +242,7 @@ def compare(meter: Meter, name: str) -> Binary:
         native = _ORDER[name]
 
         def ordered(a: Any, b: Any) -> Any:
-            charge(_pair_cost(meter, a, b))
+            charge_pair(meter, a, b)
             return native(a, b)
 
         ordered.__name__ = f"cmp_{name}"
@@ -266,7 +258,7 @@ def compare(meter: Meter, name: str) -> Binary:
     negated = name == "NotIn"
 
     def contains(a: Any, b: Any) -> bool:
-        charge(contains_cost(meter, a, b))
+        charge_contains(meter, a, b)
         return (a in b) is not negated
 
     return contains
@@ -274,10 +266,8 @@ def compare(meter: Meter, name: str) -> Binary:
 
 def key(meter: Meter) -> Unary:
     """A dict key about to be hashed: checked (`ccoin.vm.values.key_units`) and charged."""
-    schedule = meter.schedule
-
     def helper(value: Any) -> Any:
-        meter.charge(gas.units_cost(schedule, key_units(value, _limit(meter))))
+        gas.charge_deep(meter, value, keys=1)
         return value
 
     return helper

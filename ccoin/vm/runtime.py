@@ -44,7 +44,6 @@ from ccoin.vm.operators import (
     negate,
     positive,
 )
-from ccoin.vm.values import key_units
 
 # Contract-to-contract calls inside one contract (its own functions and builtins): each
 # level is two Python frames here, far below CPython's recursion limit, so the limit that
@@ -84,11 +83,13 @@ def _make_call(meter: Meter, frames: Frames) -> Function:
 
 
 def _make_method(meter: Meter, call: Function) -> Function:
+    cost = meter.schedule["call"]  # a method call is a call, like any other
+
     def method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        meter.charge(cost)
         if isinstance(obj, ApiObject):
             if name not in obj.PUBLIC:
                 raise VmAttributeError(f"{type(obj).__name__} has no method {name!r}")
-            meter.charge(meter.schedule["builtin"])
             return getattr(obj, name)(*args, **kwargs)
         return call_method(meter, call, obj, name, args, kwargs)
 
@@ -108,10 +109,6 @@ def _make_attribute(meter: Meter) -> Function:
 _INDEXED = (list, tuple, str, bytes, range)
 
 
-def _limit(meter: Meter) -> int:
-    return meter.remaining // max(1, meter.schedule["per_item"]) + 1
-
-
 def _item_helpers(meter: Meter) -> dict[str, Function]:
     """`x[k]`, `x[k] = v`, `del x[k]`: a dict hashes the key (priced by its deep size); a
     list deletes by moving its tail; a `Map` charges its own storage access."""
@@ -120,7 +117,7 @@ def _item_helpers(meter: Meter) -> dict[str, Function]:
 
     def key_cost(obj: Any, k: Any) -> None:
         if type(obj) is dict:
-            charge(gas.units_cost(schedule, key_units(k, _limit(meter))))
+            gas.charge_deep(meter, k, keys=1)
         elif type(obj) in _INDEXED or type(obj) is Map:
             charge(schedule["arith"])
         else:
@@ -246,6 +243,7 @@ def _helpers(meter: Meter, call: Function) -> dict[str, Any]:
     helpers: dict[str, Any] = {
         "__g_stmt": lambda: meter.charge(schedule["statement"]),
         "__g_loop": lambda: meter.charge(schedule["loop_iteration"]),
+        "__g_caught": lambda: meter.charge(schedule["exception"]),
         "__g_call": call,
         "__g_method": _make_method(meter, call),
         "__g_attr": _make_attribute(meter),

@@ -24,7 +24,7 @@ import decimal
 from decimal import Decimal
 from typing import Any
 
-from ccoin.vm.failures import VmOverflowError, VmTypeError, VmValueError
+from ccoin.vm.failures import Refusal, VmOverflowError, VmTypeError, VmValueError
 
 # Pinned: IEEE decimal128-like precision and exponent range; every signal that would
 # produce a non-finite or inexact-by-surprise value raises instead.
@@ -61,6 +61,32 @@ KEY_INT_BITS = 60
 """An int in a dict key has at most this many bits. CPython hashes an int to itself modulo
 2**61 - 1, so bigger ints can be made to share one hash, and a dict of k of them costs k**2
 probes: below the modulus distinct ints hash apart."""
+
+
+class WalkRefused(Refusal):
+    """Mixin of the refusals a walk makes part way: `units` is the work it had done, which
+    the caller charges before the refusal reaches the contract (`ccoin.vm.gas.charge_deep`),
+    so a refused walk is never free work."""
+
+    units = 0
+
+
+class NestedTooDeep(WalkRefused, VmValueError):
+    def __init__(self, units: int) -> None:
+        super().__init__(f"value nested deeper than {MAX_VALUE_DEPTH} levels")
+        self.units = units
+
+
+class BadKeyType(WalkRefused, VmTypeError):
+    def __init__(self, message: str, units: int) -> None:
+        super().__init__(message)
+        self.units = units
+
+
+class BadKeyValue(WalkRefused, VmValueError):
+    def __init__(self, message: str, units: int) -> None:
+        super().__init__(message)
+        self.units = units
 
 
 def int_words(value: int) -> int:
@@ -130,7 +156,7 @@ def deep_units(value: Any, limit: int) -> int:
                     total += ((len(part) + 7) >> 3) or 1
                 elif part_kind in _CONTAINERS:
                     if depth >= MAX_VALUE_DEPTH:
-                        raise VmValueError(f"value nested deeper than {MAX_VALUE_DEPTH} levels")
+                        raise NestedTooDeep(total)
                     push((part, depth + 1))
                 elif part_kind is Decimal:
                     total += 2
@@ -162,9 +188,9 @@ def key_units(key: Any, limit: int) -> int:
             if item_kind is tuple:
                 stack.append(item)
             elif item_kind not in KEY_SCALARS:
-                raise VmTypeError(f"a dict key cannot hold a {item_kind.__name__}")
+                raise BadKeyType(f"a dict key cannot hold a {item_kind.__name__}", units)
             elif item_kind is int and item.bit_length() > KEY_INT_BITS:
-                raise VmValueError(f"an int in a dict key has at most {KEY_INT_BITS} bits")
+                raise BadKeyValue(f"an int in a dict key has at most {KEY_INT_BITS} bits", units)
     return units
 
 
