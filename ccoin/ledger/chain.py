@@ -76,6 +76,16 @@ class TxLocation:
     index: int
 
 
+class InvalidBlockTransaction(InvalidBlock):
+    """A block refused for one of its transactions (strict execution): which one, and the
+    transaction's own error (`cause`); the code is the transaction's."""
+
+    def __init__(self, tx_id: str, cause: InvalidTransaction) -> None:
+        super().__init__(cause.code, f"transaction {tx_id}: {cause.message}")
+        self.tx_id = tx_id
+        self.cause = cause
+
+
 @dataclass
 class Execution:
     """The result of running a block's transactions over the current head."""
@@ -184,8 +194,8 @@ class Chain:
         max_bytes: int | None = None,
     ) -> Execution:
         """Run `transactions` over the head state. `strict` (checking someone's block): the
-        first invalid transaction raises. Otherwise (building a block) invalid ones are
-        skipped and reported."""
+        first invalid transaction raises `InvalidBlockTransaction`. Otherwise (building a
+        block) invalid ones, a contract sandbox fault among them, are skipped and reported."""
         overlay = StateOverlay(self.store)
         parent_round = self._round_record(overlay)
         self._open_round(overlay, ctx)
@@ -214,9 +224,7 @@ class Chain:
                 executor.apply(tx)
             except InvalidTransaction as exc:
                 if strict:
-                    raise InvalidBlock(
-                        exc.code, f"transaction {tx.id(self.network_id)}: {exc.message}"
-                    ) from None
+                    raise InvalidBlockTransaction(tx.id(self.network_id), exc) from None
                 rejected.append((tx, exc))
                 continue
             used += size

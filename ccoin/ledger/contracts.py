@@ -9,9 +9,11 @@ whose storage reads come from the block's overlay. Its outcome is a `Receipt` in
 - the contract's own failure (an exception, out of gas, a transfer to an invalid address):
   nothing but the receipt, the fee paid, and a call's attached value back with the sender.
 
-A `WorkerFault` (the sandbox died or hung for a reason that is not the contract's) is not
-caught: it leaves the block unapplied and stops the node, since recording it would make
-this node's state depend on its own machine.
+A `WorkerFault` (the sandbox died, was killed, hung or sent a malformed frame: a reason that
+is not the contract's) is never a result, since recording it would make this node's state
+depend on its own machine: it becomes `TX_SANDBOX_FAULT`, an invalid transaction, so the
+executor writes nothing of it (no fee, no value moved, no receipt). A block being built
+drops it; a block being checked is refused (ADR 0017).
 
 May import: `ccoin.vm`, `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`.
 """
@@ -179,7 +181,7 @@ def apply_deploy(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Acc
         return
     context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=0)
     call = ContractCall(asset.code, INIT_FUNCTION, asset.init_args, gas.INIT_GAS, context)
-    result = ex.contracts.call(call, StateHost(ex.state.get))
+    result = _run(ex, call)
     receipt = _settle(ex, raw, result, gas.INIT_GAS)
     if receipt.ok:
         ex.state.put(schema.contract(raw), record.encode())
@@ -220,12 +222,32 @@ def apply_call(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accou
         ex.credit(raw, body.amount)  # the attached value is the contract's during the call
     context = _context(ex, tx_hash, address_from_raw(sender_raw), raw, value=body.amount)
     call = ContractCall(record.code, asset.method, asset.args, asset.gas_limit, context)
-    result = ex.contracts.call(call, StateHost(ex.state.get))
+    result = _run(ex, call)
     receipt = _settle(ex, raw, result, asset.gas_limit)
     if not receipt.ok and body.amount:
         ex.state.revert(mark)  # only the value's credit was written since the mark
         ex.credit(sender_raw, body.amount)
     _put_receipt(ex, tx_hash, receipt)
+
+
+def _run(ex: TxExecutor, call: ContractCall) -> CallResult:
+    """The sandbox's result of `call` over the block's overlay, or `TX_SANDBOX_FAULT`."""
+    try:
+        return ex.contracts.call(call, StateHost(ex.state.get))
+    except WorkerFault as exc:
+        raise InvalidTransaction(
+            ErrorCode.TX_SANDBOX_FAULT, sandbox_fault_message(call, exc)
+        ) from None
+
+
+def sandbox_fault_message(call: ContractCall, fault: WorkerFault) -> str:
+    """One line for the submitter and the log: which call, the runner's reason, and that
+    nothing was recorded."""
+    reason = " ".join(fault.reason.split())[:200] or "unknown"
+    return (
+        f"the contract sandbox faulted on {call.function} of {call.context.contract}: "
+        f"{reason} (a node fault, never a result: nothing recorded, no fee taken)"
+    )
 
 
 def _context(ex: TxExecutor, tx_hash: bytes, sender: str, raw: bytes, *, value: int) -> CallContext:

@@ -10,14 +10,12 @@ import trio
 import trio.testing
 
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.ledger.contracts import ContractEngine
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
 from ccoin.testing import factories as f
 from ccoin.types.transaction import Transaction
-from ccoin.vm.runner import CallResult, SandboxRunner, WorkerFault
 
 NET = f.make_testnet(accounts=4, delegates=1, genesis_time=1_800_000_000)
 
@@ -117,41 +115,5 @@ async def test_a_transaction_already_pooled_is_not_verified_again(
         assert codes == [ErrorCode.POOL_DUPLICATE] * 3
         assert node.metrics.tx_verified._value.get() == verified  # no second check
         assert node.verifying == 0 and len(node.pool) == 3
-    finally:
-        node.close()
-
-
-class BrokenSandbox(SandboxRunner):
-    """A sandbox whose every call fails as a dead worker would, twice over."""
-
-    calls = 0
-
-    def call(self, call: object, host: object = None) -> CallResult:  # type: ignore[override]
-        self.calls += 1
-        raise WorkerFault("worker died: killed by SIGKILL")
-
-
-async def test_a_sandbox_fault_stops_the_node_and_records_nothing(
-    tmp_path: Path, autojump_clock: trio.testing.MockClock
-) -> None:
-    node = make_node(tmp_path)
-    broken = BrokenSandbox()
-    node.chain.contracts = ContractEngine(broken)
-    nid = node.chain.network_id
-    code = "v = Var(0)\n\n\n@export\ndef init():\n    v.set(1)\n"
-    deploy = f.deploy(NET.accounts[1], "app", code, nid, timestamp=int(node.chain_time()))
-    try:
-        with pytest.raises(BaseExceptionGroup) as info:
-            async with trio.open_nursery() as nursery:
-                await nursery.start(node.run)
-                await node.wait_for_height(1)
-                height = node.chain.height
-                assert [r.error for r in await node.submit([deploy])] == [None]
-                await node.wait_for_height(height + 5)  # never: the node stops first
-        assert info.group_contains(WorkerFault)
-        assert broken.calls == 1
-        assert node.chain.transaction(deploy.id(nid)) is None  # the block was not applied
-        assert node.chain.receipt(deploy.id(nid)) is None
-        assert node.transaction_status(deploy.id(nid)).status.value == "pending"  # type: ignore[union-attr]
     finally:
         node.close()
