@@ -41,7 +41,7 @@ def reports_errors(func: F) -> F:
             fail(ErrorCode.STORAGE_FAILURE, f"{exc}{hint}")
         except BaseExceptionGroup as group:  # a service inside the node's nursery failed
             fault = group.subgroup(lambda e: isinstance(e, WorkerFault))
-            if fault is not None:  # never a contract's result: the node must stop, loudly
+            if fault is not None:  # the ledger turns faults into refusals (ADR 0017): a bug
                 fail(ErrorCode.SANDBOX_FAULT, f"{_leaves(fault)[0]}")
             typed = group.subgroup(lambda e: isinstance(e, CcoinError))
             if typed is None:

@@ -29,7 +29,16 @@ _FIELDS = frozenset(
 _BRIDGE_FIELDS = frozenset({"key", "passphraseFile", "bsc", "anchor"})
 _P2P_FIELDS = frozenset({"listen", "peers", "cert", "key"})
 STATUS_FILE = "status.json"  # written by the node into its dataDir on every new head
-_POOL_FIELDS = frozenset({"maxTransactions", "maxBytes", "perSender", "ttlSeconds"})
+_POOL_FIELDS = frozenset(
+    {
+        "maxTransactions",
+        "maxBytes",
+        "perSender",
+        "ttlSeconds",
+        "faultSuspensionSeconds",
+        "maxSuspendedSenders",
+    }
+)
 # rpc section: JSON name -> (RpcConfig field, lowest, highest)
 _RPC_LIMITS = {
     "maxBodyBytes": ("max_body_bytes", 1024, 256 * 1024 * 1024),
@@ -196,6 +205,18 @@ class NodeConfig:
             ttl_seconds=json_int(
                 pool_obj.get("ttlSeconds", defaults.ttl_seconds), "pool.ttlSeconds", 1, 30 * 86400
             ),
+            fault_suspension_seconds=json_int(
+                pool_obj.get("faultSuspensionSeconds", defaults.fault_suspension_seconds),
+                "pool.faultSuspensionSeconds",
+                1,
+                86400,
+            ),
+            max_suspended_senders=json_int(
+                pool_obj.get("maxSuspendedSenders", defaults.max_suspended_senders),
+                "pool.maxSuspendedSenders",
+                1,
+                10_000_000,
+            ),
         )
         level = json_str(obj.get("logLevel", "info"), "logLevel", max_len=8)
         if level not in ("debug", "info", "warning", "error"):
@@ -241,6 +262,8 @@ class NodeConfig:
                 "maxBytes": self.pool.max_bytes,
                 "perSender": self.pool.per_sender,
                 "ttlSeconds": self.pool.ttl_seconds,
+                "faultSuspensionSeconds": self.pool.fault_suspension_seconds,
+                "maxSuspendedSenders": self.pool.max_suspended_senders,
             },
             "logLevel": self.log_level,
         }

@@ -6,11 +6,18 @@ caller in a batch off the event loop). The block builder re-checks everything ag
 state of the block being built. Transactions of a multisignature account that still lack
 co-signatures wait in a *pending* area for at most the group's lifetime; `add_cosignatures`
 moves them to the ready set once `min` valid co-signatures are in.
+
+A transaction the sandbox faulted on while a block was built (`TX_SANDBOX_FAULT`) leaves the
+pool without a fee paid, so its sender is suspended (ADR 0017): its other contract
+transactions (types 5 and 8) are evicted and new ones refused with `POOL_SENDER_SUSPENDED`
+for `fault_suspension_seconds`; its other types are still admitted. The table of suspended
+senders holds at most `max_suspended_senders` (beyond, the oldest suspension is dropped).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,6 +45,7 @@ from ccoin.types.transaction import CoSignature, Transaction
 # Fee per byte is compared as an integer scaled by this factor, so ordering never depends on
 # float rounding.
 _FEE_SCALE = 1_000_000
+CONTRACT_TYPES = frozenset({TxType.CONTRACT_DEPLOY, TxType.CONTRACT_CALL})
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,20 @@ class PoolLimits:
     max_bytes: int = 64 * 1024 * 1024
     per_sender: int = 1_000
     ttl_seconds: int = 3 * 3600
+    # A sender whose contract transaction faulted the sandbox: how long its contract
+    # transactions are refused, and how many such senders are remembered at once.
+    fault_suspension_seconds: int = 60
+    max_suspended_senders: int = 10_000
 
     def __post_init__(self) -> None:
-        for name in ("max_transactions", "max_bytes", "per_sender", "ttl_seconds"):
+        for name in (
+            "max_transactions",
+            "max_bytes",
+            "per_sender",
+            "ttl_seconds",
+            "fault_suspension_seconds",
+            "max_suspended_senders",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"pool limit {name} must be positive")
 
@@ -94,6 +113,9 @@ class Mempool:
         self._by_id: dict[bytes, PoolEntry] = {}  # raw id (first 14 bytes of the hash)
         self._ready: SortedList = SortedList(key=lambda e: e.rank)
         self._per_sender: dict[bytes, int] = {}
+        # Suspended sender (raw address) -> the chain second its suspension ends; oldest
+        # first (every suspension is as long, so also the first to end).
+        self._suspended: OrderedDict[bytes, int] = OrderedDict()
         self._bytes = 0
         self._seq = itertools.count()
 
@@ -129,6 +151,8 @@ class Mempool:
         if self.state.is_included(tx_hash):
             raise InvalidTransaction(ErrorCode.TX_ALREADY_INCLUDED)
         sender_raw = address_raw_from_public_key(body.sender_public_key)
+        if body.type in CONTRACT_TYPES:
+            self._check_not_suspended(sender_raw, now)
         account = self.state.account_raw(sender_raw)
         pending_until = self._check_sender(tx, account, now)
         if self._per_sender.get(sender_raw, 0) >= self.limits.per_sender:
@@ -167,6 +191,46 @@ class Mempool:
         if count_cosignatures(tx, group.keysgroup, message) >= group.min:
             return None
         return now + group.lifetime * 3600
+
+    def _check_not_suspended(self, sender_raw: bytes, now: int) -> None:
+        until = self.suspended_until(sender_raw, now)
+        if until is not None:
+            raise PoolError(
+                ErrorCode.POOL_SENDER_SUSPENDED,
+                "a contract transaction from this sender faulted the sandbox: its contract "
+                f"transactions are refused for {until - now} s more",
+            )
+
+    # -- suspension after a sandbox fault -------------------------------------------------
+
+    def suspend(self, sender_raw: bytes, now: int) -> int:
+        """Refuse the sender's contract transactions until `now` plus the suspension time,
+        and evict those waiting (ready or pending); how many were evicted."""
+        self._suspended.pop(sender_raw, None)
+        self._suspended[sender_raw] = now + self.limits.fault_suspension_seconds
+        while len(self._suspended) > self.limits.max_suspended_senders:
+            self._suspended.popitem(last=False)
+        evicted = [
+            e
+            for e in self._by_hash.values()
+            if e.sender == sender_raw and e.tx.body.type in CONTRACT_TYPES
+        ]
+        for entry in evicted:
+            self._remove(entry)
+        return len(evicted)
+
+    def suspended_until(self, sender_raw: bytes, now: int) -> int | None:
+        """The chain second the sender's suspension ends, or None if it is not suspended."""
+        until = self._suspended.get(sender_raw)
+        if until is not None and now >= until:
+            del self._suspended[sender_raw]
+            return None
+        return until
+
+    @property
+    def suspended_senders(self) -> int:
+        """Entries in the suspension table (some may have ended and not been swept yet)."""
+        return len(self._suspended)
 
     def _make_room(self, entry: PoolEntry) -> None:
         limits = self.limits
@@ -257,6 +321,8 @@ class Mempool:
         ]
         for entry in stale:
             self._remove(entry)
+        while self._suspended and now >= next(iter(self._suspended.values())):
+            self._suspended.popitem(last=False)  # ended suspensions, oldest first
         return len(stale)
 
     def get(self, tx_hash: bytes) -> Transaction | None:
@@ -290,9 +356,12 @@ class Mempool:
         return entry is not None and entry.pending_until is not None
 
 
-def drop_invalid(pool: Mempool, rejected: list[tuple[Transaction, InvalidTransaction]]) -> None:
+def drop_invalid(
+    pool: Mempool, rejected: list[tuple[Transaction, InvalidTransaction]], now: int
+) -> None:
     """Forget transactions a block builder found invalid against the head state; one whose
-    timestamp is only ahead of the block stays, as it becomes valid with time."""
+    timestamp is only ahead of the block stays, as it becomes valid with time. The sender
+    of one the sandbox faulted on is suspended (`Mempool.suspend`) at chain second `now`."""
     pool.remove(
         [
             tx.hash(pool.network_id)
@@ -300,3 +369,6 @@ def drop_invalid(pool: Mempool, rejected: list[tuple[Transaction, InvalidTransac
             if exc.code is not ErrorCode.TX_TIMESTAMP_IN_FUTURE
         ]
     )
+    for tx, exc in rejected:
+        if exc.code is ErrorCode.TX_SANDBOX_FAULT:
+            pool.suspend(address_raw_from_public_key(tx.body.sender_public_key), now)

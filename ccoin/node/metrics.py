@@ -27,6 +27,9 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 # Block apply and build times on this machine run from about 1 ms (empty) to about 1 s
 # (tens of thousands of transactions).
 _APPLY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Where a contract sandbox fault can happen: building a block (the transaction is dropped),
+# applying a peer's block (the block is refused), a read-only view (the call answers an error).
+CONTRACT_FAULT_PHASES = ("build", "apply", "view")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,14 @@ class NodeMetrics:
         self.blocks_finalized = Counter(
             "ccoin_blocks_finalized", "Finalization events.", registry=self.registry
         )
+        self.contract_faults = Counter(
+            "ccoin_contract_faults",
+            "Contract sandbox faults (a node fault, never a result), by phase: build, apply, view.",
+            ["phase"],
+            registry=self.registry,
+        )
+        for phase in CONTRACT_FAULT_PHASES:
+            self.contract_faults.labels(phase)  # exposed at 0 before the first fault
         self.rpc_requests = Counter(
             "ccoin_rpc_requests",
             "RPC calls by method (JSON-RPC method or REST route) and outcome.",

@@ -5,6 +5,10 @@ One task (`_consensus_loop`) owns the consensus state and reads one channel of e
 the chain (produce, switch heads by rollback and re-apply, vote, finalize) and the network.
 Ledger work runs in a worker thread so the event loop keeps serving peers. Without a `p2p`
 section the node runs alone: with a one-delegate genesis its own vote is the supermajority.
+
+A contract sandbox fault never stops the node (ADR 0017): while building, the transaction is
+dropped (and its sender suspended in the pool); while checking a peer's block, the block is
+refused and its producer's peer score lowered. Each fault is counted and logged as one line.
 """
 
 from __future__ import annotations
@@ -18,10 +22,9 @@ import logging
 import math
 import os
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import trio
 
@@ -39,7 +42,7 @@ from ccoin.errors import (
     InvalidTransaction,
     PoolError,
 )
-from ccoin.ledger.chain import Chain, Execution
+from ccoin.ledger.chain import Chain, Execution, InvalidBlockTransaction
 from ccoin.node.bounded_work import BoundedWork
 from ccoin.node.bridge_signing import open_bridge
 from ccoin.node.clock import ChainClock
@@ -64,13 +67,15 @@ from ccoin.types.assets import EvidenceAsset, TxType
 from ccoin.types.block import Block
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import CoSignature, Transaction, TxBody
-from ccoin.vm.runner import WorkerFault
 
-T = TypeVar("T")
 BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new block
 SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
 FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
 PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's late block
+# A block the sandbox faulted on comes back at once (peers resend it, fetches return it):
+# it is run again only after this many slots, and so many such blocks are remembered.
+FAULT_RETRY_SLOTS = 2
+MAX_FAULTED_BLOCKS = 256
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ class Node:
         self._new_head = trio.Event()
         self._admitted = trio.Event()
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
+        self._faulted: OrderedDict[bytes, float] = OrderedDict()  # block -> when to run again
         self.metrics = NodeMetrics(self._gauges)
         self.rejected = RejectedLog()
         self.verifying = 0  # transactions submitted and still in signature checks
@@ -311,15 +317,11 @@ class Node:
         if result.error is not None:
             event("evidence_not_submitted", code=result.error.code.name)
 
-    async def _sandboxed(self, work: Callable[[], T]) -> T:
-        """Run block building or applying on a worker thread. A contract sandbox that failed
-        twice (`WorkerFault`) stops the node: the block is left unapplied, and recording
-        the failure as a result would make this node's state depend on its machine."""
-        try:
-            return await trio.to_thread.run_sync(work)
-        except WorkerFault as exc:
-            event("sandbox_fault", logging.ERROR, reason=exc.reason, height=self.chain.height)
-            raise
+    def _contract_fault(self, phase: str, height: int, tx: str, reason: str, **more: Any) -> None:
+        """Count and log (one line, no traceback) a contract sandbox fault."""
+        self.metrics.contract_faults.labels(phase).inc()
+        fields = {"phase": phase, "height": height, "tx": tx, "reason": reason, **more}
+        event("contract_fault", logging.WARNING, **fields)
 
     async def _produce(self, action: m.ProduceBlock) -> list[m.Event]:
         key = self.key
@@ -346,12 +348,16 @@ class Node:
             timing.append(time.monotonic())
             return built
 
-        block, execution = await self._sandboxed(build)
+        block, execution = await trio.to_thread.run_sync(build)
         block_hash = block.header.hash(self.network_id)
         self.blocks[block_hash] = block
         self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
-        drop_invalid(self.pool, execution.rejected)
+        drop_invalid(self.pool, execution.rejected, math.floor(self.chain_time()))
         for tx, exc in execution.rejected:
+            if exc.code is ErrorCode.TX_SANDBOX_FAULT:
+                self._contract_fault(
+                    "build", block.header.height, tx.id(self.network_id), exc.message
+                )
             if exc.code is not ErrorCode.TX_TIMESTAMP_IN_FUTURE:
                 self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, exc)
         self.metrics.block_apply_seconds.labels("produced").observe(trio.current_time() - started)
@@ -392,9 +398,13 @@ class Node:
             self._return_to_pool(removed)
         for block in todo:
             started = trio.current_time()
+            block_hash = block.header.hash(self.network_id)
+            if self._faulted.get(block_hash, -math.inf) > started:  # faulted lately: not yet
+                self.blocks.pop(block_hash, None)
+                return [m.BlockInvalid(block_hash)]
             verified = await self._verify_unseen(block)
             try:
-                await self._sandboxed(
+                await trio.to_thread.run_sync(
                     functools.partial(
                         chain.apply_block,
                         block,
@@ -402,16 +412,37 @@ class Node:
                     )
                 )
             except InvalidBlock as exc:
-                bad = block.header.hash(self.network_id)
-                event("block_invalid", height=block.header.height, code=exc.code.name)
-                self.blocks.pop(bad, None)
-                return [m.BlockInvalid(bad)]
+                if (
+                    isinstance(exc, InvalidBlockTransaction)
+                    and exc.code is ErrorCode.TX_SANDBOX_FAULT
+                ):
+                    self._refuse_faulted(block, exc)
+                else:
+                    event("block_invalid", height=block.header.height, code=exc.code.name)
+                self.blocks.pop(block_hash, None)
+                return [m.BlockInvalid(block_hash)]
             self.pool.remove([tx.hash(self.network_id) for tx in block.transactions])
             self.metrics.block_apply_seconds.labels("received").observe(
                 trio.current_time() - started
             )
         self._after_new_head()
         return [m.HeadApplied(action.hash)]
+
+    def _refuse_faulted(self, block: Block, exc: InvalidBlockTransaction) -> None:
+        """A block the sandbox faulted on: refused (it may come again, and apply then, if
+        the fault was this node's own) and its producer's peer score lowered."""
+        header = block.header
+        generator = header.generator_public_key
+        where = {"block": header.id(self.network_id), "producer": generator.hex()[:16]}
+        self._contract_fault("apply", header.height, exc.tx_id, exc.cause.message, **where)
+        retry = trio.current_time() + FAULT_RETRY_SLOTS * self.genesis.block_time
+        self._faulted[header.hash(self.network_id)] = retry
+        while len(self._faulted) > MAX_FAULTED_BLOCKS:
+            self._faulted.popitem(last=False)
+        producer = self.chain.delegate(generator)
+        own = self.key is not None and generator == self.key.public_key
+        if self.link is not None and producer is not None and not own:
+            self.link.penalize(producer.cert_fingerprint.hex(), "contract_fault")
 
     def _is_verified(self, checked: set[bytes], tx_hash: bytes) -> bool:
         return tx_hash in checked or self.pool.is_verified(tx_hash)

@@ -4,7 +4,8 @@ is passed in, so tests move time by hand.
 Every peer starts at 0; misbehaviour subtracts the points in `PENALTIES`. A peer whose
 score reaches `ban_threshold` is banned for `ban_seconds` and starts again from 0 when the
 ban expires. A malformed frame costs the whole budget at once: the peer is either broken
-or hostile, and the byte stream is no longer trustworthy.
+or hostile, and the byte stream is no longer trustworthy. A block the contract sandbox
+faulted on costs its producer less than an invalid one: the fault may be this node's own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PENALTIES: dict[str, int] = {
     "invalid_message": -50,
     "invalid_signature": -50,
     "invalid_block": -50,
+    "contract_fault": -25,
     "unrequested": -10,
     "spam": -10,
     "timeout": -5,
