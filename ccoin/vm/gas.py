@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from ccoin.vm.values import (
+    KEY_INT_BITS,
     WORD_BITS,
     WalkRefused,
     byte_words,
@@ -46,7 +47,7 @@ GAS_SCHEDULE_V2: Mapping[str, int] = MappingProxyType(
         "per_byte_word": 1,
         "sort_per_comparison": 2,
         # storage, events and C sent (applied by the node with the call transaction)
-        "storage_read": 200,
+        "storage_read": 400,
         "storage_read_per_byte": 1,
         "storage_write": 500,
         "storage_write_per_byte": 10,
@@ -252,6 +253,18 @@ def storage_read_cost(schedule: Mapping[str, int], key: bytes, value: bytes | No
 def storage_write_cost(schedule: Mapping[str, int], key: bytes, value: bytes | None) -> int:
     size = len(key) + (len(value) if value is not None else 0)
     return schedule["storage_write"] + schedule["storage_write_per_byte"] * size
+
+
+def charge_key(meter: Meter, key: object) -> None:
+    """A dict key about to be hashed and compared: `charge_deep(meter, key, keys=1)`, with
+    the common scalar keys priced without the walk."""
+    schedule = meter.schedule
+    if isinstance(key, str | bytes):
+        meter.charge(schedule["arith"] + 2 * schedule["per_item"] * byte_words(len(key)))
+    elif type(key) is int and key.bit_length() <= KEY_INT_BITS:
+        meter.charge(schedule["arith"] + 2 * schedule["per_item"])
+    else:
+        charge_deep(meter, key, keys=1)
 
 
 def charge_deep(

@@ -192,7 +192,7 @@ def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
             for pair in consume(meter, iterable):
                 if type(pair) not in (list, tuple) or len(pair) != 2:
                     raise VmTypeError("dict() takes a dict or pairs (lists or tuples of two)")
-                gas.charge_deep(meter, pair[0], keys=1)
+                gas.charge_key(meter, pair[0])
                 result[pair[0]] = pair[1]
         charge(gas.scan_cost(schedule, len(fields)))
         result.update(fields)
@@ -254,17 +254,17 @@ def make_builtins(meter: Meter, call: Function) -> dict[str, Any]:
         "any": any_,
         "Decimal": decimal_,
     }
-    real_types = (
-        (list_, list), (tuple_, tuple), (dict_, dict), (str_, str), (int_, int),
-        (bool_, bool), (decimal_, Decimal),
-    )  # fmt: skip
+    real_types = {
+        id(list_): list, id(tuple_): tuple, id(dict_): dict, id(str_): str, id(int_): int,
+        id(bool_): bool, id(decimal_): Decimal,
+    }  # fmt: skip
 
     def isinstance_(value: Any, kinds: Any) -> bool:
         wanted = kinds if type(kinds) is tuple else (kinds,)
         charge(gas.scan_cost(schedule, len(wanted)))
         found = []
-        for kind in wanted:  # by identity: nothing is hashed or compared
-            real = next((t for wrapper, t in real_types if wrapper is kind), None)
+        for kind in wanted:  # by identity (an id is an int): nothing is hashed or compared
+            real = real_types.get(id(kind))
             if real is None:
                 raise VmTypeError(
                     "isinstance() takes list, tuple, dict, str, int, bool or Decimal, or a"

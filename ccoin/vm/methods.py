@@ -134,7 +134,7 @@ def _extend(meter: Meter, obj: Any, args: Args) -> int:
 
 
 def _dict_key(meter: Meter, obj: Any, args: Args) -> int:
-    gas.charge_deep(meter, args[0], keys=1)
+    gas.charge_key(meter, args[0])
     return 0
 
 

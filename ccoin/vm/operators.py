@@ -216,7 +216,7 @@ def charge_contains(meter: Meter, item: object, container: object) -> None:
         assert isinstance(item, str | bytes)
         meter.charge(gas.search_cost(schedule, len(container), len(item)))
     elif kind is dict or kind is DICT_VIEWS[0]:
-        gas.charge_deep(meter, item, keys=1)
+        gas.charge_key(meter, item)
     elif kind is DICT_VIEWS[2]:  # (key, value) in d.items(): a lookup, then one comparison
         if type(item) is not tuple or len(item) != 2:
             meter.charge(schedule["arith"])
@@ -266,8 +266,9 @@ def compare(meter: Meter, name: str) -> Binary:
 
 def key(meter: Meter) -> Unary:
     """A dict key about to be hashed: checked (`ccoin.vm.values.key_units`) and charged."""
+
     def helper(value: Any) -> Any:
-        gas.charge_deep(meter, value, keys=1)
+        gas.charge_key(meter, value)
         return value
 
     return helper

@@ -117,7 +117,7 @@ def _item_helpers(meter: Meter) -> dict[str, Function]:
 
     def key_cost(obj: Any, k: Any) -> None:
         if type(obj) is dict:
-            gas.charge_deep(meter, k, keys=1)
+            gas.charge_key(meter, k)
         elif type(obj) in _INDEXED or type(obj) is Map:
             charge(schedule["arith"])
         else:

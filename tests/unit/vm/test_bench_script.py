@@ -22,4 +22,4 @@ def test_the_runner_benchmark_runs() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["calls"] == 20 and report["faults"] == 0 and report["calls_per_s"] > 0
-    assert all(2000 < gas < 3000 for gas in report["gas_per_transfer"])
+    assert all(2500 < gas < 4000 for gas in report["gas_per_transfer"])  # schedule 2: ~3,300
