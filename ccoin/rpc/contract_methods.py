@@ -42,10 +42,12 @@ async def call_contract(api: Api, p: dict[str, Any]) -> Any:
 
 
 def view_fault(api: Api, call: ContractCallAsset, fault: WorkerFault) -> RpcError:
-    """The view's sandbox failed (twice: the runner retries once on a fresh worker): a
+    """The view's sandbox failed (the runner retries once on a fresh worker, a wall timeout
+    excepted): a
     fault of this node, never the contract's result, so the caller gets SANDBOX_FAULT and
     no receipt. One log line, no traceback; nothing was applied and the chain goes on."""
     reason = fault.reason[:200]
+    api.node.metrics.contract_faults.labels("view").inc()
     event(
         "contract_fault",
         logging.WARNING,

@@ -218,6 +218,7 @@ async def test_a_view_whose_sandbox_faults_answers_sandbox_fault(
         }
         labels = {"method": "ccoin_callContract", "outcome": "SANDBOX_FAULT"}
         assert api.metric("ccoin_rpc_requests_total", labels) == 1.0
+        assert api.metric("ccoin_contract_faults_total", {"phase": "view"}) == 1.0
         await api.still_serves()
     finally:
         api.node.views.engine = working
