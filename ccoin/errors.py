@@ -105,8 +105,8 @@ class ErrorCode(Enum):
     BRIDGE_NOT_FINAL = (5009, "not finalized on this node yet: ask again later")
     POOL_SENDER_SUSPENDED = (
         5010,
-        "a contract transaction from this sender faulted the sandbox: its transactions are "
-        "refused for a while",
+        "a contract transaction from this sender faulted the sandbox: its contract "
+        "transactions are refused for a while",
     )
 
     # 6xxx: RPC
@@ -150,6 +150,7 @@ _RETRYABLE = frozenset(
         ErrorCode.RPC_BUSY,
         ErrorCode.RPC_RATE_LIMITED,
         ErrorCode.BRIDGE_NOT_FINAL,
+        ErrorCode.POOL_SENDER_SUSPENDED,
     }
 )
 

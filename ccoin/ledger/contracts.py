@@ -132,8 +132,8 @@ def contract_exports(code: str) -> tuple[str, ...]:
     call does not compile it again."""
     try:
         found = COMPILED.get(code)
-    except WorkerFault as exc:  # the machine's limits, not the code's; refuse it all the same
-        raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, str(exc)) from None
+    except WorkerFault as exc:  # the machine's limits, not the code's: never a verdict on it
+        raise InvalidTransaction(ErrorCode.TX_SANDBOX_FAULT, str(exc)) from None
     if found.code is None:
         raise InvalidTransaction(ErrorCode.TX_CONTRACT_REJECTED, found.error)
     return found.exports
