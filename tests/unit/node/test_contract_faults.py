@@ -5,9 +5,8 @@ sender is suspended, the fault is counted and logged as one line, and blocks go 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -27,8 +26,8 @@ from ccoin.p2p.peer import PeerAddress
 from ccoin.rpc.app import RpcApp
 from ccoin.testing import factories as f
 from ccoin.testing.faults import DEFAULT_REASON, FaultingEngine
+from ccoin.testing.waits import within_blocks
 
-T = TypeVar("T")
 NET = f.make_testnet(accounts=4, delegates=1, genesis_time=1_800_000_000)
 ALICE, BOB = NET.accounts[1], NET.accounts[2]
 # No `init`, and only `boom` is ever called: the faulting engine never starts a sandbox.
@@ -45,26 +44,6 @@ def make_node(tmp_path: Path) -> Node:
     node = Node(config, NET.genesis, NET.delegates[0], clock=clock)
     node.chain.contracts = FaultingEngine({"boom"})
     return node
-
-
-async def within_blocks(node: Node, blocks: int, wait: Callable[[], Awaitable[T]]) -> T:
-    """`await wait()`, failing if the node first grows by `blocks` blocks (mock time races
-    ahead whenever a worker thread runs, so the bound is in blocks)."""
-    done: list[T] = []
-    async with trio.open_nursery() as nursery:
-
-        async def run() -> None:
-            done.append(await wait())
-            nursery.cancel_scope.cancel()
-
-        async def watchdog() -> None:
-            await node.wait_for_height(node.chain.height + blocks)
-            nursery.cancel_scope.cancel()
-
-        nursery.start_soon(run)
-        nursery.start_soon(watchdog)
-    assert done, f"still waiting after {blocks} more blocks"
-    return done[0]
 
 
 async def included(client: AsyncClient, tx_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import trio
 
 from ccoin.node.service import Node
 from ccoin.rpc.app import RpcApp
-from tests.unit.rpc.conftest import within_blocks
+from ccoin.testing.waits import within_blocks
 
 Message = dict[str, Any]
 # A frame the test waits for must come before the node grows by this many blocks (mock

@@ -9,10 +9,10 @@ compare state before and after exactly; with `run=True` it produces under trio's
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -29,10 +29,10 @@ from ccoin.node.service import Node
 from ccoin.p2p.peer import PeerAddress
 from ccoin.rpc.app import RpcApp
 from ccoin.testing import factories as f
+from ccoin.testing.waits import within_blocks
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction
 
-T = TypeVar("T")
 NET = f.make_testnet(accounts=4, delegates=1, genesis_time=1_800_000_000)
 ALICE, BOB, CAROL, GOVERNOR = NET.accounts
 LOOPBACK = PeerAddress("127.0.0.1", 0)
@@ -135,26 +135,6 @@ class ApiClient:
     def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
         value = self.node.metrics.registry.get_sample_value(name, labels or {})
         return 0.0 if value is None else value
-
-
-async def within_blocks(node: Node, blocks: int, fn: Callable[[], Awaitable[T]]) -> T:
-    """`await fn()`, failing if the node first grows by `blocks` blocks. Mock time is no
-    bound here: it races ahead whenever a worker thread runs, so the bound is in blocks."""
-    done: list[T] = []
-    async with trio.open_nursery() as nursery:
-
-        async def run() -> None:
-            done.append(await fn())
-            nursery.cancel_scope.cancel()
-
-        async def watchdog() -> None:
-            await node.wait_for_height(node.chain.height + blocks)
-            nursery.cancel_scope.cancel()
-
-        nursery.start_soon(run)
-        nursery.start_soon(watchdog)
-    assert done, f"still waiting after {blocks} more blocks"
-    return done[0]
 
 
 def expect_error(error: dict[str, Any], code: ErrorCode) -> dict[str, Any]:
