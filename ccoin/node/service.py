@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ from ccoin.node.consensus_state import (
     load_voter,
 )
 from ccoin.node.contract_views import ContractViews
+from ccoin.node.faulted_blocks import FAULT_RETRY_SLOTS, FaultedBlocks
 from ccoin.node.log import event
 from ccoin.node.mempool import Mempool, drop_invalid
 from ccoin.node.metrics import NodeGauges, NodeMetrics
@@ -72,10 +73,6 @@ BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new b
 SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
 FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
 PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's late block
-# A block the sandbox faulted on comes back at once (peers resend it, fetches return it):
-# it is run again only after this many slots, and so many such blocks are remembered.
-FAULT_RETRY_SLOTS = 2
-MAX_FAULTED_BLOCKS = 256
 
 
 @dataclass(frozen=True)
@@ -147,7 +144,7 @@ class Node:
         self._new_head = trio.Event()
         self._admitted = trio.Event()
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
-        self._faulted: OrderedDict[bytes, float] = OrderedDict()  # block -> when to run again
+        self._faulted = FaultedBlocks(FAULT_RETRY_SLOTS * genesis.block_time)
         self.metrics = NodeMetrics(self._gauges)
         self.rejected = RejectedLog()
         self.verifying = 0  # transactions submitted and still in signature checks
@@ -399,7 +396,7 @@ class Node:
         for block in todo:
             started = trio.current_time()
             block_hash = block.header.hash(self.network_id)
-            if self._faulted.get(block_hash, -math.inf) > started:  # faulted lately: not yet
+            if self._faulted.waiting(block_hash, started):
                 self.blocks.pop(block_hash, None)
                 return [m.BlockInvalid(block_hash)]
             verified = await self._verify_unseen(block)
@@ -435,10 +432,7 @@ class Node:
         generator = header.generator_public_key
         where = {"block": header.id(self.network_id), "producer": generator.hex()[:16]}
         self._contract_fault("apply", header.height, exc.tx_id, exc.cause.message, **where)
-        retry = trio.current_time() + FAULT_RETRY_SLOTS * self.genesis.block_time
-        self._faulted[header.hash(self.network_id)] = retry
-        while len(self._faulted) > MAX_FAULTED_BLOCKS:
-            self._faulted.popitem(last=False)
+        self._faulted.add(header.hash(self.network_id), trio.current_time())
         producer = self.chain.delegate(generator)
         own = self.key is not None and generator == self.key.public_key
         if self.link is not None and producer is not None and not own:
