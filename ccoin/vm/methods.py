@@ -112,12 +112,8 @@ def _index_arg(value: object) -> None:
         raise VmTypeError("an index must be an int")
 
 
-def _pop(meter: Meter, obj: Any, args: Args) -> int:
-    _index_arg(args[0])
-    return _scan(meter, obj, args)
-
-
-def _insert(meter: Meter, obj: Any, args: Args) -> int:
+def _at_index(meter: Meter, obj: Any, args: Args) -> int:
+    """pop(i), insert(i, x): the tail moves."""
     _index_arg(args[0])
     return _scan(meter, obj, args)
 
@@ -193,8 +189,8 @@ METHODS: dict[type, dict[str, Method]] = {
     bytes: {k: v for k, v in _TEXT.items() if k not in _STR_ONLY},
     list: {
         "append": Method((("object", _REQUIRED),), _constant),
-        "pop": Method((("index", -1),), _pop),
-        "insert": Method((("index", _REQUIRED), ("object", _REQUIRED)), _insert),
+        "pop": Method((("index", -1),), _at_index),
+        "insert": Method((("index", _REQUIRED), ("object", _REQUIRED)), _at_index),
         "index": Method(_FIND_ITEM, _find_item),
         "count": Method(_FIND_ITEM, _find_item),
         "remove": Method(_FIND_ITEM, _find_item),
