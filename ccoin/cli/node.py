@@ -79,7 +79,7 @@ def node_init(directory: Path, test_accounts: int, kdf: str, rpc_listen: str) ->
         pool=PoolLimits(),
         rpc=rpc,
     )
-    config_path.write_text(json.dumps(config.to_json(directory.resolve()), indent=2) + "\n")
+    config_path.write_text(json.dumps(config.to_json(directory), indent=2) + "\n")
     print_json(
         {
             "config": str(config_path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,13 +246,17 @@ class NodeConfig:
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
+        """The file `load` reads back when it lies in `base`. Relative paths here are taken
+        from the working directory, like any path; in the file, a path under `base` is
+        written relative to it (the folder can move as one) and any other absolute."""
+        root = Path(os.path.abspath(base))
+
         def rel(p: Path | None) -> str | None:
             if p is None:
                 return None
-            try:
-                return str(p.relative_to(base))
-            except ValueError:
-                return str(p)
+            # abspath on both sides, not resolve: the same spelling, symlinks kept
+            path = Path(os.path.abspath(p))
+            return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
         out: dict[str, Any] = {
             "name": self.name,
