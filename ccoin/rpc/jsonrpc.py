@@ -1,10 +1,14 @@
 """JSON-RPC 2.0: parse a body into requests, bind parameters, run methods, shape answers.
 
-Parameters come by name (an object) or by position (an array in the documented order).
-A structural problem (unknown or missing parameter, too many) is `RPC_INVALID_PARAMS`;
-a value of the wrong type or form keeps its specific code (`BAD_ADDRESS`, `BAD_ID`,
-`WRONG_TYPE`, ...). Notifications (no `id`) run and get no answer. Errors carry the stable
-number as `code`, a human `message`, and `data: {name, retryable}`.
+A valid Request object has `"jsonrpc": "2.0"`, a string `method`, and if present an `id`
+that is a string (<= 256 chars), an integer or null, and nothing else. Anything else is
+`RPC_INVALID_REQUEST`, answered with its id when that id is valid and null otherwise, even
+when it has no `id`: only a valid Request without an `id` is a notification, which runs and
+gets no answer. Parameters come by name (an object) or by position (an array in the
+documented order). A structural problem (not an array or an object, an unknown or missing
+parameter, too many) is `RPC_INVALID_PARAMS`; a value of the wrong type or form keeps its
+specific code (`BAD_ADDRESS`, `BAD_ID`, `WRONG_TYPE`, ...). Errors carry the stable number
+as `code`, a human `message`, and `data: {name, retryable}`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ccoin.rpc.methods import METHODS, Api, Method
 # A request id may be a string, a number or null; bound it so answers stay small.
 MAX_ID_LENGTH = 256
 _NO_ID = object()
+_ABSENT = object()  # no `params` member (`"params": null` is not a structured value)
 
 
 def error_object(exc: CcoinError) -> dict[str, Any]:
@@ -45,7 +50,7 @@ def parse_body(body: bytes) -> Any:
 
 def bind(method: Method, params: Any) -> dict[str, Any]:
     names = [p.name for p in method.params]
-    if params is None:
+    if params is _ABSENT:
         given: dict[str, Any] = {}
     elif type(params) is list:
         if len(params) > len(names):
@@ -85,6 +90,34 @@ def _request_id(request: dict[str, Any]) -> Any:
     raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "id: a string (<= 256 chars), integer or null")
 
 
+def _answer_id(request: Any) -> Any:
+    """The id to answer an invalid request with: its own when valid, else null."""
+    if type(request) is not dict:
+        return None
+    try:
+        rid = _request_id(request)
+    except RpcError:
+        return None
+    return None if rid is _NO_ID else rid
+
+
+def check_request(request: Any) -> tuple[Any, str]:
+    """The id (`_NO_ID` for a notification) and method name of a valid Request object;
+    `RPC_INVALID_REQUEST` for anything else, which is never a notification."""
+    if type(request) is not dict:
+        raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "a request is a JSON object")
+    rid = _request_id(request)
+    if request.get("jsonrpc") != "2.0":
+        raise RpcError(ErrorCode.RPC_INVALID_REQUEST, 'jsonrpc: must be "2.0"')
+    extra = set(request) - {"jsonrpc", "id", "method", "params"}
+    if extra:
+        raise RpcError(ErrorCode.RPC_INVALID_REQUEST, f"unknown member {sorted(extra)[0][:64]!r}")
+    name = request.get("method")
+    if type(name) is not str:
+        raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "method: a string")
+    return rid, name
+
+
 Observer = Callable[[str, str], None]  # (method, outcome) for metrics
 
 
@@ -111,26 +144,23 @@ class Dispatcher:
         return await self.one(payload)
 
     async def one(self, request: Any) -> dict[str, Any] | None:
-        if type(request) is not dict:
-            return error_response(
-                None, RpcError(ErrorCode.RPC_INVALID_REQUEST, "a request is a JSON object")
-            )
-        try:
-            rid = _request_id(request)
-        except RpcError as exc:
-            return error_response(None, exc)
-        name = request.get("method")
+        name = request.get("method") if type(request) is dict else None
         # a metrics label: only known names (any other value, even unhashable, is "unknown")
         label = name if type(name) is str and name in METHODS else "unknown"
         try:
-            result = await self._run(request, name)
+            rid, name = check_request(request)
+        except RpcError as exc:
+            self.observe(label, exc.code.name)
+            return error_response(_answer_id(request), exc)
+        try:
+            result = await self._run(name, request.get("params", _ABSENT))
             if rid is not _NO_ID:  # written here, so what cannot be is this request's error
                 result = orjson.Fragment(json_bytes(result))
         except CcoinError as exc:
             self.observe(label, exc.code.name)
             return None if rid is _NO_ID else error_response(rid, exc)
         except Exception as exc:  # a bug: answer, log, keep serving
-            event("rpc_internal_error", method=str(name)[:64], error=repr(exc)[:200])
+            event("rpc_internal_error", method=name[:64], error=repr(exc)[:200])
             self.observe(label, "RPC_INTERNAL")
             err = RpcError(ErrorCode.RPC_INTERNAL, "internal error; see the node's log")
             return None if rid is _NO_ID else error_response(rid, err)
@@ -139,18 +169,9 @@ class Dispatcher:
             return None
         return {"jsonrpc": "2.0", "id": rid, "result": result}
 
-    async def _run(self, request: dict[str, Any], name: Any) -> Any:
-        if request.get("jsonrpc") != "2.0":
-            raise RpcError(ErrorCode.RPC_INVALID_REQUEST, 'jsonrpc: must be "2.0"')
-        extra = set(request) - {"jsonrpc", "id", "method", "params"}
-        if extra:
-            raise RpcError(
-                ErrorCode.RPC_INVALID_REQUEST, f"unknown member {sorted(extra)[0][:64]!r}"
-            )
-        if type(name) is not str:
-            raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "method: a string")
+    async def _run(self, name: str, params: Any) -> Any:
         method = METHODS.get(name)
         if method is None:
             raise RpcError(ErrorCode.RPC_METHOD_NOT_FOUND, f"no method {name[:64]!r}")
         call: Callable[[Api, dict[str, Any]], Awaitable[Any]] = method.handler
-        return await call(self.api, bind(method, request.get("params")))
+        return await call(self.api, bind(method, params))
