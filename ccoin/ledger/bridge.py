@@ -9,7 +9,8 @@
   contract and a deposit nonce not credited before; its `signatures` are attestations by
   at least floor(2N/3)+1 of the round's active delegates (each an Ed25519 signature over the
   transaction's signing bytes, which carry the deposit's facts); the escrow pays the
-  recipient `amount`. The relaying sender pays only the fee.
+  recipient `amount`. The relaying sender pays only the fee. The pool admits a credit on the
+  same checks (`check_deposit_open`, `check_attestations`), before it gossips it.
 
 So C in the escrow plus C locked in the BSC Bridge stays constant.
 
@@ -18,7 +19,7 @@ May import: `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`, `ccoin.ledger
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ccoin.crypto.address import address_raw
@@ -30,7 +31,7 @@ from ccoin.types.account import Account
 from ccoin.types.assets import InTransferAsset, OutTransferAsset, TxType
 from ccoin.types.codec import packb
 from ccoin.types.genesis import BridgeConfig
-from ccoin.types.transaction import Transaction
+from ccoin.types.transaction import CoSignature, Transaction
 
 if TYPE_CHECKING:
     from ccoin.ledger.execute import TxExecutor
@@ -68,19 +69,10 @@ def apply_in_transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender
     asset = body.asset
     assert isinstance(asset, InTransferAsset)
     config = _config(ex)
-    if (asset.bsc_chain_id, asset.bridge_address) != (config.bsc_chain_id, config.contract):
-        raise InvalidTransaction(
-            ErrorCode.TX_WRONG_BRIDGE,
-            f"deposit from chain {asset.bsc_chain_id} bridge 0x{asset.bridge_address.hex()}",
-        )
-    consumed = schema.deposit_consumed(
-        asset.bsc_chain_id, asset.bridge_address, asset.deposit_nonce
-    )
-    if ex.state.get(consumed) is not None:
-        raise InvalidTransaction(
-            ErrorCode.TX_DEPOSIT_CONSUMED, f"deposit {asset.deposit_nonce} was credited before"
-        )
-    _check_attestations(ex, tx)
+    consumed = check_deposit_open(ex.state.get, config, asset)
+    message = tx.digest(ex.ctx.network_id)[0]
+    _round, active = read_round(ex.state)
+    check_attestations(active, tx, lambda cosig: verify(cosig.public_key, message, cosig.signature))
     if body.amount <= 0 or body.recipient_id is None:
         raise InvalidTransaction(ErrorCode.TX_BAD_ASSET, "a deposit credits a positive amount")
     escrow_raw = address_raw(config.escrow)
@@ -93,10 +85,36 @@ def apply_in_transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender
     ex.state.put(consumed, tx.digest(ex.ctx.network_id)[1][:14])
 
 
-def _check_attestations(ex: TxExecutor, tx: Transaction) -> None:
-    _round, active = read_round(ex.state)
+def check_deposit_open(
+    get: Callable[[bytes], bytes | None], config: BridgeConfig, asset: InTransferAsset
+) -> bytes:
+    """The deposit is from this network's BSC chain and Bridge and not credited before (shared
+    with the pool's admission); returns its consumed-marker key."""
+    if (asset.bsc_chain_id, asset.bridge_address) != (config.bsc_chain_id, config.contract):
+        raise InvalidTransaction(
+            ErrorCode.TX_WRONG_BRIDGE,
+            f"deposit from chain {asset.bsc_chain_id} bridge 0x{asset.bridge_address.hex()}",
+        )
+    consumed = schema.deposit_consumed(
+        asset.bsc_chain_id, asset.bridge_address, asset.deposit_nonce
+    )
+    if get(consumed) is not None:
+        raise InvalidTransaction(
+            ErrorCode.TX_DEPOSIT_CONSUMED, f"deposit {asset.deposit_nonce} was credited before"
+        )
+    return consumed
+
+
+def check_attestations(
+    active: Sequence[bytes], tx: Transaction, valid: Callable[[CoSignature], bool]
+) -> None:
+    """A credit's attestations: distinct members of the `active` set, at least the quorum of
+    them, each signature valid (`valid` verifies one over the transaction's signing bytes).
+    Block execution and the pool's admission share this rule; the pool passes the results of
+    its batched verification. The cheap checks come first, and `valid` is asked in order
+    until one fails, so a forged credit costs at most one verification per attestation, and
+    none unless it names a quorum of distinct active delegates."""
     members = set(active)
-    message = tx.digest(ex.ctx.network_id)[0]
     seen: set[bytes] = set()
     for cosig in tx.signatures:
         key = cosig.public_key
@@ -105,16 +123,18 @@ def _check_attestations(ex: TxExecutor, tx: Transaction) -> None:
                 ErrorCode.TX_BAD_COSIGNATURE,
                 f"attestation by {key.hex()[:16]}..., not a distinct active delegate",
             )
-        if not verify(key, message, cosig.signature):
-            raise InvalidTransaction(
-                ErrorCode.TX_BAD_COSIGNATURE, f"attestation of {key.hex()[:16]}... does not verify"
-            )
         seen.add(key)
     needed = attestation_quorum(len(members))
     if len(seen) < needed:
         raise InvalidTransaction(
             ErrorCode.TX_NOT_ENOUGH_ATTESTATIONS, f"{len(seen)} of {needed} attestations"
         )
+    for cosig in tx.signatures:
+        if not valid(cosig):
+            raise InvalidTransaction(
+                ErrorCode.TX_BAD_COSIGNATURE,
+                f"attestation of {cosig.public_key.hex()[:16]}... does not verify",
+            )
 
 
 Rule = Callable[["TxExecutor", Transaction, bytes, Account], None]

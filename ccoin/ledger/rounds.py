@@ -22,9 +22,11 @@ from ccoin.types.account import DelegateRecord
 from ccoin.types.codec import packb
 
 
-class StateReader(Protocol):
+class KeyReader(Protocol):
     def get(self, key: bytes) -> bytes | None: ...
 
+
+class StateReader(KeyReader, Protocol):
     def iterate(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
 
 
@@ -52,7 +54,7 @@ def encode_round(round_number: int, members: tuple[bytes, ...], seed: bytes | No
     return packb([round_number, list(members), seed])
 
 
-def read_round_record(state: StateReader) -> RoundRecord:
+def read_round_record(state: KeyReader) -> RoundRecord:
     raw = state.get(schema.ROUND)
     if raw is None:
         return RoundRecord(-1, (), None)
@@ -60,7 +62,7 @@ def read_round_record(state: StateReader) -> RoundRecord:
     return RoundRecord(number, tuple(members), seed)
 
 
-def read_round(state: StateReader) -> tuple[int, tuple[bytes, ...]]:
+def read_round(state: KeyReader) -> tuple[int, tuple[bytes, ...]]:
     record = read_round_record(state)
     return record.number, record.members
 

@@ -12,20 +12,30 @@ pool without a fee paid, so its sender is suspended (ADR 0017): its other contra
 transactions (types 5 and 8) are evicted and new ones refused with `POOL_SENDER_SUSPENDED`
 for `fault_suspension_seconds`; its other types are still admitted. The table of suspended
 senders holds at most `max_suspended_senders` (beyond, the oldest suspension is dropped).
+
+A bridge credit (type 6) is admitted only on the rule block execution applies to it
+(`ccoin.ledger.bridge`): this network's Bridge, a deposit not credited yet, and attestations
+by a quorum of the head's active delegates, each valid. The caller verifies the attestations
+off the event loop and passes the answers (`attested`). Attestations are not in the id, so
+for a pooled credit whose attestations no longer pass (the active set changed), a copy with
+attestations that do pass replaces it; while the pooled one passes, the first stays and a
+copy is a `POOL_DUPLICATE`, checked without any verification.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sortedcontainers import SortedList
 
 from ccoin.crypto.address import ID_RAW_LEN, address_raw_from_public_key
+from ccoin.crypto.keys import verify
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
+from ccoin.ledger.bridge import check_attestations, check_deposit_open
 from ccoin.ledger.contracts import check_contract_target
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
@@ -37,8 +47,9 @@ from ccoin.ledger.execute import (
     count_cosignatures,
     transaction_cost,
 )
+from ccoin.ledger.rounds import read_round
 from ccoin.types.account import Account
-from ccoin.types.assets import TxType
+from ccoin.types.assets import InTransferAsset, TxType
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import CoSignature, Transaction
 
@@ -46,6 +57,13 @@ from ccoin.types.transaction import CoSignature, Transaction
 # float rounding.
 _FEE_SCALE = 1_000_000
 CONTRACT_TYPES = frozenset({TxType.CONTRACT_DEPLOY, TxType.CONTRACT_CALL})
+# Whether one attestation of a credit verifies (over the credit's signing bytes).
+Attested = Callable[[CoSignature], bool]
+
+
+def _verified_before(_cosig: CoSignature) -> bool:
+    """A pooled credit's attestations were all verified when it entered the pool."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -135,13 +153,66 @@ class Mempool:
 
     # -- admission ------------------------------------------------------------------------
 
-    def add(self, tx: Transaction, now: int) -> bytes:
+    def add(self, tx: Transaction, now: int, attested: Attested | None = None) -> bytes:
         """Admit `tx`, whose primary signature the caller has verified. Returns its hash.
-        Raises `InvalidTransaction` or `PoolError`; a refused transaction changes nothing."""
-        body = tx.body
+        For a bridge credit, `attested` answers whether each attestation verifies (by
+        default it is verified here, on the caller's thread). Raises `InvalidTransaction`
+        or `PoolError`; a refused transaction changes nothing."""
         tx_hash = tx.hash(self.network_id)
-        if tx_hash in self._by_hash:
+        pooled = self._by_hash.get(tx_hash)
+        if pooled is not None and not self.replaceable(tx_hash):
             raise PoolError(ErrorCode.POOL_DUPLICATE)
+        if attested is None:
+            attested = self._verify_here(tx)
+        entry = self._checked_entry(tx, tx_hash, now, attested)
+        if pooled is not None:
+            self._remove(pooled)
+        try:
+            self._make_room(entry)
+        except PoolError:
+            if pooled is not None:
+                self._insert(pooled)
+            raise
+        self._insert(entry)
+        return tx_hash
+
+    def needs_attestation_check(self, tx: Transaction, now: int) -> bool:
+        """True for a credit that `add` would admit if its attestations verify: every other
+        check passes (so no signature is verified for a credit refused anyway)."""
+        if tx.body.type != TxType.IN_TRANSFER:
+            return False
+        tx_hash = tx.hash(self.network_id)
+        if tx_hash in self._by_hash and not self.replaceable(tx_hash):
+            return False
+        try:
+            self._checked_entry(tx, tx_hash, now, _verified_before)
+        except (InvalidTransaction, PoolError):
+            return False
+        return True
+
+    def replaceable(self, tx_hash: bytes) -> bool:
+        """True for a pooled credit whose attestations no longer pass against the head's
+        active set: a copy of it with attestations that pass may take its place."""
+        entry = self._by_hash.get(tx_hash)
+        if entry is None or entry.tx.body.type != TxType.IN_TRANSFER:
+            return False
+        try:
+            check_attestations(self._active(), entry.tx, _verified_before)
+        except InvalidTransaction:
+            return True
+        return False
+
+    def _verify_here(self, tx: Transaction) -> Attested:
+        message = tx.digest(self.network_id)[0]
+        return lambda cosig: verify(cosig.public_key, message, cosig.signature)
+
+    def _active(self) -> tuple[bytes, ...]:
+        return read_round(self.state)[1]
+
+    def _checked_entry(
+        self, tx: Transaction, tx_hash: bytes, now: int, attested: Attested
+    ) -> PoolEntry:
+        body = tx.body
         check_type_enabled(body.type, self.genesis)
         check_min_fee(body, self.genesis)
         if now - body.timestamp > self.limits.ttl_seconds:
@@ -155,17 +226,27 @@ class Mempool:
             self._check_not_suspended(sender_raw, now)
         account = self.state.account_raw(sender_raw)
         pending_until = self._check_sender(tx, account, now)
-        if self._per_sender.get(sender_raw, 0) >= self.limits.per_sender:
+        waiting = self._per_sender.get(sender_raw, 0) - (tx_hash in self._by_hash)
+        if waiting >= self.limits.per_sender:
             raise PoolError(
                 ErrorCode.POOL_SENDER_LIMIT,
                 f"{self.limits.per_sender} transactions from this sender already wait",
             )
-        entry = PoolEntry(
+        if body.type == TxType.IN_TRANSFER:  # last: the only check that verifies signatures
+            self._check_credit(tx, attested)
+        return PoolEntry(
             tx, tx_hash, len(tx.encode()), sender_raw, now, next(self._seq), pending_until
         )
-        self._make_room(entry)
-        self._insert(entry)
-        return tx_hash
+
+    def _check_credit(self, tx: Transaction, attested: Attested) -> None:
+        """Block execution's rule for a credit, up to its attestations (the escrow's balance
+        is left to the block: it moves with every credit and withdrawal)."""
+        asset = tx.body.asset
+        assert isinstance(asset, InTransferAsset)
+        config = self.genesis.bridge
+        assert config is not None  # type 6 is enabled only with a bridge
+        check_deposit_open(self.state.get, config, asset)
+        check_attestations(self._active(), tx, attested)
 
     def _check_sender(self, tx: Transaction, account: Account | None, now: int) -> int | None:
         body = tx.body
@@ -277,6 +358,8 @@ class Mempool:
         entry = self._by_hash.get(tx_hash)
         if entry is None:
             raise PoolError(ErrorCode.BAD_ID, "no such transaction waiting in the pool")
+        if entry.tx.body.type in OWN_COSIGNER_TYPES:  # their rules check their own
+            raise InvalidTransaction(ErrorCode.TX_UNEXPECTED_COSIGNATURES)
         updated = entry.tx.with_signatures(cosignatures)
         account = self.state.account_raw(entry.sender)
         if account is None or account.multisignature is None:

@@ -23,6 +23,7 @@ import math
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,12 @@ from ccoin.node.mempool import Mempool, drop_invalid
 from ccoin.node.metrics import NodeGauges, NodeMetrics
 from ccoin.node.network_link import NetworkLink
 from ccoin.node.tx_status import RejectedLog, Status, TxStatus
-from ccoin.node.verify import SignatureVerifier, primary_signature
+from ccoin.node.verify import (
+    SignatureVerifier,
+    attestation_check,
+    attestation_items,
+    primary_signature,
+)
 from ccoin.storage import schema
 from ccoin.storage.leveldb import LevelDBStore
 from ccoin.types.assets import EvidenceAsset, TxType
@@ -84,6 +90,11 @@ class SubmitResult:
 def _checked_on_admission(_tx_hash: bytes) -> bool:
     """Every candidate of a block we build comes from the pool's ready set, whose primary
     signatures were checked when they entered it."""
+    return True
+
+
+def _verified_in_block(_cosig: CoSignature) -> bool:
+    """A credit returned from a rolled-back block: its attestations verified when applied."""
     return True
 
 
@@ -459,7 +470,9 @@ class Node:
         for block in blocks:
             for tx in block.transactions:
                 with contextlib.suppress(InvalidTransaction, PoolError):
-                    self.pool.add(tx, now)  # what the new branch still allows
+                    # What the new branch still allows; block execution verified every
+                    # signature these carry.
+                    self.pool.add(tx, now, _verified_in_block)
 
     def _after_new_head(self) -> None:
         # The head decides the active sets: its round's recorded set, and the next one's.
@@ -551,20 +564,28 @@ class Node:
 
     async def submit(self, txs: list[Transaction], *, gossip: bool = True) -> list[SubmitResult]:
         """Verify signatures in a batch off the event loop, then admit to the pool. A
-        transaction already in the pool is answered at once and never verified twice."""
-        known = [tx.hash(self.network_id) in self.pool for tx in txs]
-        items = [
-            primary_signature(tx, self.network_id)
-            for tx, seen in zip(txs, known, strict=True)
-            if not seen
+        transaction already in the pool is answered at once and never verified twice (but
+        for a pooled credit whose attestations no longer pass, which a copy may replace).
+        A credit's attestations are verified in a second batch, for those whose primary
+        signature and every cheaper check passed."""
+        known = [
+            tx.hash(self.network_id) in self.pool
+            and not self.pool.replaceable(tx.hash(self.network_id))
+            for tx in txs
         ]
+        fresh = [tx for tx, seen in zip(txs, known, strict=True) if not seen]
+        items = [primary_signature(tx, self.network_id) for tx in fresh]
         self.verifying += len(items)
         try:
-            checked = iter(await trio.to_thread.run_sync(self.verifier.verify_batch, items))
+            signed = await trio.to_thread.run_sync(self.verifier.verify_batch, items)
         finally:
             self.verifying -= len(items)
         self.metrics.tx_verified.inc(len(items))
         now = math.floor(self.chain_time())
+        attested = await self._verify_attestations(
+            [tx for tx, ok in zip(fresh, signed, strict=True) if ok], now
+        )
+        checked = iter(signed)
         results = []
         admitted = []
         for tx, seen in zip(txs, known, strict=True):
@@ -575,7 +596,7 @@ class Node:
             error: CcoinError
             if next(checked):
                 try:
-                    tx_hash = self.pool.add(tx, now)
+                    tx_hash = self.pool.add(tx, now, attested.get(id(tx)))
                 except (InvalidTransaction, PoolError) as exc:
                     error = exc
                 else:
@@ -595,6 +616,26 @@ class Node:
         if gossip and admitted and self.link is not None:
             self.link.broadcast_transactions(admitted)
         return results
+
+    async def _verify_attestations(
+        self, txs: list[Transaction], now: int
+    ) -> dict[int, Callable[[CoSignature], bool]]:
+        """The attestations of the credits among `txs` that the pool would admit on valid
+        ones, verified in one batch on the verifier's threads (each credit up to its first
+        bad one); for each such credit (by `id`), the answers for `Mempool.add`."""
+        credits = [tx for tx in txs if self.pool.needs_attestation_check(tx, now)]
+        if not credits:
+            return {}
+        groups = [attestation_items(tx, self.network_id) for tx in credits]
+        self.verifying += len(credits)
+        try:
+            results = await trio.to_thread.run_sync(self.verifier.verify_groups, groups)
+        finally:
+            self.verifying -= len(credits)
+        return {
+            id(tx): attestation_check(tx, self.network_id, group, done)
+            for tx, group, done in zip(credits, groups, results, strict=True)
+        }
 
     def _merge_cosignatures(self, tx: Transaction) -> None:
         """A copy of a transaction that waits for co-signatures may carry new ones (the
