@@ -25,7 +25,8 @@ from ccoin.rpc.methods import METHODS, Api, Method
 
 # A request id may be a string, a number or null; bound it so answers stay small.
 MAX_ID_LENGTH = 256
-_NO_ID = object()
+NO_ID = object()
+"""What `check_request` gives as the id of a notification (a request without one)."""
 _ABSENT = object()  # no `params` member (`"params": null` is not a structured value)
 
 
@@ -83,14 +84,14 @@ def bind(method: Method, params: Any) -> dict[str, Any]:
 
 def _request_id(request: dict[str, Any]) -> Any:
     if "id" not in request:
-        return _NO_ID
+        return NO_ID
     rid = request["id"]
     if rid is None or type(rid) is int or (type(rid) is str and len(rid) <= MAX_ID_LENGTH):
         return rid
     raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "id: a string (<= 256 chars), integer or null")
 
 
-def _answer_id(request: Any) -> Any:
+def answer_id(request: Any) -> Any:
     """The id to answer an invalid request with: its own when valid, else null."""
     if type(request) is not dict:
         return None
@@ -98,11 +99,11 @@ def _answer_id(request: Any) -> Any:
         rid = _request_id(request)
     except RpcError:
         return None
-    return None if rid is _NO_ID else rid
+    return None if rid is NO_ID else rid
 
 
 def check_request(request: Any) -> tuple[Any, str]:
-    """The id (`_NO_ID` for a notification) and method name of a valid Request object;
+    """The id (`NO_ID` for a notification) and method name of a valid Request object;
     `RPC_INVALID_REQUEST` for anything else, which is never a notification."""
     if type(request) is not dict:
         raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "a request is a JSON object")
@@ -115,6 +116,9 @@ def check_request(request: Any) -> tuple[Any, str]:
     name = request.get("method")
     if type(name) is not str:
         raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "method: a string")
+    if "params" in request and type(request["params"]) not in (list, dict):
+        # JSON-RPC 2.0 section 4: params, when present, is a structured value
+        raise RpcError(ErrorCode.RPC_INVALID_REQUEST, "params: an array or an object")
     return rid, name
 
 
@@ -151,21 +155,21 @@ class Dispatcher:
             rid, name = check_request(request)
         except RpcError as exc:
             self.observe(label, exc.code.name)
-            return error_response(_answer_id(request), exc)
+            return error_response(answer_id(request), exc)
         try:
             result = await self._run(name, request.get("params", _ABSENT))
-            if rid is not _NO_ID:  # written here, so what cannot be is this request's error
+            if rid is not NO_ID:  # written here, so what cannot be is this request's error
                 result = orjson.Fragment(json_bytes(result))
         except CcoinError as exc:
             self.observe(label, exc.code.name)
-            return None if rid is _NO_ID else error_response(rid, exc)
+            return None if rid is NO_ID else error_response(rid, exc)
         except Exception as exc:  # a bug: answer, log, keep serving
             event("rpc_internal_error", method=name[:64], error=repr(exc)[:200])
             self.observe(label, "RPC_INTERNAL")
             err = RpcError(ErrorCode.RPC_INTERNAL, "internal error; see the node's log")
-            return None if rid is _NO_ID else error_response(rid, err)
+            return None if rid is NO_ID else error_response(rid, err)
         self.observe(label, "ok")
-        if rid is _NO_ID:
+        if rid is NO_ID:
             return None
         return {"jsonrpc": "2.0", "id": rid, "result": result}
 

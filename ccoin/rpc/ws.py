@@ -28,7 +28,14 @@ from ccoin.crypto.address import id_raw
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
 from ccoin.node.tx_status import Status
 from ccoin.rpc.json_text import json_bytes
-from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
+from ccoin.rpc.jsonrpc import (
+    NO_ID,
+    Dispatcher,
+    answer_id,
+    check_request,
+    error_response,
+    parse_body,
+)
 
 if TYPE_CHECKING:
     from ccoin.rpc.limits import RateLimiter
@@ -112,14 +119,14 @@ class Connection:
             "ccoin_subscribe",
             "ccoin_unsubscribe",
         ):
-            rid = request.get("id")
             try:
-                if request.get("jsonrpc") != "2.0" or "id" not in request:
-                    raise RpcError(
-                        ErrorCode.RPC_INVALID_REQUEST,
-                        'a subscription call needs "jsonrpc": "2.0" and an id',
-                    )
-                result = self._subscription_call(request["method"], request.get("params"))
+                rid, method = check_request(request)
+            except CcoinError as exc:
+                return error_response(answer_id(request), exc)
+            if rid is NO_ID:
+                return None  # a notification: nobody to tell the subscription's id, so none
+            try:
+                result = self._subscription_call(method, request.get("params"))
             except CcoinError as exc:
                 return error_response(rid, exc)
             return {"jsonrpc": "2.0", "id": rid, "result": result}

@@ -270,8 +270,9 @@ async def test_reserved_rpc_methods_are_not_found(
 async def test_params_must_be_structured_even_when_null(
     still: ApiClient, autojump_clock: trio.testing.MockClock
 ) -> None:
-    request = {"jsonrpc": "2.0", "method": "ccoin_status", "params": None, "id": 1}
-    failure(one_answer(await still.post(request)), 1, ErrorCode.RPC_INVALID_PARAMS)
+    for params in (None, 7, "head"):  # section 4: params, when present, is structured
+        request = {"jsonrpc": "2.0", "method": "ccoin_status", "params": params, "id": 1}
+        failure(one_answer(await still.post(request)), 1, ErrorCode.RPC_INVALID_REQUEST)
     request.pop("params")
     assert success(one_answer(await still.post(request)), 1)["networkId"] == still.nid.hex()
 

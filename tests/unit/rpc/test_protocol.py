@@ -38,8 +38,6 @@ async def test_positional_and_named_params_give_the_same_answer(
         ("ccoin_getAccount", [ALICE.address, 2], "at most 1 parameters"),
         ("ccoin_status", [1], "at most 0 parameters"),
         ("ccoin_status", {"verbose": True}, "unknown parameter"),
-        ("ccoin_getBlock", "head", "an array or an object"),
-        ("ccoin_getBlock", 7, "an array or an object"),
     ],
 )
 async def test_params_that_do_not_bind_are_invalid_params(

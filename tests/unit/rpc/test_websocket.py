@@ -119,7 +119,7 @@ async def test_unsubscribe_stops_notifications(
 BAD_SUBSCRIPTIONS: list[tuple[str, Any, ErrorCode]] = [
     ("ccoin_subscribe", ["nope"], ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", [], ErrorCode.RPC_INVALID_PARAMS),
-    ("ccoin_subscribe", "newBlocks", ErrorCode.RPC_INVALID_PARAMS),
+    ("ccoin_subscribe", "newBlocks", ErrorCode.RPC_INVALID_REQUEST),  # params not structured
     ("ccoin_subscribe", {"topic": "newBlocks"}, ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", [5], ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", ["newBlocks", 1], ErrorCode.RPC_INVALID_PARAMS),
@@ -152,6 +152,36 @@ async def test_bad_subscriptions_are_refused(
         full = await ws.request(53, "ccoin_subscribe", ["newBlocks"])
         assert "at most 2" in expect_error(full["error"], ErrorCode.RPC_INVALID_PARAMS)["message"]
         assert (await ws.request(54, "ccoin_status"))["result"]["height"] == 0
+
+
+async def test_subscription_calls_follow_the_request_rules(
+    small: ApiClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A subscription asked as a notification is ignored (nobody would learn its id); one
+    with an id of the wrong type or an unknown member is an invalid request, id null."""
+    async with open_websocket(small.app) as ws:
+        await ws.send_json({"jsonrpc": "2.0", "method": "ccoin_subscribe", "params": ["newBlocks"]})
+        for bad in (
+            {
+                "jsonrpc": "2.0",
+                "id": {"a": 1},
+                "method": "ccoin_subscribe",
+                "params": ["newBlocks"],
+            },
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "ccoin_subscribe",
+                "params": ["newBlocks"],
+                "x": 1,
+            },
+        ):
+            await ws.send_json(bad)
+            answer = await ws.receive_json()  # the notification got no answer: this is next
+            assert answer["id"] is None or answer["id"] == 7
+            expect_error(answer["error"], ErrorCode.RPC_INVALID_REQUEST)
+        first = await ws.request(8, "ccoin_subscribe", ["newBlocks"])
+        assert first["result"] == "s1"  # neither the notification nor the bad ones subscribed
 
 
 async def test_ordinary_calls_over_the_socket(
