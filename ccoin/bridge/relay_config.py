@@ -28,6 +28,7 @@ from typing import Any
 
 from ccoin.errors import CcoinError, ConfigError, ErrorCode
 from ccoin.node.config import parse_address
+from ccoin.node.log import LogRotation
 from ccoin.types.codec import json_evm_address, json_int, json_object, json_str, read_json_file
 
 _FIELDS = frozenset(
@@ -46,9 +47,10 @@ _FIELDS = frozenset(
         "maxRange",
         "anchorEverySeconds",
         "metricsListen",
+        "log",
     }
 )
-_OPTIONAL = frozenset({"intervalSeconds", "maxRange", "anchorEverySeconds", "metricsListen"})
+_OPTIONAL = frozenset({"intervalSeconds", "maxRange", "anchorEverySeconds", "metricsListen", "log"})
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -79,6 +81,7 @@ class RelayConfig:
     max_range: int = 256
     anchor_every_seconds: int = 0
     metrics_listen: str | None = None  # host:port
+    log: LogRotation | None = None  # None: log lines go to stderr
 
     @classmethod
     def load(cls, path: Path) -> RelayConfig:
@@ -128,4 +131,5 @@ class RelayConfig:
                 if "metricsListen" in obj
                 else None
             ),
+            log=LogRotation.from_json(obj["log"], base) if "log" in obj else None,
         )

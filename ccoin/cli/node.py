@@ -97,7 +97,7 @@ def node_init(directory: Path, test_accounts: int, kdf: str, rpc_listen: str) ->
 def node_start(config_path: Path) -> None:
     """Start the node described by CONFIG; stops cleanly on SIGINT or SIGTERM."""
     config = NodeConfig.load(config_path)
-    setup_logging(config.log_level)
+    setup_logging(config.log_level, config.log)
     genesis = GenesisConfig.load(config.genesis)
     key = load_delegate_key(config)
     trio.run(_run_until_signal, config, genesis, key)

@@ -66,7 +66,7 @@ def _check_chain(bsc: EvmClient, chain_id: int) -> None:
 def relay(config_path: Path, rounds: int | None) -> None:
     """Run the bridge relayer described by CONFIG (see ccoin/bridge/relay_config.py)."""
     config = RelayConfig.load(config_path)
-    setup_logging("info")
+    setup_logging("info", config.log)
     payer = load_account(config.payer_key, config.payer_passphrase_file, "payerKey")
     relayer_key = KeyPair(
         decrypt_seed(load_keystore(config.relayer_keystore), _read(config.relayer_passphrase_file))

@@ -31,6 +31,7 @@ from ccoin.bridge.deployment import deploy_bridge
 from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, new_account
 from ccoin.bridge.solidity import load_artifact
 from ccoin.errors import ConfigError, ErrorCode
+from ccoin.node.log import LogRotation
 from ccoin.types.codec import json_evm_address, json_int, json_object
 from ccoin.types.genesis import UNIT, GenesisConfig
 
@@ -156,6 +157,7 @@ def relay_config(bsc: DevnetBsc, node_rpc: list[str], metrics_port: int) -> dict
         "intervalSeconds": 1,
         "anchorEverySeconds": ANCHOR_EVERY,
         "metricsListen": f"127.0.0.1:{metrics_port}",
+        "log": LogRotation(Path(RELAYER_LOG)).to_json(RELAYER_LOG),  # 10 MiB x 3
     }
 
 

@@ -48,11 +48,12 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KDF_PRESETS, encrypt_seed, save_keystore
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.bsc import DevnetBsc
-from ccoin.devnet.pids import PID_FILE, node_alive, read_pid
+from ccoin.devnet.pids import LOG_FILE, PID_FILE, node_alive, read_pid
 from ccoin.errors import CcoinError, ConfigError, ErrorCode
 from ccoin.ledger.genesis import network_id_of
 from ccoin.ledger.presets import BridgeSpec
 from ccoin.node.config import BridgeNodeConfig, NodeConfig, P2PConfig, RpcConfig, parse_address
+from ccoin.node.log import LogRotation
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.p2p.peer import PeerAddress
@@ -443,6 +444,7 @@ def _write_node(
         ),
         rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, index))),
         bridge=node_bridge,
+        log=LogRotation(node_dir / LOG_FILE),  # 10 MiB x 3
     )
     obj = config.to_json(node_dir)
     obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ccoin.errors import ConfigError, ErrorCode
+from ccoin.node.log import LogRotation
 from ccoin.node.mempool import PoolLimits
 from ccoin.p2p.peer import PeerAddress
 from ccoin.types.codec import json_evm_address, json_int, json_object, json_str, read_json_file
@@ -22,6 +23,7 @@ _FIELDS = frozenset(
         "passphraseFile",
         "pool",
         "logLevel",
+        "log",
         "p2p",
         "rpc",
         "bridge",
@@ -52,6 +54,10 @@ _RPC_LIMITS = {
     "maxSubscriptions": ("max_subscriptions", 1, 100_000),
     "maxViewGas": ("max_view_gas", 1, 2_000_000),  # at most gas.CALL_GAS_CAP
     "maxViewsWaiting": ("max_views_waiting", 1, 10_000),
+    "readTimeoutSeconds": ("read_timeout_seconds", 1, 3600),
+    "idleTimeoutSeconds": ("idle_timeout_seconds", 1, 3600),
+    "maxConnections": ("max_connections", 1, 100_000),
+    "maxConnectionsPerClient": ("max_connections_per_client", 1, 100_000),
 }
 
 
@@ -91,6 +97,10 @@ class RpcConfig:
     max_subscriptions: int = 64  # per WebSocket connection
     max_view_gas: int = 1_000_000  # gas cap of one ccoin_callContract
     max_views_waiting: int = 16  # ccoin_callContract calls queued before RPC_BUSY
+    read_timeout_seconds: int = 10  # a connection that sends nothing this long is closed
+    idle_timeout_seconds: int = 30  # a kept-alive connection between requests
+    max_connections: int = 512  # open HTTP connections; more are closed at once
+    max_connections_per_client: int = 128  # from one address: one client cannot take all
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"listen": str(self.listen)}
@@ -160,6 +170,7 @@ class NodeConfig:
     p2p: P2PConfig | None = None
     rpc: RpcConfig | None = None
     bridge: BridgeNodeConfig | None = None
+    log: LogRotation | None = None  # None: log lines go to stderr
 
     @property
     def status_file(self) -> Path:
@@ -243,6 +254,7 @@ class NodeConfig:
             p2p=p2p,
             rpc=None if obj.get("rpc") is None else _rpc_from_json(obj["rpc"]),
             bridge=None if obj.get("bridge") is None else _bridge_from_json(obj["bridge"], base),
+            log=None if obj.get("log") is None else LogRotation.from_json(obj["log"], base),
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
@@ -286,6 +298,8 @@ class NodeConfig:
             out["rpc"] = self.rpc.to_json()
         if self.bridge is not None:
             out["bridge"] = self.bridge.to_json(rel)
+        if self.log is not None:
+            out["log"] = self.log.to_json(str(rel(self.log.file)))
         return out
 
 

@@ -1,6 +1,6 @@
-"""What one client may ask of the server: a request rate per client address (token bucket)
-and a bounded request body, read in chunks so an oversized body is refused before it is
-held in memory."""
+"""What one client may ask of the server: open connections (per node and per client
+address), a request rate per client address (token bucket) and a bounded request body, read
+in chunks so an oversized body is refused before it is held in memory."""
 
 from __future__ import annotations
 
@@ -10,6 +10,33 @@ from collections.abc import AsyncIterator, Callable
 from ccoin.errors import ErrorCode, RpcError
 
 MAX_TRACKED_CLIENTS = 10_000
+
+
+class ConnectionSlots:
+    """Open connections: at most `total`, and at most `per_client` from one address, so one
+    slow client (a slow-loris holding every connection it opens) cannot take them all."""
+
+    def __init__(self, total: int, per_client: int) -> None:
+        self.total = total
+        self.per_client = per_client
+        self.open = 0
+        self._by_client: dict[str, int] = {}  # only clients with a connection open
+
+    def take(self, client: str) -> bool:
+        """A slot for a new connection from `client`, or False when it must be closed."""
+        held = self._by_client.get(client, 0)
+        if self.open >= self.total or held >= self.per_client:
+            return False
+        self.open += 1
+        self._by_client[client] = held + 1
+        return True
+
+    def give(self, client: str) -> None:
+        """The slot of a closed connection."""
+        self.open -= 1
+        held = self._by_client.pop(client) - 1
+        if held:
+            self._by_client[client] = held
 
 
 class RateLimiter:
