@@ -36,7 +36,7 @@ from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import Devnet
-from ccoin.testing.devnets import temporary_devnet
+from ccoin.devnet.temporary import temporary_devnet
 
 POLL = 0.05
 DEADLINE = 120.0

@@ -32,7 +32,7 @@ from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import Devnet
 from ccoin.devnet.pids import process_alive, read_pid
 from ccoin.devnet.processes import bridge_processes, start_processes
-from ccoin.testing.devnets import temporary_devnet
+from ccoin.devnet.temporary import temporary_devnet
 
 DEADLINE = 180.0
 POLL = 0.1

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from ccoin.testing.ports import free_port_range
+from ccoin.devnet.ports import free_port_range
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHAIN_ID = 97  # BSC testnet's id: anvil stands in for BNB Smart Chain

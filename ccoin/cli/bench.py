@@ -25,8 +25,8 @@ from ccoin.cli.common import print_json, reports_errors
 from ccoin.client.errors import BadResponse
 from ccoin.devnet.layout import Devnet
 from ccoin.devnet.processes import running_nodes
+from ccoin.devnet.temporary import temporary_devnet
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.testing.devnets import temporary_devnet
 
 READY_TIMEOUT = 120.0
 

@@ -29,9 +29,9 @@ from ccoin.ledger.presets import (
     WHITEPAPER_FUNDS,
     BridgeSpec,
     DelegateSpec,
+    delegate_asset,
     whitepaper_genesis,
 )
-from ccoin.testing.factories import delegate_asset
 from ccoin.types.codec import json_evm_address
 from ccoin.types.genesis import UNIT, GenesisConfig
 

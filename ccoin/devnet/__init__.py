@@ -1,2 +1,3 @@
-"""A local multi-node dev network: layout on disk (`layout`), node processes (`processes`)
-and the docker-compose file for the default devnet (`compose`)."""
+"""A local multi-node dev network: layout on disk (`layout`), node processes (`processes`),
+the docker-compose file for the default devnet (`compose`), free loopback ports for it
+(`ports`) and a devnet in a temporary directory for `ccoin bench` and tools (`temporary`)."""

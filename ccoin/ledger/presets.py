@@ -3,6 +3,7 @@ ecological and community funds are locked (they cannot send)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ccoin.crypto.address import escrow_address
@@ -19,6 +20,16 @@ from ccoin.types.genesis import (
 )
 
 TRILLION = 10**12
+
+
+def delegate_asset(k: KeyPair, username: str) -> DelegateAsset:
+    """A delegate registration whose bridge address and certificate hash are derived from
+    its key: placeholders that the devnet and the tests replace where they matter."""
+    return DelegateAsset(
+        username,
+        hashlib.sha256(b"bridge" + k.public_key).digest()[:20],
+        hashlib.sha256(b"cert" + k.public_key).digest(),
+    )
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccoin.crypto.keys import KeyPair
+from ccoin.ledger.presets import delegate_asset as delegate_asset
 from ccoin.types.assets import (
     ContractCallAsset,
     ContractDeployAsset,
-    DelegateAsset,
     GovernanceAsset,
     InTransferAsset,
     MultisignatureAsset,
@@ -35,14 +35,6 @@ from ccoin.vm.gas import gas_fee
 def key(label: str | int) -> KeyPair:
     """The same key for the same label, every run."""
     return KeyPair(hashlib.sha256(f"ccoin-test-key:{label}".encode()).digest())
-
-
-def delegate_asset(k: KeyPair, username: str) -> DelegateAsset:
-    return DelegateAsset(
-        username,
-        hashlib.sha256(b"bridge" + k.public_key).digest()[:20],
-        hashlib.sha256(b"cert" + k.public_key).digest(),
-    )
 
 
 @dataclass(frozen=True)

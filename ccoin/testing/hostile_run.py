@@ -39,6 +39,7 @@ from ccoin.client.flows import SubmitResult
 from ccoin.crypto.keys import KeyPair
 from ccoin.devnet.layout import DEVNET_FILE, GENESIS_FILE, Devnet, init_devnet
 from ccoin.devnet.pids import LOG_FILE
+from ccoin.devnet.ports import free_port_range
 from ccoin.devnet.processes import (
     Started,
     node_process,
@@ -51,7 +52,6 @@ from ccoin.devnet.processes import (
 from ccoin.errors import ErrorCode
 from ccoin.ledger.contracts import required_fee
 from ccoin.testing.hostile import BALANCE, Case
-from ccoin.testing.ports import free_port_range
 from ccoin.types.assets import Asset, ContractCallAsset, ContractDeployAsset, TxType
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
