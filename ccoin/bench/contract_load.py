@@ -1,7 +1,7 @@
 """Token-contract load: `ccoin bench --contract`.
 
-Setup (not timed): the example fungible token (`contracts/examples/token.py`) is deployed
-from the first test account, then every test account mints itself a balance. The measured
+Setup (not timed): the example fungible token (`token` of `ccoin.contracts`) is deployed from
+the first test account, then every test account mints itself a balance. The measured
 load is `count` pre-signed type-8 `transfer` calls, sender i % n to account (i + 1) % n,
 sent and followed to finality exactly like the plain transfers (`ccoin_load.run_load`).
 Afterwards a sample of receipts is read back: a call that failed inside the contract is
@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 
 from ccoin.bench.ccoin_load import rpc
+from ccoin.contracts import example_source
 from ccoin.crypto.address import address_from_raw, contract_address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ConfigError, ErrorCode
-from ccoin.testing.vm import example_source
 from ccoin.types.assets import ContractCallAsset, ContractDeployAsset
 from ccoin.types.transaction import Transaction, TxBody
 from ccoin.vm.gas import gas_fee

@@ -3,7 +3,7 @@ heights, their Merkle root, and the audit path of one block (DESIGN section 9).
 
 Block leaf data: `height (u64 big-endian) || block hash (32) || withdrawalRoot (32)`; the
 tree is the sidechain's (RFC 6962 shape, SHA-256, `ccoin.types.merkle`), which the BSC
-`Anchor` and `Bridge` contracts verify with the same hashing (`contracts/bsc/Merkle.sol`).
+`Anchor` and `Bridge` contracts verify with the same hashing (`contracts/Merkle.sol` here).
 A withdrawal's leaf is `ccoin.ledger.bridge.withdrawal_leaf`.
 """
 

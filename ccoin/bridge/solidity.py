@@ -1,12 +1,14 @@
-"""The BSC contracts (`contracts/bsc/*.sol`) compiled with solcjs, the npm package `solc`.
+"""The BSC contracts (`ccoin/bridge/contracts/*.sol`) compiled with solcjs, the npm package
+`solc`.
 
 `compile_sources()` runs the pinned compiler (node_modules, `scripts/setup-npm`) on every
 source with fixed settings and returns one artifact per deployable contract: its ABI, its
 creation bytecode, the compiler version and a hash of the sources. The artifacts are
-committed in `contracts/bsc/build/` (so running the bridge needs no compiler), and a test
+committed in `ccoin/bridge/artifacts/` and ship as package data with the sources, so running
+the bridge needs no compiler; `load_artifact` reads them with `importlib.resources`. A test
 compiles afresh and compares, so the committed bytecode is always what the sources say.
 
-    python -m ccoin.bridge.solidity          # rewrite contracts/bsc/build/*.json
+    python -m ccoin.bridge.solidity          # in a checkout: rewrite ccoin/bridge/artifacts/
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ccoin.errors import ConfigError, ErrorCode
 
+SOURCES_DIR = "contracts"  # package data of ccoin.bridge, beside this module
+ARTIFACTS_DIR = "artifacts"
+# Where a checkout keeps them, for the compiler and its test (which write and compare files).
+SOURCES = Path(__file__).resolve().parent / SOURCES_DIR
+BUILD = Path(__file__).resolve().parent / ARTIFACTS_DIR
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = REPO / "contracts" / "bsc"
-BUILD = SOURCES / "build"
 SOLCJS = REPO / "node_modules" / "solc"  # the package (its solc.js is a CLI)
 CONTRACTS = ("CarbonCoin", "Anchor", "Bridge")
 SETTINGS: dict[str, Any] = {
@@ -112,28 +118,24 @@ def artifact_text(artifact: dict[str, Any]) -> str:
 
 @functools.cache  # read once per process (the devnet's status table asks twice a second)
 def load_artifact(name: str) -> dict[str, Any]:
-    """A committed artifact (no compiler needed): from this checkout's contracts/bsc/build,
-    else from an installed package's `<prefix>/share/ccoin/bsc` (pyproject's `data-files`)."""
-    candidates = (
-        BUILD / f"{name}.json",
-        Path(sys.prefix) / "share" / "ccoin" / "bsc" / f"{name}.json",
-    )
-    for path in candidates:
-        if path.is_file():
-            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return loaded
-    raise ConfigError(
-        ErrorCode.CONFIG_INVALID,
-        f"the {name} contract artifact is not installed (looked for "
-        f"{' and '.join(str(p) for p in candidates)}); reinstall ccoin",
-    )
+    """A committed artifact (no compiler needed), from the package's `artifacts/`."""
+    found = resources.files("ccoin.bridge") / ARTIFACTS_DIR / f"{name}.json"
+    try:
+        text = found.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            ErrorCode.CONFIG_INVALID,
+            f"the {name} contract artifact is not installed (looked for {found}); reinstall ccoin",
+        ) from None
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def main() -> None:
     BUILD.mkdir(exist_ok=True)
     for name, artifact in compile_sources().items():
         (BUILD / f"{name}.json").write_text(artifact_text(artifact), encoding="utf-8")
-        print(f"wrote {BUILD.relative_to(REPO) / (name + '.json')}", file=sys.stderr)
+        print(f"wrote {BUILD / (name + '.json')}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 `deploy FILE` and `call ADDRESS METHOD` are transactions (types 5 and 8): they sign,
 submit, wait (included by default) and print the receipt; a contract that fails still
 costs its fee, and the command then exits with status 2 after printing why. `view` is the
-read-only `ccoin_callContract`; `show` prints the contract record.
+read-only `ccoin_callContract`; `show` prints the contract record; `example` prints one of
+the example contracts that ship with ccoin (`ccoin.contracts`).
 """
 
 from __future__ import annotations
@@ -175,3 +176,21 @@ def contract_show(node_url: str, as_json: bool, address: str, include_code: bool
         click.echo(f"{field}: {record[field]}")
     if include_code:
         click.echo(record["code"])
+
+
+@contract_group.command("example")
+@click.argument("name", required=False)
+def contract_example(name: str | None) -> None:
+    """Print the source of an example contract that ships with ccoin, e.g.
+    `ccoin contract example token > token.py`; without NAME, list them."""
+    from ccoin.contracts import example_names, example_source
+
+    if name is None:
+        for known in example_names():
+            click.echo(known)
+        return
+    try:
+        source = example_source(name)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="NAME") from None
+    click.echo(source, nl=False)

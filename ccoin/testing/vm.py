@@ -1,43 +1,32 @@
 """An in-memory `ContractApi` for tests and tools: a dict for storage, lists for events
-and transfers. Not used by the node. Also the contract sources the vm tests share."""
+and transfers. Not used by the node. Also the contract sources the vm tests share (the
+example contracts come from `ccoin.contracts`)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ccoin
+import ccoin.contracts
+from ccoin.contracts import example_source as example_source  # for the tests
 from ccoin.vm.api import CallContext, ContractBalance, decode_value
 from ccoin.vm.host import LoadedContract, TreeOutcome, run_call
 from ccoin.vm.instrument import compile_contract
 
-# The example contracts live at the repository root, in `contracts/examples/`, as
-# contract source; an installed (non-editable) package carries them as data files in
-# `<prefix>/share/ccoin/examples` (pyproject's `data-files`). The fungible token is the one
-# the vm tests use (in-process and sandbox).
-EXAMPLES = Path(ccoin.__file__).resolve().parent.parent / "contracts" / "examples"
-INSTALLED_EXAMPLES = Path(sys.prefix) / "share" / "ccoin" / "examples"
+# The example contracts are package data of `ccoin.contracts` (read through it); this is
+# their folder in this checkout, for tests that need a file to hand to the CLI.
+EXAMPLES = Path(ccoin.contracts.__file__).resolve().parent / ccoin.contracts.EXAMPLES_DIR
 
 
-def examples_dir(candidates: tuple[Path, ...] = (EXAMPLES, INSTALLED_EXAMPLES)) -> Path:
-    """Where the example contracts are: a checkout's `contracts/examples`, else the
-    installed copy."""
-    for candidate in candidates:
-        if (candidate / "token.py").is_file():
-            return candidate
-    shown = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"the example contracts are not installed (looked in {shown})")
+def __getattr__(name: str) -> str:
+    # TOKEN, the fungible token the vm tests use (in-process and sandbox), is read on first
+    # use rather than at import: nothing in ccoin reads files when imported.
+    if name == "TOKEN":
+        return example_source("token")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-def example_source(name: str) -> str:
-    """The source of `contracts/examples/<name>.py`."""
-    return (examples_dir() / f"{name}.py").read_text(encoding="utf-8")
-
-
-TOKEN = example_source("token")
 
 # A shop that sells items for the token: it calls the token to move the buyer's tokens
 # (as the shop: the token's ctx.sender is the shop) and keeps its own stock.

@@ -12,6 +12,6 @@ def test_committed_artifacts_match_a_fresh_compile() -> None:
     for name, artifact in fresh.items():
         committed = (BUILD / f"{name}.json").read_text(encoding="utf-8")
         assert committed == artifact_text(artifact), (
-            f"contracts/bsc/build/{name}.json is stale: run python -m ccoin.bridge.solidity"
+            f"ccoin/bridge/artifacts/{name}.json is stale: run python -m ccoin.bridge.solidity"
         )
         assert artifact["bytecode"].startswith("0x60") and len(artifact["abi"]) > 3

@@ -1,11 +1,10 @@
-"""The example contracts in `contracts/examples/`: they lint clean and behave as documented,
-in-process (`execute` with `FakeApi`) and, for one sequence, in the seccomp sandbox."""
+"""The example contracts (`ccoin/contracts/examples/`): they lint clean and behave as
+documented, in-process (`execute` with `FakeApi`) and, for one sequence, in the seccomp
+sandbox. How they are found and shipped: `tests/unit/contracts/test_examples_package.py`."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from ccoin.testing.vm import (
     FakeApi,
     apply_writes,
     example_source,
-    examples_dir,
     make_context,
 )
 from ccoin.vm import lint
@@ -312,20 +310,3 @@ def test_a_failed_call_leaves_storage_unchanged(runner: SandboxRunner) -> None:
     refused = node.call(runner, "alice", "transfer", "bob", ["P1-0", "P7-0"])
     assert not refused.ok and refused.error == "ContractError: unknown serial P1-0"
     assert node.storage == before
-
-
-def test_the_examples_are_found_in_a_checkout_or_installed(tmp_path: Path) -> None:
-    assert examples_dir() == EXAMPLES  # this checkout
-    installed = tmp_path / "share" / "ccoin" / "examples"
-    installed.mkdir(parents=True)
-    (installed / "token.py").write_text("# a copy\n")
-    assert examples_dir((tmp_path / "no-checkout", installed)) == installed
-    with pytest.raises(FileNotFoundError, match="not installed"):
-        examples_dir((tmp_path / "nowhere",))
-
-
-def test_the_package_installs_the_examples() -> None:
-    """A non-editable install (the Docker image) carries them as data files."""
-    project = tomllib.loads((EXAMPLES.parent.parent / "pyproject.toml").read_text())
-    data = project["tool"]["setuptools"]["data-files"]["share/ccoin/examples"]
-    assert "contracts/examples/*.py" in data

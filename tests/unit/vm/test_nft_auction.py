@@ -1,5 +1,5 @@
-"""The NFT with English auctions in `contracts/examples/nft_auction.py`, in-process with the
-chain's rules for attached C simulated here, and one bid through the seccomp sandbox."""
+"""The NFT with English auctions (`ccoin/contracts/examples/nft_auction.py`), in-process
+with the chain's rules for attached C simulated here, and one bid through the sandbox."""
 
 from __future__ import annotations
 
