@@ -6,64 +6,32 @@ first, does not stop the genuine one from being admitted there and landing in a 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import trio
 
 from ccoin.errors import ErrorCode
-from ccoin.node.clock import ChainClock
-from ccoin.node.config import NodeConfig, P2PConfig
-from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node, SubmitResult
-from ccoin.p2p.certs import NetworkCA, fingerprint
-from ccoin.p2p.peer import PeerAddress
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
-from ccoin.testing.ports import free_port_range
-from ccoin.types.assets import DelegateAsset
-from ccoin.types.genesis import UNIT, BridgeConfig, GenesisDelegate
+from ccoin.types.genesis import UNIT, BridgeConfig
 from ccoin.types.transaction import CoSignature, Transaction
+from tests.integration.test_nodes_inprocess import build_network as build_nodes
 
 N = 2
 STEP_TIMEOUT = 30  # seconds for any one thing the test waits for; slots are 1 s
 
 
 def build_network(tmp: Path) -> tuple[LocalNet, list[Node]]:
-    ca = NetworkCA.create("test-net")
-    identities = [ca.issue_node_cert(f"node{i}") for i in range(N)]
-    net = f.make_testnet(accounts=8, delegates=N, genesis_time=int(time.time()))
-    delegates = tuple(
-        GenesisDelegate(
-            d.public_key,
-            dataclasses.replace(d.asset, cert_fingerprint=fingerprint(identities[i].cert_der)),
-        )
-        for i, d in enumerate(net.genesis.delegates)
-    )
-    assert all(isinstance(d.asset, DelegateAsset) for d in delegates)
-    bridge = BridgeConfig(net.accounts[6].address, 97, b"\xbb" * 20, 3)
-    genesis = dataclasses.replace(
-        net.genesis, delegates=delegates, network_ca=ca.cert_pem.decode(), bridge=bridge
-    )
-    base = free_port_range(N)
-    ports = [base + i for i in range(N)]
-    nodes = []
-    for i in range(N):
-        home = tmp / f"node{i}"
-        home.mkdir()
-        identities[i].save(home / "node.crt", home / "node.key")
-        p2p = P2PConfig(
-            PeerAddress("127.0.0.1", ports[i]),
-            tuple(PeerAddress("127.0.0.1", p) for j, p in enumerate(ports) if j != i),
-            home / "node.crt",
-            home / "node.key",
-        )
-        config = NodeConfig(
-            f"node{i}", home / "data", tmp / "genesis.json", None, None, PoolLimits(), p2p=p2p
-        )
-        nodes.append(Node(config, genesis, net.delegates[i], clock=ChainClock()))
-    return dataclasses.replace(net, genesis=genesis), nodes
+    """Two delegate nodes whose genesis has a bridge (escrow: test account 6)."""
+    nodes = build_nodes(tmp, N, accounts=8, bridge=_bridge)
+    net: LocalNet = nodes[0].testnet  # type: ignore[attr-defined]
+    return net, nodes
+
+
+def _bridge(net: LocalNet) -> BridgeConfig:
+    return BridgeConfig(net.accounts[6].address, 97, b"\xbb" * 20, 3)
 
 
 async def until(node: Node, holds: Callable[[Node], bool]) -> None:

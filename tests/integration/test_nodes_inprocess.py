@@ -4,6 +4,7 @@ finalized by votes, and a transfer gossiped to one node is final on all four."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,17 +17,27 @@ from ccoin.node.service import Node
 from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.p2p.peer import PeerAddress
 from ccoin.testing import factories as f
+from ccoin.testing.factories import LocalNet
 from ccoin.testing.ports import free_port_range
 from ccoin.types.assets import DelegateAsset
-from ccoin.types.genesis import GenesisDelegate
+from ccoin.types.genesis import BridgeConfig, GenesisDelegate
 
 N = 4
 
 
-def build_network(tmp: Path) -> list[Node]:
+def build_network(
+    tmp: Path,
+    count: int = N,
+    *,
+    accounts: int = 4,
+    bridge: Callable[[LocalNet], BridgeConfig] | None = None,
+) -> list[Node]:
+    """`count` delegate nodes over TLS on loopback; `nodes[0].testnet` is the network (its
+    genesis the one the nodes run), `nodes[0].identities` their certificates. `bridge`
+    makes the genesis's bridge section from the test network."""
     ca = NetworkCA.create("test-net")
-    identities = [ca.issue_node_cert(f"node{i}") for i in range(N)]
-    net = f.make_testnet(accounts=4, delegates=N, genesis_time=int(time.time()))
+    identities = [ca.issue_node_cert(f"node{i}") for i in range(count)]
+    net = f.make_testnet(accounts=accounts, delegates=count, genesis_time=int(time.time()))
     delegates = tuple(
         GenesisDelegate(
             d.public_key,
@@ -36,11 +47,17 @@ def build_network(tmp: Path) -> list[Node]:
         )
         for i, d in enumerate(net.genesis.delegates)
     )
-    genesis = replace(net.genesis, delegates=delegates, network_ca=ca.cert_pem.decode())
-    base = free_port_range(N)
-    ports = [base + i for i in range(N)]
+    genesis = replace(
+        net.genesis,
+        delegates=delegates,
+        network_ca=ca.cert_pem.decode(),
+        bridge=net.genesis.bridge if bridge is None else bridge(net),
+    )
+    net = replace(net, genesis=genesis)
+    base = free_port_range(count)
+    ports = [base + i for i in range(count)]
     nodes = []
-    for i in range(N):
+    for i in range(count):
         home = tmp / f"node{i}"
         home.mkdir()
         identities[i].save(home / "node.crt", home / "node.key")
