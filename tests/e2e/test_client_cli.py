@@ -34,7 +34,7 @@ from ccoin.errors import ErrorCode
 from ccoin.testing.ports import free_port_range
 from ccoin.testing.vm import EXAMPLES
 from tests.e2e.test_devnet import POLL, N
-from tests.e2e.test_node_process import WAIT_SECONDS, start
+from tests.e2e.test_node_process import start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -152,12 +152,7 @@ def one_node(tmp_path: Path) -> Iterator[Network]:
         wait_ready(url, lambda s: s["finalizedHeight"] >= 1, lambda: proc.poll() is None)
         yield Network([url], root / "keys")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture

@@ -55,6 +55,16 @@ def start(config: Path) -> tuple[subprocess.Popen[str], LogReader]:
     return proc, LogReader(proc)
 
 
+def stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL if the node has not stopped within `WAIT_SECONDS`."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def test_node_produces_stops_on_sigterm_and_resumes(tmp_path: Path) -> None:
     rpc = f"127.0.0.1:{free_port_range(1) + RPC_OFFSET}"  # never the default port
     result = CliRunner().invoke(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from ccoin.testing.ports import free_port_range
 from tests.e2e.test_client_cli import wait_ready
-from tests.e2e.test_node_process import WAIT_SECONDS
+from tests.e2e.test_node_process import WAIT_SECONDS, stop
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +78,5 @@ def test_the_readmes_single_node_commands_work(directory: str, tmp_path: Path) -
     except (AssertionError, pytest.fail.Exception) as exc:
         pytest.fail(f"{exc}; the node's log:\n{log.read_text()[-2000:]}")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     assert proc.returncode == 0, log.read_text()[-2000:]
