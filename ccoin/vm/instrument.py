@@ -260,9 +260,9 @@ class _Instrumenter(ast.NodeTransformer):
             key: ast.expr = _helper("__g_slice", *parts)
         else:
             key = self.visit(node.slice)
-        if not isinstance(node.ctx, ast.Load):
-            node.slice = key
-            return node
+        # Stores and deletes never get here: visit_Assign, visit_AugAssign and visit_Delete
+        # rewrite them, and the linter refuses items as loop or unpacking targets.
+        assert isinstance(node.ctx, ast.Load)
         return ast.copy_location(_helper("__g_getitem", node.value, key), node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
