@@ -15,10 +15,7 @@ import click
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KeystoreError, decrypt_seed, load_keystore
 from ccoin.errors import CcoinError, DecodeError, ErrorCode
-from ccoin.ledger.genesis import network_id_of
 from ccoin.storage.kv import StorageError
-from ccoin.types.genesis import GenesisConfig
-from ccoin.vm.runner import WorkerFault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +37,8 @@ def reports_errors(func: F) -> F:
             hint = " (is another node using this data directory?)" if "lock" in str(exc) else ""
             fail(ErrorCode.STORAGE_FAILURE, f"{exc}{hint}")
         except BaseExceptionGroup as group:  # a service inside the node's nursery failed
+            from ccoin.vm.runner import WorkerFault  # only the node's commands raise these
+
             fault = group.subgroup(lambda e: isinstance(e, WorkerFault))
             if fault is not None:  # the ledger turns faults into refusals (ADR 0017): a bug
                 fail(ErrorCode.SANDBOX_FAULT, f"{_leaves(fault)[0]}")
@@ -91,6 +90,9 @@ def network_id(genesis: Path | None, network_id_hex: str | None) -> bytes:
     if (genesis is None) == (network_id_hex is None):
         raise click.UsageError("give exactly one of --genesis FILE or --network-id HEX")
     if genesis is not None:
+        from ccoin.ledger.genesis import network_id_of  # the ledger: only when asked
+        from ccoin.types.genesis import GenesisConfig
+
         return network_id_of(GenesisConfig.load(genesis))
     assert network_id_hex is not None
     try:

@@ -32,8 +32,8 @@ from ccoin.ledger.presets import (
     delegate_asset,
     whitepaper_genesis,
 )
-from ccoin.types.codec import json_evm_address
-from ccoin.types.genesis import UNIT, GenesisConfig
+from ccoin.types.codec import UNIT, json_evm_address
+from ccoin.types.genesis import GenesisConfig
 
 TEST_ACCOUNTS_FILE = "test-accounts.json"
 RELAYER_KEY_FILE = "relayer.json"

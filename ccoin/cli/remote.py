@@ -25,7 +25,7 @@ from ccoin.client import (
     WaitTimeout,
 )
 from ccoin.crypto.keys import KeyPair
-from ccoin.types.genesis import UNIT
+from ccoin.types.codec import UNIT
 
 F = TypeVar("F", bound=Callable[..., Any])
 

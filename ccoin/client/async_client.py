@@ -14,7 +14,7 @@ import httpx
 import trio
 
 from ccoin.client import flows
-from ccoin.client.errors import NodeError
+from ccoin.client.errors import NodeError, NodeUnreachable
 from ccoin.client.flows import BytesLike, Signers, SubmitResult, TxLike
 from ccoin.client.protocol import (
     DEFAULT_URL,
@@ -29,7 +29,6 @@ from ccoin.client.protocol import (
     parse_answer,
     request_body,
     retry_delay,
-    unreachable,
 )
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import Asset
@@ -340,3 +339,13 @@ class AsyncClient:
         return await self._run(
             flows.submit_new(self._session, signers, asset, clock=self.clock, **fields)
         )
+
+
+def unreachable(url: str, exc: httpx.TransportError, timeout: float) -> NodeUnreachable:
+    if isinstance(exc, httpx.TimeoutException):
+        reason = f"no answer within {timeout:g} s"
+    elif isinstance(exc, httpx.ConnectError):
+        reason = f"cannot connect ({exc or 'connection refused'})"
+    else:
+        reason = str(exc) or type(exc).__name__
+    return NodeUnreachable(url, reason)

@@ -1,7 +1,7 @@
 """JSON-RPC 2.0 framing and the retry policy, without I/O: both clients share it.
 
 An operation is a generator (`Flow`) that yields `Call`s (one JSON-RPC request) and
-`Sleep`s, and returns its result. A driver (`Client` with httpx.Client, `AsyncClient` with
+`Sleep`s, and returns its result. A driver (`Client` over `http.client`, `AsyncClient` with
 httpx.AsyncClient on trio) performs each step: it sends back a call's result, or throws the
 call's `NodeError` into the flow, which may catch it (`wait_for` treats NOT_FOUND as "not
 yet"). So each operation is written once, and the two clients differ only in how they wait.
@@ -15,10 +15,9 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeVar
 
-import httpx
 import orjson
 
-from ccoin.client.errors import BadResponse, NodeError, NodeUnreachable
+from ccoin.client.errors import BadResponse, NodeError
 
 T = TypeVar("T")
 
@@ -116,16 +115,6 @@ def parse_answer(url: str, request_id: int, status_code: int, body: bytes) -> An
     if answer.get("id") != request_id or "result" not in answer:
         raise BadResponse(url, "the answer does not match the request")
     return answer["result"]
-
-
-def unreachable(url: str, exc: httpx.TransportError, timeout: float) -> NodeUnreachable:
-    if isinstance(exc, httpx.TimeoutException):
-        reason = f"no answer within {timeout:g} s"
-    elif isinstance(exc, httpx.ConnectError):
-        reason = f"cannot connect ({exc or 'connection refused'})"
-    else:
-        reason = str(exc) or type(exc).__name__
-    return NodeUnreachable(url, reason)
 
 
 def retry_delay(exc: NodeError, attempt: int, retries: int, backoff: float) -> float | None:

@@ -1,4 +1,5 @@
-"""`Client`: the node's API over httpx.Client, for scripts and the CLI (blocking calls)."""
+"""`Client`: the node's API over a blocking HTTP connection (`transport`), for scripts and
+the CLI."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
-
-import httpx
 
 from ccoin.client import flows
 from ccoin.client.errors import NodeError
@@ -25,8 +24,8 @@ from ccoin.client.protocol import (
     parse_answer,
     request_body,
     retry_delay,
-    unreachable,
 )
+from ccoin.client.transport import HttpTransport, Transport
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import Asset
 from ccoin.types.transaction import CoSignature
@@ -43,7 +42,7 @@ class Client:
         self,
         url: str = DEFAULT_URL,
         *,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
         timeout: float = 10.0,
         retries: int = 0,
         backoff: float = 0.5,
@@ -55,7 +54,7 @@ class Client:
         self.backoff = backoff
         self.clock = clock
         self._session = Session(self.url)
-        self._http = httpx.Client(base_url=self.url, transport=transport, timeout=timeout)
+        self._http = transport if transport is not None else HttpTransport(self.url, timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -105,13 +104,8 @@ class Client:
 
     def _post(self, call: Call) -> Any:
         request_id = next(self._session.ids)
-        try:
-            response = self._http.post(
-                RPC_PATH, content=request_body(request_id, call), headers=JSON_HEADERS
-            )
-        except httpx.TransportError as exc:
-            raise unreachable(self.url, exc, self.timeout) from None
-        return parse_answer(self.url, request_id, response.status_code, response.content)
+        status, content = self._http.post(RPC_PATH, request_body(request_id, call), JSON_HEADERS)
+        return parse_answer(self.url, request_id, status, content)
 
     # -- reads ---------------------------------------------------------------------------
 

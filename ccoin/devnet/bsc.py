@@ -32,8 +32,8 @@ from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, new_
 from ccoin.bridge.solidity import load_artifact
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.log import LogRotation
-from ccoin.types.codec import json_evm_address, json_int, json_object
-from ccoin.types.genesis import UNIT, GenesisConfig
+from ccoin.types.codec import UNIT, json_evm_address, json_int, json_object
+from ccoin.types.genesis import GenesisConfig
 
 BSC_PORT_OFFSET = 200  # anvil listens on base + 200
 RELAY_METRICS_OFFSET = 201  # the relayer serves its metrics on base + 201

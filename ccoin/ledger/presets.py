@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from ccoin.crypto.address import escrow_address
 from ccoin.crypto.keys import KeyPair
 from ccoin.types.assets import DelegateAsset, TxType
+from ccoin.types.codec import UNIT
 from ccoin.types.genesis import (
     DEFAULT_MIN_FEES,
-    UNIT,
     BridgeConfig,
     GenesisAccount,
     GenesisConfig,

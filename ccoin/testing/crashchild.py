@@ -27,7 +27,7 @@ from ccoin.ledger.chain import Chain
 from ccoin.storage.kv import KeyValueStore
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing.factories import LocalNet, key, make_testnet, transfer
-from ccoin.types.genesis import UNIT
+from ccoin.types.codec import UNIT
 from ccoin.types.transaction import Transaction
 
 ACCOUNTS = 16

@@ -21,9 +21,9 @@ from ccoin.types.assets import (
     TxType,
     VoteAsset,
 )
+from ccoin.types.codec import UNIT
 from ccoin.types.genesis import (
     DEFAULT_MIN_FEES,
-    UNIT,
     GenesisAccount,
     GenesisConfig,
     GenesisDelegate,

@@ -39,7 +39,8 @@ from ccoin.types.assets import (
     TxType,
     VoteAsset,
 )
-from ccoin.types.genesis import DEFAULT_MIN_FEES, UNIT
+from ccoin.types.codec import UNIT
+from ccoin.types.genesis import DEFAULT_MIN_FEES
 from ccoin.types.transaction import Transaction, TxBody
 
 NETWORK_ID = hashlib.sha256(b"ccoin-test-vectors").digest()

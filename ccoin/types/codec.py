@@ -23,6 +23,7 @@ import msgpack
 from ccoin.errors import ConfigError, DecodeError, ErrorCode
 
 MAX_BIGINT = 2**63 - 1
+UNIT = 10**4  # base units per C
 MIN_BIGINT = -(2**63)
 MAX_UINT64 = 2**64 - 1
 

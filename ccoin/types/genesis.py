@@ -17,6 +17,7 @@ from ccoin.errors import CcoinError, ConfigError, ErrorCode
 from ccoin.types.assets import DelegateAsset, TxType
 from ccoin.types.codec import (
     MAX_BIGINT,
+    UNIT,
     json_bigint,
     json_hex,
     json_int,
@@ -25,7 +26,6 @@ from ccoin.types.codec import (
     read_json_file,
 )
 
-UNIT = 10**4  # base units per C
 MAX_GENESIS_FILE = 16 * 1024 * 1024
 MAX_GENESIS_ACCOUNTS = 100_000
 

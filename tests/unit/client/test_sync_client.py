@@ -1,12 +1,14 @@
 """The blocking `Client`: against the in-process node (the client runs in a worker thread
-and its requests cross into trio), and against canned answers for the transport, error
-and retry policy."""
+and its requests cross into trio), against canned answers for the error and retry policy,
+and its own `HttpTransport` against real sockets on loopback (refusal, timeout, a
+connection the server closed while idle)."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +26,24 @@ from tests.unit.client.conftest import NET, URL, asgi_app, make_node
 ALICE, BOB = NET.accounts[:2]
 
 
-class IntoTrio(httpx.BaseTransport):
+class IntoTrio:
     """A blocking transport, called from a worker thread, that serves each request with
     the ASGI app in the trio thread."""
 
     def __init__(self, app: Any) -> None:
         self.inner = httpx.ASGITransport(app=app)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        request = httpx.Request("POST", URL + path, content=body, headers=dict(headers))
 
-        async def serve() -> httpx.Response:
+        async def serve() -> tuple[int, bytes]:
             response = await self.inner.handle_async_request(request)
-            body = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=body)
+            return response.status_code, await response.aread()
 
         return trio.from_thread.run(serve)
+
+    def close(self) -> None:
+        pass
 
 
 async def test_sync_client_transfers_and_waits_for_finality(
@@ -82,20 +86,31 @@ def rpc_error(name: str, number: int, retryable: bool) -> dict[str, Any]:
     }
 
 
-def canned(answers: list[Any], seen: list[dict[str, Any]]) -> httpx.MockTransport:
-    """Answers in order; a callable answer gets the request's JSON."""
+@dataclass
+class Canned:
+    """Answers in order: a callable answer gets the request's JSON; a (status, bytes)
+    answer is sent as it is, anything else as JSON with status 200."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        body = orjson.loads(request.content)
-        seen.append(body)
-        answer = answers.pop(0)
+    answers: list[Any]
+    seen: list[dict[str, Any]]
+
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        assert path == "/rpc" and headers["content-type"] == "application/json"
+        request = orjson.loads(body)
+        self.seen.append(request)
+        answer = self.answers.pop(0)
         if callable(answer):
-            answer = answer(body)
-        if isinstance(answer, httpx.Response):
+            answer = answer(request)
+        if isinstance(answer, tuple):
             return answer
-        return httpx.Response(200, json=answer)
+        return 200, orjson.dumps(answer)
 
-    return httpx.MockTransport(handler)
+    def close(self) -> None:
+        pass
+
+
+def canned(answers: list[Any], seen: list[dict[str, Any]]) -> Canned:
+    return Canned(answers, seen)
 
 
 def ok(result: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -165,7 +180,7 @@ def test_an_unknown_error_name_still_gives_a_usable_error() -> None:
 
 
 def test_an_answer_that_is_not_json_rpc_is_a_bad_response() -> None:
-    page = httpx.Response(404, text="<html>not here</html>")
+    page = (404, b"<html>not here</html>")
     with Client(URL, transport=canned([page], [])) as c, pytest.raises(BadResponse) as info:
         c.status()
     assert "HTTP 404" in str(info.value) and URL in str(info.value)
@@ -194,15 +209,13 @@ def test_a_refused_connection_names_the_url() -> None:
 
 
 def test_a_timeout_says_how_long_it_waited() -> None:
-    def slow(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
-
-    with (
-        Client(URL, transport=httpx.MockTransport(slow), timeout=2.5) as c,
-        pytest.raises(NodeUnreachable) as info,
-    ):
-        c.status()
-    assert "no answer within 2.5 s" in str(info.value)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with Client(url, timeout=0.3) as c, pytest.raises(NodeUnreachable) as info:
+            c.status()
+    assert "no answer within 0.3 s" in str(info.value)
 
 
 def test_send_transaction_checks_the_id_the_node_gives() -> None:
