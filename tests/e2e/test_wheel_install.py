@@ -9,11 +9,18 @@ outside it, in two installs.
   setuptools `data-files` under its local prefix, saw the package (it died at import while
   the examples and artifacts were looked up in `sys.prefix/share`).
 
-Each one prints its help and an example contract (`ccoin contract example`), and brings up
-a one-node devnet with the bridge: `devnet up` deploys the BSC contracts from the packaged
-artifacts, `devnet status` reads the Anchor's; the venv also deploys the example token.
+Each one prints its help and an example contract (`ccoin contract example`). The --target
+install brings up a one-node devnet with the bridge: `devnet up` deploys the BSC contracts
+from the packaged artifacts, `devnet status` reads the Anchor's. The venv does issue 13's
+acceptance as a user would: `devnet init` with the default four nodes and the bridge,
+`devnet up --detach`, waits (on `devnet status --json`) for finality on every node and an
+anchor on BSC, deploys an example contract with `contract deploy` and reads it back with
+`contract view`, runs `ccoin bench --contract --txs 200 --dir DEVNET --json` against that
+devnet (all 200 calls finalized, every receipt a success), and always `devnet down`.
+anvil is on PATH, where a user has it (find_anvil's last resort; no node_modules here).
 The wheel is built once, from a copy of the sources (a stale `build/` in the checkout
-cannot leak into it, and the checkout is left as it was). About a minute in all.
+cannot leak into it, and the checkout is left as it was). About 65 s in all on two cores,
+the package cache warm; the acceptance test is about half of it.
 """
 
 from __future__ import annotations
@@ -23,8 +30,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +48,12 @@ pytestmark = pytest.mark.slow
 REPO = Path(ccoin.__file__).resolve().parents[1]
 PIP_TIMEOUT = 600.0  # a cold package cache; about 25 s when it is warm
 COMMAND_TIMEOUT = 120.0
+READY_DEADLINE = 90.0  # four nodes, anvil and the relayer on two shared cores
+POLL = 0.5
+TEST_ACCOUNTS = 20  # bench --contract mints to each first (not timed, but not free)
+BENCH_CALLS = 200
+BENCH_TIMEOUT = 240.0
+REPORTED = ("finalized_tps", "submitted_tps", "latency_p50_s", "latency_p95_s", "gas_per_call")
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ class Install:
 
 
 def _run(
-    args: list[str],
+    args: Sequence[str | Path],
     *,
     timeout: float = COMMAND_TIMEOUT,
     cwd: Path | None = None,
@@ -123,8 +139,10 @@ def on_pythonpath(outside: Path, wheel: Path, in_venv: Install) -> Install:
     return Install(python, (*python, "-m", "ccoin.cli.main"), _env(PYTHONPATH=path), target)
 
 
-def ccoin_in(install: Install, cwd: Path, *args: str | Path) -> str:
-    return _run([*install.ccoin, *map(str, args)], cwd=cwd, env=install.env)
+def ccoin_in(
+    install: Install, cwd: Path, *args: str | Path, timeout: float = COMMAND_TIMEOUT
+) -> str:
+    return _run([*install.ccoin, *args], cwd=cwd, env=install.env, timeout=timeout)
 
 
 def where_ccoin_is(install: Install, cwd: Path) -> Path:
@@ -139,28 +157,77 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def devnet_with_bridge(install: Install, cwd: Path, *, deploy_example: bool) -> None:
+def ccoin_json(
+    install: Install, cwd: Path, *args: str | Path, timeout: float = COMMAND_TIMEOUT
+) -> Any:
+    return json.loads(ccoin_in(install, cwd, *args, timeout=timeout))
+
+
+def devnet_status(install: Install, cwd: Path) -> Any:
+    return ccoin_json(install, cwd, "devnet", "status", "--dir", "net", "--json")
+
+
+def one_node_devnet_with_bridge(install: Install, cwd: Path) -> None:
     """init, up (anvil, the contracts from the packaged artifacts, the node, the relayer),
-    optionally deploy the example token, status (the Anchor's artifact), down."""
+    status (the Anchor's artifact), down."""
     base = free_port_range(1)
     ccoin_in(install, cwd, "devnet", "init", "--nodes", "1", "--dir", "net",
              "--base-port", str(base), "--test-accounts", "2")  # fmt: skip
     try:
         ccoin_in(install, cwd, "devnet", "up", "--dir", "net", "--detach")
-        if deploy_example:
-            (cwd / "token.py").write_text(ccoin_in(install, cwd, "contract", "example", "token"))
-            keys = cwd / "net" / "keys"
-            signer = ["--keystore", str(keys / "fund-liquidity.json")]
-            signer += ["--passphrase-file", str(keys / "passphrase")]
-            node = ["--node", f"http://127.0.0.1:{base + RPC_OFFSET}", "--json"]
-            deploy = ["contract", "deploy", "token.py", "--name", "token", *signer, *node]
-            deployed = json.loads(ccoin_in(install, cwd, *deploy))
-            assert deployed["receipt"]["ok"], deployed
-        status = json.loads(ccoin_in(install, cwd, "devnet", "status", "--dir", "net", "--json"))
+        status = devnet_status(install, cwd)
         assert [n["running"] for n in status["nodes"]] == [True]
         assert status["bridge"]["bscRunning"] and status["bridge"]["anchoredHeight"] is not None
     finally:
         ccoin_in(install, cwd, "devnet", "down", "--dir", "net")
+
+
+def finalized_and_anchored(status: Any) -> bool:
+    """Every node runs, sees all its peers and has finalized a block; anvil and the relayer
+    run and a sidechain height is anchored on BSC."""
+    nodes, bridge = status["nodes"], status["bridge"]
+    return all(
+        n["running"] and (n["finalized"] or 0) >= 1 and n["peers"] == len(nodes) - 1 for n in nodes
+    ) and (
+        bridge["bscRunning"] and bridge["relayerRunning"] and (bridge["anchoredHeight"] or 0) >= 1
+    )
+
+
+def wait_for_devnet(install: Install, cwd: Path) -> Any:
+    """`devnet status --json` until the devnet is finalized and anchored (there is no event to
+    wait on from outside the processes; each poll is a CLI run, about a second)."""
+    deadline = time.monotonic() + READY_DEADLINE
+    while not finalized_and_anchored(status := devnet_status(install, cwd)):
+        assert time.monotonic() < deadline, f"not finalized and anchored in time: {status}"
+        time.sleep(POLL)
+    return status
+
+
+def deploy_example(install: Install, cwd: Path, node: str) -> None:
+    """The carbon registry from `contract example`, deployed and final, then read back."""
+    source = cwd / "carbon_registry.py"
+    source.write_text(ccoin_in(install, cwd, "contract", "example", "carbon_registry"))
+    keys = cwd / "net" / "keys"
+    signer: list[str | Path] = ["--keystore", keys / "fund-liquidity.json"]
+    signer += ["--passphrase-file", keys / "passphrase"]
+    deploy = ["contract", "deploy", source.name, "--name", "registry", *signer]
+    deployed = ccoin_json(install, cwd, *deploy, "--wait", "finalized", "--node", node, "--json")
+    assert deployed["status"] == "finalized" and deployed["receipt"]["ok"], deployed
+    owner, address = deployed["receipt"]["value"], deployed["receipt"]["contract"]
+    view = ccoin_json(install, cwd, "contract", "view", address, "totals", "--node", node, "--json")
+    assert view["value"] == {"issued": 0, "retired": 0, "owner": owner}, view
+
+
+def bench_contract_calls(install: Install, cwd: Path) -> Any:
+    """`ccoin bench --contract` against the running devnet: every call final and a success."""
+    bench = ["bench", "--contract", "--txs", str(BENCH_CALLS), "--dir", "net", "--json"]
+    report = ccoin_json(install, cwd, *bench, "--timeout", "120", timeout=BENCH_TIMEOUT)
+    assert report["workload"] == "token-contract transfers" and report["nodes"] == 4
+    assert report["txs"] == report["accepted"] == report["finalized"] == BENCH_CALLS, report
+    assert report["rejected"] == {} and report["timed_out"] is False, report
+    assert report["receipts_sampled"] == report["receipts_ok"] == BENCH_CALLS, report
+    assert report["receipt_errors"] == {}, report
+    return report
 
 
 @pytest.mark.parametrize("install_name", ["in_venv", "on_pythonpath"])
@@ -174,4 +241,24 @@ def test_the_installed_package_runs_outside_the_checkout(
         "carbon_registry", "nft_auction", "token"
     ]  # fmt: skip
     assert ccoin_in(install, workdir, "contract", "example", "token") == example_source("token")
-    devnet_with_bridge(install, workdir, deploy_example=install_name == "in_venv")
+    if install_name == "on_pythonpath":  # the venv's devnet is the acceptance test's
+        one_node_devnet_with_bridge(install, workdir)
+
+
+def test_the_acceptance_in_a_fresh_venv(in_venv: Install, workdir: Path) -> None:
+    """Issue 13: init (four nodes, the bridge), up, deploy an example contract, bench 200
+    contract calls, down."""
+    base = free_port_range(4)
+    init = ["devnet", "init", "--dir", "net", "--base-port", str(base)]
+    devnet = ccoin_json(in_venv, workdir, *init, "--test-accounts", str(TEST_ACCOUNTS))
+    assert len(devnet["nodes"]) == 4 and devnet["bsc"] is not None
+    try:
+        ccoin_in(in_venv, workdir, "devnet", "up", "--dir", "net", "--detach")
+        wait_for_devnet(in_venv, workdir)
+        deploy_example(in_venv, workdir, f"http://127.0.0.1:{base + RPC_OFFSET}")
+        report = bench_contract_calls(in_venv, workdir)
+        print("bench:", {k: report[k] for k in REPORTED})
+        status = devnet_status(in_venv, workdir)
+        assert all(n["running"] for n in status["nodes"]) and status["bridge"]["relayerRunning"]
+    finally:
+        ccoin_in(in_venv, workdir, "devnet", "down", "--dir", "net")
