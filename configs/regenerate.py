@@ -107,8 +107,9 @@ class SampleCA:
         return self.cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _not_before() -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(GENESIS_TIME, datetime.UTC) - BACKDATE
+def _issued_at() -> datetime.datetime:
+    """The certificates' "now": the genesis time (backdated as the node backdates)."""
+    return datetime.datetime.fromtimestamp(GENESIS_TIME, datetime.UTC)
 
 
 def sample_ca(preset: str, chain_name: str) -> SampleCA:
@@ -132,8 +133,8 @@ def sample_ca(preset: str, chain_name: str) -> SampleCA:
         .issuer_name(subject)
         .public_key(public)
         .serial_number(_serial(preset, "network-ca"))
-        .not_valid_before(_not_before())
-        .not_valid_after(_not_before() + CA_VALIDITY)
+        .not_valid_before(_issued_at() - BACKDATE)
+        .not_valid_after(_issued_at() + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
@@ -167,8 +168,8 @@ def sample_node_cert(ca: SampleCA, preset: str, name: str) -> x509.Certificate:
         .issuer_name(ca.cert.subject)
         .public_key(key.public_key())
         .serial_number(_serial(preset, f"tls/{name}"))
-        .not_valid_before(_not_before())
-        .not_valid_after(_not_before() + NODE_VALIDITY)
+        .not_valid_before(_issued_at() - BACKDATE)
+        .not_valid_after(_issued_at() + NODE_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)

@@ -382,6 +382,35 @@ def test_network_ca_issued_the_delegates_certificates(file: str) -> None:
     assert check_issued_by(issued.cert_der, ca_pem)
 
 
+def _extensions(cert: x509.Certificate) -> dict[str, tuple[bool, object]]:
+    """Extension -> (critical, value), the key identifiers' values left out (they differ
+    with the key)."""
+    out: dict[str, tuple[bool, object]] = {}
+    for ext in cert.extensions:
+        ids = (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier)
+        out[ext.oid.dotted_string] = (
+            ext.critical,
+            None if isinstance(ext.value, ids) else ext.value,
+        )
+    return out
+
+
+def test_sample_certificates_are_made_as_the_node_makes_them() -> None:
+    """regenerate.py builds its CA and node certificates itself (fixed serials and dates);
+    the node's NetworkCA must still make the same kind, or the presets have drifted."""
+    regen = _regenerate()
+    ca = regen.sample_ca("devnet", "sample")
+    node = regen.sample_node_cert(ca, "devnet", "node0")
+    real_ca = NetworkCA.create("sample CA")
+    real_node = x509.load_pem_x509_certificate(real_ca.issue_node_cert("node0").cert_pem)
+    assert _extensions(ca.cert) == _extensions(real_ca.cert)
+    assert _extensions(node) == _extensions(real_node)
+    assert (ca.cert.subject, node.subject) == (real_ca.cert.subject, real_node.subject)
+    validity = [c.not_valid_after_utc - c.not_valid_before_utc for c in (ca.cert, node)]
+    real = [c.not_valid_after_utc - c.not_valid_before_utc for c in (real_ca.cert, real_node)]
+    assert validity == real
+
+
 @pytest.mark.parametrize("file", GENESIS_FILES)
 def test_a_node_starts_on_the_preset(file: str) -> None:
     """What `ccoin node start` does with the genesis before anything else: the chain
