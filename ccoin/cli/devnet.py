@@ -3,18 +3,20 @@ with anvil standing in for BSC and the bridge relayer unless made with --no-brid
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any
 
 import click
 
 from ccoin.bridge.evm import EvmClient
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.devnet import bsc as devbsc
+from ccoin.devnet.banner import devnet_facts, render_banner
 from ccoin.devnet.compose import render_compose
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
@@ -27,9 +29,8 @@ from ccoin.devnet.layout import (
     Devnet,
     init_devnet,
 )
+from ccoin.devnet.live import JsonStatus, LiveTable
 from ccoin.devnet.processes import (
-    BridgeStatus,
-    NodeStatus,
     Started,
     bridge_status,
     node_statuses,
@@ -37,6 +38,7 @@ from ccoin.devnet.processes import (
     start_devnet,
     stop_devnet,
     stop_started,
+    wait_serving,
 )
 from ccoin.types.genesis import GenesisConfig
 
@@ -126,21 +128,49 @@ def devnet_init(
 
 @devnet_group.command("up")
 @dir_option
-@click.option("--detach", is_flag=True, help="Return once every process has started.")
+@click.option("--detach", is_flag=True, help="Return once every node serves RPC.")
 @click.option("--no-bridge", is_flag=True, help="Start only the nodes: no anvil, no relayer.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON instead of the banner: one document (with --detach), else JSON lines: the "
+    "banner's facts, then {status} per change, then {stopped}.",
+)
 @reports_errors
-def devnet_up(directory: Path, detach: bool, no_bridge: bool) -> None:
+def devnet_up(directory: Path, detach: bool, no_bridge: bool, as_json: bool) -> None:
     """Start the devnet: anvil as BSC (deploying the contracts on first start), every node,
-    then the relayer. Without --detach, show their progress until Ctrl-C (or SIGTERM), then
+    then the relayer; once every node serves RPC, print where everything is and the funded
+    test accounts. Without --detach, show their progress until Ctrl-C (or SIGTERM), then
     stop them."""
     devnet = Devnet.load(directory)
+    bridge = not no_bridge and devnet.bsc is not None
+    if not as_json:
+        what = ["bsc (anvil)"] if bridge else []
+        what += [f"{len(devnet.nodes)} node(s)"] + (["the relayer"] if bridge else [])
+        click.echo(f"starting {devnet.chain_name}: {', '.join(what)}...", err=True)
     if detach:
-        started = start_devnet(devnet, bridge=not no_bridge)
+        started = start_devnet(devnet, bridge=bridge)
+        try:
+            wait_serving(devnet, started)
+            facts = devnet_facts(devnet, bridge=bridge)
+        except BaseException:
+            stop_started(started)
+            raise
         _detached.extend(started)
-        print_json(
-            {"started": [{"name": s.name, "pid": s.pid, "log": str(s.log)} for s in started]}
-        )
+        if as_json:
+            print_json({**facts.to_json(), "started": _started_json(started)})
+        else:
+            _echo_lines(render_banner(facts))
+            click.echo(
+                f"\nstatus: ccoin devnet status --dir {facts.directory}; "
+                f"stop: ccoin devnet down --dir {facts.directory}"
+            )
         return
+    _run_in_foreground(devnet, bridge, as_json)
+
+
+def _run_in_foreground(devnet: Devnet, bridge: bool, as_json: bool) -> None:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -149,20 +179,53 @@ def devnet_up(directory: Path, detach: bool, no_bridge: bool) -> None:
     watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {s: signal.signal(s, on_signal) for s in watched}
     try:
-        started = start_devnet(devnet, bridge=not no_bridge)
+        started = start_devnet(devnet, bridge=bridge)
         try:
-            table = LiveTable(sys.stdout)
-            click.echo(f"{devnet.chain_name} {devnet.network_id[:16]}: Ctrl-C stops the devnet")
-            while not stop.is_set():
-                table.show(node_statuses(devnet), bridge_status(devnet))
-                stop.wait(REFRESH_SECONDS)
+            _watch(devnet, started, bridge, as_json, stop)
         finally:
-            click.echo("stopping the devnet...", err=True)
+            if not as_json:
+                click.echo("stopping the devnet...", err=True)
             results = stop_started(started)
-        print_json({"stopped": [r.to_json() for r in results]})
+        if as_json:
+            _json_line({"stopped": [r.to_json() for r in results]})
+        else:
+            click.echo("stopped: " + ", ".join(f"{r.name} {r.outcome}" for r in results))
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _watch(
+    devnet: Devnet, started: list[Started], bridge: bool, as_json: bool, stop: threading.Event
+) -> None:
+    """The banner once every node serves RPC, then the live status until `stop`."""
+    if not wait_serving(devnet, started, give_up=stop.is_set):
+        return  # stopped while starting
+    facts = devnet_facts(devnet, bridge=bridge)
+    table: LiveTable | JsonStatus
+    if as_json:
+        _json_line({**facts.to_json(), "started": _started_json(started)})
+        table = JsonStatus(sys.stdout)
+    else:
+        _echo_lines([*render_banner(facts), "", "Ctrl-C stops the devnet", ""])
+        table = LiveTable(sys.stdout, terminal=sys.stdout.isatty())
+    while not stop.is_set():
+        table.show(node_statuses(devnet), bridge_status(devnet) if bridge else None)
+        stop.wait(REFRESH_SECONDS)
+
+
+def _started_json(started: list[Started]) -> list[dict[str, Any]]:
+    return [{"name": s.name, "pid": s.pid, "log": str(s.log)} for s in started]
+
+
+def _echo_lines(lines: list[str]) -> None:
+    click.echo("\n".join(lines))
+
+
+def _json_line(value: Any) -> None:
+    """One compact document per line, flushed: a reader of the pipe sees it at once."""
+    click.echo(json.dumps(value))
+    sys.stdout.flush()
 
 
 @devnet_group.command("status")
@@ -240,23 +303,3 @@ def devnet_compose(nodes: int, base_port: int, out: Path) -> None:
     else:
         out.write_text(text)
         click.echo(f"wrote {out}", err=True)
-
-
-class LiveTable:
-    """Redraws the status table in place on a terminal; elsewhere prints it when it changes."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last: list[str] = []
-
-    def show(self, statuses: list[NodeStatus], bridge: BridgeStatus | None) -> None:
-        lines = render_table(statuses, bridge)
-        if lines == self.last:
-            return
-        if self.tty and self.last:
-            self.stream.write(f"\x1b[{len(self.last)}F")  # back to the table's first line
-        for line in lines:
-            self.stream.write(("\x1b[2K" if self.tty else "") + line + "\n")
-        self.stream.flush()
-        self.last = lines

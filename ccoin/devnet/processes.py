@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,8 @@ from ccoin.types.genesis import GenesisConfig
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 KILL_TIMEOUT = 5.0  # seconds to wait for a SIGKILLed process to vanish
 POLL_INTERVAL = 0.05
+SERVING_TIMEOUT = 60.0  # seconds for every node to accept RPC connections after its start
+_LOG_TAIL = 2000
 _MAX_STATUS_FILE = 64 * 1024
 
 
@@ -327,6 +330,48 @@ def start_devnet(devnet: Devnet, *, bridge: bool = True) -> list[Started]:
         stop_started(started)
         raise
     return started
+
+
+def _accepts(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=POLL_INTERVAL * 4):
+            return True
+    except OSError:
+        return False
+
+
+def wait_serving(
+    devnet: Devnet,
+    started: list[Started],
+    timeout: float = SERVING_TIMEOUT,
+    give_up: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Until every node accepts connections on its RPC address, so the URLs `up` then
+    prints answer; False if `give_up()` turned true first (Ctrl-C while starting). A started
+    process that exits first is an error, with its log's tail."""
+    waiting = list(devnet.nodes)
+    deadline = time.monotonic() + timeout
+    while True:
+        for s in started:
+            if s.process.poll() is not None:
+                tail = s.log.read_text(errors="replace")[-_LOG_TAIL:] if s.log.exists() else ""
+                raise ConfigError(
+                    ErrorCode.CONFIG_INVALID,
+                    f"{s.name} exited with status {s.process.returncode}; {s.log}:\n{tail}",
+                )
+        waiting = [node for node in waiting if not _accepts(node.rpc)]
+        if not waiting:
+            return True
+        if give_up():
+            return False
+        if time.monotonic() > deadline:
+            names = ", ".join(f"{n.name} ({n.rpc})" for n in waiting)
+            raise ConfigError(
+                ErrorCode.CONFIG_INVALID,
+                f"no RPC answer within {timeout:g} s from {names}; see their node.log",
+            )
+        time.sleep(POLL_INTERVAL)
 
 
 def stop_devnet(devnet: Devnet, timeout: float = STOP_TIMEOUT) -> list[StopResult]:

@@ -139,7 +139,7 @@ class BridgedDevnet:
 def net(tmp_path: Path) -> Iterator[BridgedDevnet]:
     bridged = BridgedDevnet(tmp_path / "net")
     try:
-        started = ok("devnet", "up", "--dir", str(bridged.root), "--detach")["started"]
+        started = ok("devnet", "up", "--dir", str(bridged.root), "--detach", "--json")["started"]
         assert [s["name"] for s in started] == ["bsc", "node0", "node1", "node2", "node3",
                                                 "relayer"]  # fmt: skip
         yield bridged

@@ -165,7 +165,7 @@ def devnet(tmp_path: Path) -> Iterator[Network]:
     urls = [f"http://{node.rpc}" for node in layout.nodes]
     pids: list[int] = []
     try:
-        started = ccoin_json("devnet up --detach --dir", root)
+        started = ccoin_json("devnet up --detach --json --dir", root)
         pids += [entry["pid"] for entry in started["started"]]
         assert len(pids) == N
         for url, pid in zip(urls, pids, strict=True):

@@ -156,10 +156,13 @@ def test_up_detach_then_down_with_real_nodes(tmp_path: Path) -> None:
     base = free_base_port(2)
     init(root, "--base-port", str(base), "--no-bridge", nodes=2)
     devnet = Devnet.load(root)
-    started = ok("devnet", "up", "--dir", str(root), "--detach")["started"]
+    up = ok("devnet", "up", "--dir", str(root), "--detach", "--json")
+    started = up["started"]
     pids = [s["pid"] for s in started]
     try:
         assert [s["name"] for s in started] == ["node0", "node1"]
+        assert [n["rpc"] for n in up["nodes"]] == [f"http://{n.rpc}" for n in devnet.nodes]
+        assert up["bsc"] is None and up["networkId"] == devnet.network_id
         for node, pid in zip(devnet.nodes, pids, strict=True):
             assert read_pid(devnet.pid_file(node)) == pid
             assert node_alive(pid, devnet.config_path(node))
@@ -187,29 +190,35 @@ def test_up_detach_then_down_with_real_nodes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_up_in_the_foreground_stops_its_nodes_on_sigterm(tmp_path: Path) -> None:
+    """With --json: the banner's facts, status documents, then what was stopped."""
     root = tmp_path / "net"
     init(root, "--base-port", str(free_base_port(1)), "--no-bridge", nodes=1)
     devnet = Devnet.load(root)
     [node] = devnet.nodes
     up = subprocess.Popen(
-        [sys.executable, "-m", "ccoin.cli.main", "devnet", "up", "--dir", str(root)],
+        [sys.executable, "-m", "ccoin.cli.main", "devnet", "up", "--dir", str(root), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     pid = None
     try:
-        wait_until(lambda: read_pid(devnet.pid_file(node)) is not None, "the pid file")
+        assert up.stdout is not None
+        first = up.stdout.readline()  # once the node serves RPC (bounded by `up` itself)
         pid = read_pid(devnet.pid_file(node))
-        assert pid is not None
+        assert pid is not None, first
         status = root / "node0" / "data" / "status.json"
         wait_until(lambda: (read_status_file(status) or {}).get("height", 0) >= 1, "a block")
         up.send_signal(signal.SIGTERM)
         out, err = up.communicate(timeout=30)
         assert up.returncode == 0, err
-        assert "node0" in out.splitlines()[2]  # the table's first row
-        [stopped] = json.loads(out[out.index("{") :])["stopped"]
-        assert stopped == {"name": "node0", "pid": pid, "outcome": "terminated"}
+        facts, *statuses, stopped = (json.loads(line) for line in (first + out).splitlines())
+        assert facts["networkId"] == devnet.network_id
+        assert facts["started"] == [
+            {"name": "node0", "pid": pid, "log": str(root / "node0" / "node.log")}
+        ]
+        assert statuses and all(s["status"]["nodes"][0]["name"] == "node0" for s in statuses)
+        assert stopped == {"stopped": [{"name": "node0", "pid": pid, "outcome": "terminated"}]}
         assert not devnet.pid_file(node).exists()
         wait_until(lambda: gone(pid), "the node to exit")
     finally:
