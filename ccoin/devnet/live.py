@@ -19,7 +19,10 @@ from ccoin.devnet.processes import BridgeStatus, NodeStatus, render_table
 CURSOR_UP = "\x1b[{}F"  # to the first column, N lines up
 CLEAR_LINE = "\x1b[2K"
 CLEAR_BELOW = "\x1b[J"
-LEGEND = "status, one line per change: NODE up|down HEIGHT/FINALIZED pPEERS; bsc: anchored HEIGHT"
+LEGEND = (
+    "status, one line per change: NODE up|down HEIGHT/FINALIZED pPEERS | ... "
+    "| bsc up|down anchored HEIGHT | relayer up|down"
+)
 
 
 def _cell(value: int | None) -> str:
