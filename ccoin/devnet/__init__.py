@@ -1,3 +1,4 @@
 """A local multi-node dev network: layout on disk (`layout`), node processes (`processes`),
-the docker-compose file for the default devnet (`compose`), free loopback ports for it
+what `devnet up` prints once it is up (`banner`) and while it runs (`live`), the
+docker-compose file for the default devnet (`compose`), free loopback ports for it
 (`ports`) and a devnet in a temporary directory for `ccoin bench` and tools (`temporary`)."""

@@ -33,11 +33,12 @@ N = 2
 ACCOUNTS = 12  # more than the banner shows
 DEADLINE = 60.0
 DIR = "net"  # relative to the command's working directory, as the banner shows it
+# A status line of the pipe form; a node's fields are "-" until it has written its status.
 STATUS_LINE = re.compile(
-    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (node0 up (\d+)/(\d+) p\d+ \| node1 up (\d+)/(\d+) "
-    rb"p\d+ \| bsc up anchored \d+ \| relayer up)$",
+    rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (node0 .* \| node1 .* \| bsc .* \| relayer (?:up|down))$",
     re.MULTILINE,
 )
+HEIGHTS = re.compile(r"(node\d) up (\d+)/(\d+)")
 
 pytestmark = pytest.mark.slow
 
@@ -111,22 +112,27 @@ def up(devnet: Devnet, *, terminal: bool) -> tuple[subprocess.Popen[bytes], Outp
     else:
         reader, writer = os.pipe()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ccoin.cli.main", "devnet", "up", "--dir", DIR],
-            cwd=devnet.root.parent,
-            stdin=subprocess.DEVNULL,
-            stdout=writer,
-            stderr=(devnet.root.parent / "up.stderr").open("wb"),
-        )
+        with stderr_file(devnet).open("wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ccoin.cli.main", "devnet", "up", "--dir", DIR],
+                cwd=devnet.root.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=writer,
+                stderr=stderr,
+            )
     finally:
         os.close(writer)  # the child holds the only writer: its exit ends the output
     return proc, Output(reader)
 
 
-def stop(proc: subprocess.Popen[bytes], output: Output) -> bytes:
+def stderr_file(devnet: Devnet) -> Path:
+    return devnet.root.parent / "up.stderr"
+
+
+def stop(devnet: Devnet, proc: subprocess.Popen[bytes], output: Output) -> bytes:
     """Ctrl-C, as a person stops it; the whole output once it has exited."""
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=DEADLINE) == 0
+    assert proc.wait(timeout=DEADLINE) == 0, stderr_file(devnet).read_text()
     text = output.wait_ended()
     os.close(output.fd)
     stopped = re.search(rb"stopped: (.*)$", text, re.MULTILINE)  # on a terminal, after ESC[J
@@ -175,7 +181,7 @@ def test_on_a_terminal(devnet: Devnet) -> None:
         assert LEGEND not in live  # the one-line form is for pipes
     finally:
         if proc.poll() is None:
-            stop(proc, output)
+            stop(devnet, proc, output)
 
 
 def test_into_a_pipe(devnet: Devnet) -> None:
@@ -183,16 +189,16 @@ def test_into_a_pipe(devnet: Devnet) -> None:
     try:
         output.wait_for(STATUS_LINE.pattern, "four status lines", count=4)
     finally:
-        text = stop(proc, output)
+        text = stop(devnet, proc, output)
     assert b"\x1b" not in text
     banner, live = text.decode().split("Ctrl-C stops the devnet\n", 1)
     check_banner(banner, devnet)
     assert live.lstrip("\n").startswith(LEGEND + "\n")
-    statuses = STATUS_LINE.findall(live.encode())
-    assert len(statuses) >= 4
-    assert len(statuses) == len([x for x in live.splitlines() if re.match(r"\d{4}-", x)])
-    contents = [content for content, *_ in statuses]
-    assert all(a != b for a, b in itertools.pairwise(contents))  # only changes
-    heights = [[int(h) for h in numbers] for _, *numbers in statuses]
-    for before, after in itertools.pairwise(heights):
-        assert all(a >= b for a, b in zip(after, before, strict=True))  # they only grow
+    contents = [c.decode() for c in STATUS_LINE.findall(live.encode())]
+    assert len(contents) >= 4
+    assert len(contents) == len([x for x in live.splitlines() if re.match(r"\d{4}-", x)])
+    assert all(a != b for a, b in itertools.pairwise(contents))  # a line per change only
+    for name in ("node0", "node1"):  # what each line says only moves forward
+        seen = [(int(h), int(f)) for c in contents for n, h, f in HEIGHTS.findall(c) if n == name]
+        assert seen, contents
+        assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(seen))
