@@ -9,6 +9,7 @@ without processes.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class FundedAccount:
     def import_command(self, directory: str) -> str:
         """The command that turns this account into a keystore (throwaway keys: fast KDF)."""
         return (
-            f"ccoin keys import --devnet {directory} --test-account {self.index} "
+            f"ccoin keys import --devnet {shlex.quote(directory)} --test-account {self.index} "
             f"--out test-account-{self.index}.json --kdf fast"
         )
 

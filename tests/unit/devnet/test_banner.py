@@ -141,6 +141,11 @@ def test_the_json_form_holds_the_same_facts() -> None:
     assert facts(bsc=False).to_json()["bsc"] is None
 
 
+def test_an_import_line_quotes_its_directory() -> None:
+    command = FundedAccount(4, "Cx", 1).import_command("my devnet")
+    assert shlex.split(command)[3:7] == ["--devnet", "my devnet", "--test-account", "4"]
+
+
 def test_paths_are_shown_as_typed_here(tmp_path: Path) -> None:
     assert shown_path(tmp_path / ".devnet", tmp_path) == ".devnet"
     assert shown_path(tmp_path / "a" / "b", tmp_path) == "a/b"
