@@ -3,7 +3,8 @@
 Inputs are clock ticks (slots), headers, the node's confirmation that it applied a head,
 the ledger's verdict that a block is invalid, and votes. Outputs are what the node must do:
 produce a block, apply a head (rolling back and re-applying as needed), broadcast a vote
-(after persisting the voter record it carries), record finality, fetch missing ancestors,
+(after persisting the voter record it carries), record finality (from the headers, or from
+the votes held, with their certificate: `ccoin.consensus.finality`), fetch missing ancestors,
 penalize a bad header's sender, or publish equivocation evidence. Nothing here does I/O,
 reads a clock or keeps hidden state; signing and signature checks are passed in.
 """
@@ -13,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ccoin.consensus.finality import FinalityCertificate, final_by_votes, held_link
 from ccoin.consensus.schedule import producer_for, round_of, round_order, slot_of, threshold
 from ccoin.consensus.tree import Checkpoint, ForkTree, TreeBlock, fork_choice_key
 from ccoin.consensus.votes import Vote, VoteData, VoterRecord, conflicting
 from ccoin.types.block import Attestation, BlockHeader
-from ccoin.types.transaction import CoSignature
 
 Verify = Callable[[bytes, bytes, bytes], bool]
 Sign = Callable[[bytes], bytes]
@@ -117,7 +118,11 @@ class CastVote:
 
 @dataclass(frozen=True)
 class Finalized:
+    """Persist `checkpoint` as final, with `certificate` when the votes held (rather than
+    the headers) prove it, before reporting it anywhere."""
+
     checkpoint: Checkpoint
+    certificate: FinalityCertificate | None = None
 
 
 @dataclass(frozen=True)
@@ -247,13 +252,7 @@ def best_attestation(config: Config, state: State, head: TreeBlock) -> Attestati
     if head.hash == state.tree.root and head.height == 0:
         return None
     data = VoteData(head.justified.height, head.justified.hash, head.height, head.hash)
-    signers = state.votes.get(data, {})
-    if len(signers) < threshold(len(config.active_for_slot(head.slot))):
-        return None
-    votes = tuple(CoSignature(k, s) for k, s in sorted(signers.items()))
-    return Attestation(
-        data.source_height, data.source_hash, data.target_height, data.target_hash, votes
-    )
+    return held_link(state.votes, config.active_for_slot(head.slot), data)
 
 
 # -- headers --------------------------------------------------------------------------------
@@ -366,9 +365,6 @@ def _on_head_applied(
         return state, []
     state = replace(state, head=event.hash)
     actions: list[Action] = []
-    if block.finalized.height > state.finalized.height:
-        state = _finalize(state, block.finalized)
-        actions.append(Finalized(block.finalized))
     active = config.active_for_slot(block.slot)
     if config.key is not None and config.sign is not None and config.key in active:
         data = VoteData(block.justified.height, block.justified.hash, block.height, block.hash)
@@ -377,6 +373,24 @@ def _on_head_applied(
             vote = Vote(data, config.key, config.sign(data.signing_bytes(config.network_id)))
             state = _add_vote(replace(state, voter=record), vote)
             actions.append(CastVote(vote, record))
+    return _finality(config, state, block.finalized, actions)
+
+
+def _finality(
+    config: Config, state: State, by_headers: Checkpoint, actions: list[Action]
+) -> tuple[State, list[Action]]:
+    """Finalize the highest of what the head's headers say (`by_headers`) and what the
+    votes held prove, once; a certificate goes with finality the headers do not show yet."""
+    found = final_by_votes(
+        state.tree, state.head, state.finalized.height, state.votes, config.active_for_slot
+    )
+    if found is not None and found[0].height > by_headers.height:
+        block, certificate = found
+        state = _finalize(state, block.checkpoint)
+        actions.append(Finalized(block.checkpoint, certificate))
+    elif by_headers.height > state.finalized.height:
+        state = _finalize(state, by_headers)
+        actions.append(Finalized(by_headers))
     return state, actions
 
 
@@ -412,7 +426,10 @@ def _on_vote(config: Config, state: State, event: VoteReceived) -> tuple[State, 
             actions.append(Evidence("double-vote", vote.voter, first, vote))
             state = replace(state, reported=state.reported | {("double-vote", vote.voter)})
             break
-    return _add_vote(state, vote), actions
+    state = _add_vote(state, vote)
+    if target is None or target.height <= state.finalized.height:
+        return state, actions
+    return _finality(config, state, state.finalized, actions)
 
 
 def _all_sets(config: Config) -> tuple[bytes, ...]:

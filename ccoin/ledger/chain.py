@@ -179,6 +179,11 @@ class Chain:
         raw = self.store.get(schema.META_FINALIZED)
         return 0 if raw is None else schema.read_u64(raw)
 
+    def finality_certificate(self) -> bytes | None:
+        """The stored votes that made the finalized block final, if the headers do not
+        show it yet (`ccoin.consensus.finality.FinalityCertificate` bytes)."""
+        return self.store.get(schema.META_FINALITY_CERTIFICATE)
+
     # -- execution ------------------------------------------------------------------------
 
     def context(self, height: int, timestamp: int, generator: bytes) -> BlockContext:
@@ -469,10 +474,14 @@ class Chain:
         self.head = self._load_head()
         return removed
 
-    def set_finalized(self, height: int, consensus: bytes | None = None) -> None:
+    def set_finalized(
+        self, height: int, consensus: bytes | None = None, certificate: bytes | None = None
+    ) -> None:
         """Record `height` as final and drop the undo records it no longer needs.
         `consensus` is what the consensus layer must remember about that block (its round
-        seed and justified checkpoint), stored in the same batch."""
+        seed and justified checkpoint), and `certificate` the votes that made it final when
+        the headers do not show it yet (else any earlier certificate goes), both stored in
+        the same synced batch: what is reported final after it survives a crash."""
         current = self.finalized_height
         if height <= current:
             return
@@ -484,6 +493,7 @@ class Chain:
         changes[schema.META_FINALIZED] = schema.u64(height)
         if consensus is not None:
             changes[schema.META_FINALIZED_CONSENSUS] = consensus
+        changes[schema.META_FINALITY_CERTIFICATE] = certificate
         self.store.commit(changes, sync=True)
 
     def save_meta(self, key: bytes, value: bytes) -> None:

@@ -486,11 +486,19 @@ class Node:
 
     def _finalize(self, action: m.Finalized) -> None:
         root = self.consensus.tree.root_block
-        self.chain.set_finalized(action.checkpoint.height, encode_root(root))
+        certificate = None if action.certificate is None else action.certificate.encode()
+        self.chain.set_finalized(action.checkpoint.height, encode_root(root), certificate)
         self.blocks = {
             h: b for h, b in self.blocks.items() if b.header.height > action.checkpoint.height
         }
-        event("block_finalized", height=action.checkpoint.height, head=self.chain.height)
+        final = self.chain.header_at(action.checkpoint.height)
+        event(
+            "block_finalized",
+            height=action.checkpoint.height,
+            id=final.id(self.network_id) if final is not None else "-",
+            head=self.chain.height,
+            by="votes" if action.certificate is not None else "headers",
+        )
         self.metrics.blocks_finalized.inc()
         self._after_new_head()
 

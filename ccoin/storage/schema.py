@@ -87,6 +87,9 @@ META_GENESIS = META + b"genesis"  # canonical genesis config bytes
 # Consensus memory (node-local, never part of the stateRoot):
 META_VOTER = META + b"voter"  # [last target height, max source height], synced before a vote
 META_FINALIZED_CONSENSUS = META + b"finalized_consensus"  # [seed, justified height, hash]
+# The finality certificate (ccoin.consensus.finality) of the finalized block, when the votes
+# held rather than the headers made it final; gone once the headers show it.
+META_FINALITY_CERTIFICATE = META + b"finality_certificate"
 
 
 def is_state_key(key: bytes) -> bool:

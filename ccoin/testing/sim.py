@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ccoin.consensus import machine as m
+from ccoin.consensus.schedule import threshold
 from ccoin.consensus.tree import Checkpoint
 from ccoin.consensus.votes import Vote, VoteData, VoterRecord
 from ccoin.types.block import ZERO_HASH, BlockHeader
@@ -67,6 +68,7 @@ class SimNode:
     byzantine: bool = False
     up: bool = True
     finalized: list[Checkpoint] = field(default_factory=list)
+    finalized_at: list[int] = field(default_factory=list)  # simulated ms of each report
     evidence: list[m.Evidence] = field(default_factory=list)
     rejected: int = 0
     fetching: set[bytes] = field(default_factory=set)
@@ -94,7 +96,7 @@ class Simulation:
         seed: int,
         *,
         nodes: int | None = None,
-        byzantine: bool | None = None,
+        byzantine: bool | int | None = None,
         slots: int = 60,
         heal_slots: int | None = None,
         script: list[tuple[int, str, Any]] | None = None,
@@ -102,13 +104,20 @@ class Simulation:
     ) -> None:
         """`script`: (slot, kind, argument) faults to run instead of random ones; kinds are
         partition (argument: list of groups), heal-partition, crash, restart (argument: node
-        index) and weather (drop, dup, max delay). `observe` is called at every tick."""
+        index) and weather (drop, dup, max delay). `observe` is called at every tick.
+        `byzantine`: how many Byzantine delegates (True is one); by default none, or in
+        half the seeds between one and the most that safety and liveness both allow
+        (fewer than 2q - N, at most N - q)."""
         self.seed = seed
         self.script = script
         self.observe = observe
         self.rng = random.Random(seed)
         self.n = nodes if nodes is not None else self.rng.randint(4, 7)
-        self.byzantine = byzantine if byzantine is not None else self.rng.random() < 0.5
+        q = threshold(self.n)
+        most = min(2 * q - self.n - 1, self.n - q)
+        if byzantine is None:
+            byzantine = self.rng.randint(1, most) if self.rng.random() < 0.5 else 0
+        self.byzantine = int(byzantine)
         self.slots = slots
         # Faults happen before `heal_at`; afterwards the network is healthy and every honest
         # node is up, so finality must resume.
@@ -120,9 +129,10 @@ class Simulation:
         self.genesis_hash = self.genesis.hash(NETWORK_ID)
         self.headers: dict[bytes, BlockHeader] = {self.genesis_hash: self.genesis}
         self.twins: dict[bytes, bytes] = {}  # a Byzantine block -> its equivocating twin
+        self.produced_at: dict[bytes, int] = {}  # block hash -> simulated ms it was made
         self.nodes = [self._new_node(i) for i in range(self.n)]
-        if self.byzantine:
-            self.nodes[self.rng.randrange(self.n)].byzantine = True
+        for index in self.rng.sample(range(self.n), self.byzantine):
+            self.nodes[index].byzantine = True
         self.queue: list[tuple[int, int, str, int, Any]] = []
         self.seq = 0
         self.now = 0
@@ -159,8 +169,11 @@ class Simulation:
     def _send(self, src: int, dst: int, kind: str, payload: Any) -> None:
         if src == dst:
             return
-        if self.partition is not None and not any(
-            src in group and dst in group for group in self.partition
+        straddles = self.nodes[src].byzantine or self.nodes[dst].byzantine
+        if (
+            self.partition is not None
+            and not straddles  # the adversary's delegates reach both sides of a cut
+            and not any(src in group and dst in group for group in self.partition)
         ):
             return
         if self.rng.random() < self.drop_rate:
@@ -326,12 +339,17 @@ class Simulation:
             m.initial_state(root, saved.voter),
             saved,
             old.byzantine,
-            True,
-            old.finalized,
-            old.evidence,
-            old.rejected,
+            up=True,
+            finalized=old.finalized,
+            finalized_at=old.finalized_at,
+            evidence=old.evidence,
+            rejected=old.rejected,
         )
         self.nodes[index] = node
+        if old.finalized and node.state.finalized != old.finalized[-1]:
+            raise SafetyViolation(
+                f"seed {self.seed}: node {index} restarted below the finality it reported"
+            )
         self.log.append(f"{self.now}ms restart {index} from finalized {root.height}")
         for header in sorted(saved.headers.values(), key=lambda h: h.height):
             if header.height > root.height:
@@ -379,6 +397,7 @@ class Simulation:
             variants.append(self._make_header(node, parent, action, b"b"))
         for header in variants:
             self.headers[header.hash(NETWORK_ID)] = header
+            self.produced_at[header.hash(NETWORK_ID)] = self.now
         if len(variants) == 2:
             self.twins[variants[0].hash(NETWORK_ID)] = variants[1].hash(NETWORK_ID)
         self._step(node, m.HeaderReceived(variants[0], "self"))
@@ -411,21 +430,27 @@ class Simulation:
         return replace(header, block_signature=sim_sign(node.key, header.signing_bytes(NETWORK_ID)))
 
     def _double_vote(self, node: SimNode, vote: Vote) -> None:
-        """The Byzantine voter also votes for its own twin block, or another block at the
-        same height, if there is one."""
+        """The Byzantine voter also votes for every other block it knows at the same
+        height (and its own twin block), each with the source that block's branch needs:
+        it helps every fork toward a supermajority, which is what would split finality if
+        fewer than q votes counted."""
         target = vote.data.target_height
-        candidates = [self.twins.get(vote.data.target_hash)]
-        candidates += [
-            b.hash
-            for b in node.state.tree.blocks.values()
-            if b.height == target and b.hash != vote.data.target_hash
-        ]
-        for other_hash in candidates:
-            if other_hash is not None:
-                data = VoteData(vote.data.source_height, vote.data.source_hash, target, other_hash)
-                other = Vote(data, node.key, sim_sign(node.key, data.signing_bytes(NETWORK_ID)))
-                self._broadcast(node.index, "vote", other)
-                return
+        others = [self.twins.get(vote.data.target_hash)]
+        others += [b.hash for b in node.state.tree.blocks.values() if b.height == target]
+        seen = {vote.data.target_hash}
+        for other_hash in others:
+            if other_hash is None or other_hash in seen:
+                continue
+            seen.add(other_hash)
+            block = node.state.tree.get(other_hash)
+            source = (
+                block.justified
+                if block is not None
+                else Checkpoint(vote.data.source_height, vote.data.source_hash)
+            )
+            data = VoteData(source.height, source.hash, target, other_hash)
+            other = Vote(data, node.key, sim_sign(node.key, data.signing_bytes(NETWORK_ID)))
+            self._broadcast(node.index, "vote", other)
 
     def _answer_fetch(self, responder: int, payload: Any) -> None:
         _src, (requester, header, their_final) = payload
@@ -457,12 +482,21 @@ class Simulation:
         header = self.headers.get(checkpoint.hash) or node.persisted.headers.get(checkpoint.hash)
         if header is None:
             header = node.state.tree.blocks[checkpoint.hash].header
+        if node.finalized and not node.byzantine:
+            last = node.finalized[-1]
+            if checkpoint.height <= last.height or not self._is_ancestor(last, checkpoint):
+                raise SafetyViolation(
+                    f"seed {self.seed}: node {node.index} reported "
+                    f"{checkpoint.height}:{checkpoint.hash.hex()[:12]} final after "
+                    f"{last.height}:{last.hash.hex()[:12]} (a finality it lost)"
+                )
         node.persisted.finalized = checkpoint
         root = node.state.tree.blocks[checkpoint.hash]
         node.persisted.finalized_seed = root.seed
         node.persisted.finalized_justified = root.justified
         # Headers at or below the finalized height stay on disk for ancestors' sake.
         node.finalized.append(checkpoint)
+        node.finalized_at.append(self.now)
         if node.byzantine:
             return
         low, high = sorted([checkpoint, self.highest_final], key=lambda c: c.height)
