@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from ccoin.cli.common import print_json
-from ccoin.cli.remote import connect, format_amount, node_options, reports_client_errors
+from ccoin.cli.remote import connect, node_options, reports_client_errors
+from ccoin.types.codec import format_amount
 
 
 @click.command("status")

@@ -87,13 +87,6 @@ def unlock(keystore: Path, passphrase_file: Path | None) -> KeyPair:
     return load_key(keystore, passphrase_file)
 
 
-def format_amount(units: Any) -> str:
-    """Base units (a decimal string or int) as C, e.g. 1234567 -> '123.4567 C'."""
-    value = int(units)
-    whole, frac = divmod(value, UNIT)
-    return f"{whole:,}.{frac:0{DECIMALS}d} C"
-
-
 def parse_amount(text: str, what: str) -> int:
     """Base units from a plain integer, or C with a suffix: '1.5C', '0.0001 C'."""
     value = text.strip().replace("_", "")

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ccoin.cli.genesis import TEST_ACCOUNTS_FILE
-from ccoin.cli.remote import format_amount
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import GENESIS_FILE, Devnet
 from ccoin.devnet.pids import LOG_FILE
+from ccoin.types.codec import format_amount
 from ccoin.types.genesis import GenesisConfig
 
 SHOWN_ACCOUNTS = 10

@@ -24,6 +24,7 @@ from ccoin.errors import ConfigError, DecodeError, ErrorCode
 
 MAX_BIGINT = 2**63 - 1
 UNIT = 10**4  # base units per C
+UNIT_DECIMALS = len(str(UNIT)) - 1
 MIN_BIGINT = -(2**63)
 MAX_UINT64 = 2**64 - 1
 
@@ -182,3 +183,10 @@ def read_json_file(path: Path, max_bytes: int, code: ErrorCode) -> Any:
         raise ConfigError(code, f"{path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(code, f"{path}: not JSON ({exc})") from None
+
+
+def format_amount(units: int | str) -> str:
+    """Base units (a decimal string or int) as C, e.g. 1234567 -> '123.4567 C'."""
+    value = int(str(units))
+    whole, frac = divmod(value, UNIT)
+    return f"{whole:,}.{frac:0{UNIT_DECIMALS}d} C"

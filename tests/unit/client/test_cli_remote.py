@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from ccoin.cli.main import cli
-from ccoin.cli.remote import format_amount, parse_amount, reports_client_errors
+from ccoin.cli.remote import parse_amount, reports_client_errors
 from ccoin.client.errors import NodeError
 from ccoin.client.protocol import base_url
+from ccoin.types.codec import format_amount
 
 
 def closed_port() -> int:
