@@ -1,15 +1,36 @@
 """What one client may ask of the server: open connections (per node and per client
 address), a request rate per client address (token bucket) and a bounded request body, read
-in chunks so an oversized body is refused before it is held in memory."""
+in chunks so an oversized body is refused before it is held in memory; and the process's
+limit of open files, which the connections share with the rest of the node."""
 
 from __future__ import annotations
 
+import resource
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 
 from ccoin.errors import ErrorCode, RpcError
 
 MAX_TRACKED_CLIENTS = 10_000
+# Open files the node needs beside its HTTP connections: the store (LevelDB keeps at most a
+# fifth of the limit open for reads), the P2P peers, the sandboxes' pipes, the log.
+FILES_BESIDE_CONNECTIONS = 512
+
+
+def room_for_connections(wanted: int) -> tuple[int, int]:
+    """How many HTTP connections this process can hold (at most `wanted`), and its soft limit
+    of open files, raised first (up to the hard limit) to fit `wanted` beside
+    FILES_BESIDE_CONNECTIONS. Past the limit `accept` fails with EMFILE, and so does every
+    other file the node opens (its store's included) while the connections hold them all."""
+    needed = wanted + FILES_BESIDE_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted, soft
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if raised > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    return min(wanted, max(soft - FILES_BESIDE_CONNECTIONS, soft // 2)), soft
 
 
 class ConnectionSlots:
