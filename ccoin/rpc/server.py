@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.config import Config
-from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.events import Closed, RawData
+from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.protocol.ws_stream import WSStream
+from hypercorn.trio.tcp_server import MAX_RECV, TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import ConnectionState
 from hypercorn.utils import repr_socket_addr, wrap_app
@@ -89,9 +93,26 @@ class Connection(TCPServer):
     reading = True
 
     async def _read_data(self) -> None:
-        await super()._read_data()
+        """Hypercorn's read loop, except that a WebSocket is not held to the read timeout:
+        its subscriber only listens after subscribing (ccoin_subscribe), and the timeout is
+        for requests that never finish. Idle WebSockets are bounded by the connection caps."""
+        while True:
+            timeout = math.inf if self._carries_websocket() else self.config.read_timeout
+            try:
+                with trio.fail_after(timeout or math.inf):
+                    data = await self.stream.receive_some(MAX_RECV)
+            except (trio.ClosedResourceError, trio.BrokenResourceError, trio.TooSlowError):
+                break
+            await self.protocol.handle(RawData(bytes(data)))
+            if data == b"":
+                break
+        await self.protocol.handle(Closed())
         self.reading = False
         await self.idle_task.stop()
+
+    def _carries_websocket(self) -> bool:
+        inner = getattr(self.protocol, "protocol", None)
+        return isinstance(inner, H11Protocol) and isinstance(inner.stream, WSStream)
 
     async def _idle_timeout(self) -> None:
         if self.reading:  # not one started after the loop ended (the answer's last bytes)

@@ -121,3 +121,57 @@ def test_a_node_under_slow_loris_keeps_serving_and_its_log_small(tmp_path: Path)
         text = path.read_text(errors="replace")
         assert "Traceback" not in text
         assert not [line for line in text.splitlines() if " error " in line], text
+
+
+def test_a_silent_websocket_subscriber_is_not_cut_off_by_the_read_timeout(
+    tmp_path: Path,
+) -> None:
+    """The read and idle timeouts are for HTTP requests; a WebSocket subscriber only listens
+    after subscribing, and keeps its subscription however long it stays silent."""
+    from httpx_ws import connect_ws
+
+    net = tmp_path / "net"
+    result = CliRunner().invoke(
+        cli, ["node", "init", "--dir", str(net), "--test-accounts", "1", "--rpc", "127.0.0.1:0"]
+    )
+    assert result.exit_code == 0, result.output
+    config_path = net / "node.json"
+    config = json.loads(config_path.read_text())
+    config["rpc"].update(readTimeoutSeconds=1, idleTimeoutSeconds=2)
+    config["log"] = {"file": "node.log", "maxBytes": MAX_LOG_BYTES, "backups": BACKUPS}
+    config_path.write_text(json.dumps(config))
+    with (tmp_path / "stderr.txt").open("w") as early:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ccoin.cli.main", "node", "start", "--config", str(config_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=early,
+        )
+    try:
+
+        def listening() -> str | None:
+            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+            text = "".join(p.read_text(errors="replace") for p in logs(net))
+            found = re.search(r"rpc_listening url=(\S+)", text)
+            return found.group(1) if found else None
+
+        url = eventually(listening, "rpc_listening line").replace("http://", "ws://") + "/ws"
+        with (
+            httpx.Client() as client,
+            connect_ws(url, client, keepalive_ping_interval_seconds=None) as ws,
+        ):
+            ws.send_json(
+                {"jsonrpc": "2.0", "id": 1, "method": "ccoin_subscribe", "params": ["newBlocks"]}
+            )
+            assert ws.receive_json(timeout=WAIT_SECONDS)["result"] == "s1"
+            started = time.monotonic()
+            heights = []
+            while len(heights) < 5:  # a block a second: five times the read timeout, silent
+                note = ws.receive_json(timeout=WAIT_SECONDS)
+                heights.append(note["params"]["result"]["height"])
+            assert time.monotonic() - started > 3
+            assert heights == list(range(heights[0], heights[0] + 5))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=WAIT_SECONDS) == 0
+    finally:
+        proc.kill()
+        proc.wait()
