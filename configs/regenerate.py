@@ -24,7 +24,6 @@ import argparse
 import dataclasses
 import datetime
 import hashlib
-import ipaddress
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -54,7 +52,7 @@ from ccoin.ledger.presets import (
     delegate_asset,
     whitepaper_genesis,
 )
-from ccoin.p2p.certs import BACKDATE, CA_VALIDITY, NODE_VALIDITY, fingerprint
+from ccoin.p2p.certs import NetworkCA, fingerprint
 from ccoin.types.codec import UNIT
 from ccoin.types.genesis import GenesisConfig
 
@@ -96,8 +94,8 @@ def _ed25519(preset: str, role: str) -> Ed25519PrivateKey:
 
 @dataclasses.dataclass(frozen=True)
 class SampleCA:
-    """A network CA like `ccoin.p2p.certs.NetworkCA.create` makes, with a public key seed,
-    a fixed serial and dates from the genesis time instead of random ones and now."""
+    """A network CA made by `ccoin.p2p.certs.NetworkCA.create` with a public key seed, a
+    fixed serial and dates from the genesis time instead of random ones and now."""
 
     key: Ed25519PrivateKey
     cert: x509.Certificate
@@ -108,78 +106,30 @@ class SampleCA:
 
 
 def _issued_at() -> datetime.datetime:
-    """The certificates' "now": the genesis time (backdated as the node backdates)."""
+    """The certificates' "now": the genesis time (NetworkCA backdates from it)."""
     return datetime.datetime.fromtimestamp(GENESIS_TIME, datetime.UTC)
 
 
 def sample_ca(preset: str, chain_name: str) -> SampleCA:
-    key = _ed25519(preset, "network-ca")
-    public = key.public_key()
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{chain_name} CA")])
-    usage = x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
+    ca = NetworkCA.create(
+        f"{chain_name} CA",
+        _ed25519(preset, "network-ca"),
+        serial=_serial(preset, "network-ca"),
+        now=_issued_at(),
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(public)
-        .serial_number(_serial(preset, "network-ca"))
-        .not_valid_before(_issued_at() - BACKDATE)
-        .not_valid_after(_issued_at() + CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .sign(key, algorithm=None)
-    )
-    return SampleCA(key, cert)
+    return SampleCA(ca.key, ca.cert)
 
 
 def sample_node_cert(ca: SampleCA, preset: str, name: str) -> x509.Certificate:
-    """Node `name`'s certificate as `NetworkCA.issue_node_cert` makes it (CN and DNS SAN
-    `name`, IP 127.0.0.1), with a public key seed, a fixed serial and fixed dates."""
-    key = _ed25519(preset, f"tls/{name}")
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
+    """Node `name`'s certificate as `NetworkCA.issue_node_cert` makes it, with a public key
+    seed, a fixed serial and fixed dates."""
+    identity = NetworkCA(ca.cert, ca.key).issue_node_cert(
+        name,
+        _ed25519(preset, f"tls/{name}"),
+        serial=_serial(preset, f"tls/{name}"),
+        now=_issued_at(),
     )
-    san = x509.SubjectAlternativeName(
-        [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    )
-    purposes = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(_serial(preset, f"tls/{name}"))
-        .not_valid_before(_issued_at() - BACKDATE)
-        .not_valid_after(_issued_at() + NODE_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
-        .add_extension(san, critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
-            critical=False,
-        )
-        .sign(ca.key, algorithm=None)
-    )
+    return x509.load_pem_x509_certificate(identity.cert_pem)
 
 
 def _delegates(preset: str, count: int, ca: SampleCA) -> list[DelegateSpec]:

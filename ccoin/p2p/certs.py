@@ -99,17 +99,26 @@ class NetworkCA:
     key: Ed25519PrivateKey
 
     @classmethod
-    def create(cls, name: str) -> NetworkCA:
-        key = Ed25519PrivateKey.generate()
+    def create(
+        cls,
+        name: str,
+        key: Ed25519PrivateKey | None = None,
+        *,
+        serial: int | None = None,
+        now: datetime.datetime | None = None,
+    ) -> NetworkCA:
+        """A new CA: a fresh key, a random serial and the current time unless given (the
+        sample configs pass fixed ones, so that they regenerate byte for byte)."""
+        key = key if key is not None else Ed25519PrivateKey.generate()
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        now = _now()
+        now = now if now is not None else _now()
         public = key.public_key()
         cert = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(subject)
             .public_key(public)
-            .serial_number(x509.random_serial_number())
+            .serial_number(serial if serial is not None else x509.random_serial_number())
             .not_valid_before(now - BACKDATE)
             .not_valid_after(now + CA_VALIDITY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
@@ -132,11 +141,17 @@ class NetworkCA:
         return _key_pem(self.key)
 
     def issue_node_cert(
-        self, node_name: str, node_key: Ed25519PrivateKey | None = None
+        self,
+        node_name: str,
+        node_key: Ed25519PrivateKey | None = None,
+        *,
+        serial: int | None = None,
+        now: datetime.datetime | None = None,
     ) -> NodeIdentity:
-        """A leaf certificate for `node_name` (CN and DNS SAN, plus IP 127.0.0.1)."""
+        """A leaf certificate for `node_name` (CN and DNS SAN, plus IP 127.0.0.1); a fresh
+        key, a random serial and the current time unless given."""
         key = node_key if node_key is not None else Ed25519PrivateKey.generate()
-        now = _now()
+        now = now if now is not None else _now()
         san = x509.SubjectAlternativeName(
             [x509.DNSName(node_name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         )
@@ -149,7 +164,7 @@ class NetworkCA:
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, node_name)]))
             .issuer_name(self.cert.subject)
             .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
+            .serial_number(serial if serial is not None else x509.random_serial_number())
             .not_valid_before(now - BACKDATE)
             .not_valid_after(now + NODE_VALIDITY)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
