@@ -65,7 +65,9 @@ def closed_by_server(sock: socket.socket) -> bool:
     return False
 
 
-def test_a_node_under_slow_loris_keeps_serving_and_its_log_small(tmp_path: Path) -> None:
+def start_node(tmp_path: Path, **rpc: int) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """A one-node network in `tmp_path/net` with `rpc` settings and a small rotated log,
+    started as a process: the process, its RPC URL (from its log) and its directory."""
     net = tmp_path / "net"
     result = CliRunner().invoke(
         cli, ["node", "init", "--dir", str(net), "--test-accounts", "1", "--rpc", "127.0.0.1:0"]
@@ -73,26 +75,34 @@ def test_a_node_under_slow_loris_keeps_serving_and_its_log_small(tmp_path: Path)
     assert result.exit_code == 0, result.output
     config_path = net / "node.json"
     config = json.loads(config_path.read_text())
-    config["rpc"].update(readTimeoutSeconds=1, maxConnections=CAP)
+    config["rpc"].update(rpc)
     config["log"] = {"file": "node.log", "maxBytes": MAX_LOG_BYTES, "backups": BACKUPS}
     config_path.write_text(json.dumps(config))
-
     with (tmp_path / "stderr.txt").open("w") as early:  # anything before the log is set up
         proc = subprocess.Popen(
             [sys.executable, "-m", "ccoin.cli.main", "node", "start", "--config", str(config_path)],
             stdout=subprocess.DEVNULL,
             stderr=early,
         )
+
+    def listening() -> str | None:
+        assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+        text = "".join(p.read_text(errors="replace") for p in logs(net))
+        found = re.search(r"rpc_listening url=(\S+)", text)
+        return found.group(1) if found else None
+
+    try:
+        return proc, eventually(listening, "rpc_listening line"), net
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def test_a_node_under_slow_loris_keeps_serving_and_its_log_small(tmp_path: Path) -> None:
+    proc, url, net = start_node(tmp_path, readTimeoutSeconds=1, maxConnections=CAP)
     stalled: list[socket.socket] = []
     try:
-
-        def listening() -> str | None:
-            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
-            text = "".join(p.read_text(errors="replace") for p in logs(net))
-            found = re.search(r"rpc_listening url=(\S+)", text)
-            return found.group(1) if found else None
-
-        url = eventually(listening, "rpc_listening line")
         port = int(url.rsplit(":", 1)[1])
         before = status(url)
         for _ in range(ATTACKERS):
@@ -130,31 +140,9 @@ def test_a_silent_websocket_subscriber_is_not_cut_off_by_the_read_timeout(
     after subscribing, and keeps its subscription however long it stays silent."""
     from httpx_ws import connect_ws
 
-    net = tmp_path / "net"
-    result = CliRunner().invoke(
-        cli, ["node", "init", "--dir", str(net), "--test-accounts", "1", "--rpc", "127.0.0.1:0"]
-    )
-    assert result.exit_code == 0, result.output
-    config_path = net / "node.json"
-    config = json.loads(config_path.read_text())
-    config["rpc"].update(readTimeoutSeconds=1, idleTimeoutSeconds=2)
-    config["log"] = {"file": "node.log", "maxBytes": MAX_LOG_BYTES, "backups": BACKUPS}
-    config_path.write_text(json.dumps(config))
-    with (tmp_path / "stderr.txt").open("w") as early:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ccoin.cli.main", "node", "start", "--config", str(config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=early,
-        )
+    proc, http_url, _net = start_node(tmp_path, readTimeoutSeconds=1, idleTimeoutSeconds=2)
     try:
-
-        def listening() -> str | None:
-            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
-            text = "".join(p.read_text(errors="replace") for p in logs(net))
-            found = re.search(r"rpc_listening url=(\S+)", text)
-            return found.group(1) if found else None
-
-        url = eventually(listening, "rpc_listening line").replace("http://", "ws://") + "/ws"
+        url = http_url.replace("http://", "ws://") + "/ws"
         with (
             httpx.Client() as client,
             connect_ws(url, client, keepalive_ping_interval_seconds=None) as ws,
