@@ -491,11 +491,10 @@ class Node:
         self.blocks = {
             h: b for h, b in self.blocks.items() if b.header.height > action.checkpoint.height
         }
-        final = self.chain.header_at(action.checkpoint.height)
         event(
             "block_finalized",
             height=action.checkpoint.height,
-            id=final.id(self.network_id) if final is not None else "-",
+            id=root.header.id(self.network_id),  # the root is the block just finalized
             head=self.chain.height,
             by="votes" if action.certificate is not None else "headers",
         )
