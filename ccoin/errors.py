@@ -115,6 +115,7 @@ class ErrorCode(Enum):
     RPC_RATE_LIMITED = (6002, "too many requests from this client, retry later")
     RPC_BODY_TOO_LARGE = (6003, "request body larger than this node accepts")
     RPC_BATCH_TOO_LARGE = (6004, "batch larger than this node accepts")
+    RPC_UNSUPPORTED_MEDIA_TYPE = (6005, "request body of a content type this route does not take")
 
     # 7xxx: contract outcomes (a receipt's errorCode; the transaction is included, fee paid)
     CONTRACT_FAILED = (7000, "the contract raised an error; its writes were reverted")

@@ -106,10 +106,20 @@ def network_id(genesis: Path | None, network_id_hex: str | None) -> bytes:
 
 def read_json_input(source: str) -> Any:
     """JSON from a file path, or from stdin when `source` is '-'."""
+    return parse_json_input(read_text_input(source), source)
+
+
+def read_text_input(source: str) -> str:
+    """The text of a file path, or of stdin when `source` is '-'."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+        return sys.stdin.read() if source == "-" else Path(source).read_text()
     except OSError as exc:
         raise click.UsageError(f"{source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise click.UsageError(f"{source}: not text (JSON or hex expected)") from None
+
+
+def parse_json_input(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -8,6 +8,7 @@ Offline: `build|sign|decode|encode`. Through a node's RPC (`ccoin.client`): `tra
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,8 +19,10 @@ import click
 from ccoin.cli.common import (
     load_key,
     network_id,
+    parse_json_input,
     print_json,
     read_json_input,
+    read_text_input,
     reports_errors,
     with_network,
 )
@@ -40,6 +43,8 @@ from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody, body_from_json, unsigned_to_json
 
 TYPE_NAMES = {t.name.lower().replace("_", "-"): int(t) for t in TxType}
+
+_RAW_HEX = re.compile(r"\A(?:0x)?(?:[0-9a-f]{2})+\Z")  # `tx send` input that is bytes
 
 
 def parse_type(value: str) -> int:
@@ -319,11 +324,20 @@ def tx_multisig(
 @click.argument("source", default="-")
 @submit_options(keystore=False, second=False)
 def tx_send(submit: Submit, source: str) -> None:
-    """Submit the signed transaction JSON in SOURCE (a file, or - for stdin)."""
-    obj = read_json_input(source)
-    if type(obj) is not dict:
-        raise DecodeError(ErrorCode.BAD_JSON, f"{source}: expected a transaction object")
+    """Submit the signed transaction in SOURCE (a file, or - for stdin): its JSON form, or
+    its canonical bytes as hex (what `ccoin tx encode` prints), sent as they are."""
+    text = read_text_input(source).strip()
     with connect(submit.node_url) as client:
+        if _RAW_HEX.match(text):
+            [result] = client.send_raw_transactions([text])
+            if result.error is not None:
+                raise result.error
+            assert result.id is not None
+            submit.finish(client, result.id)
+            return
+        obj = parse_json_input(text, source)
+        if type(obj) is not dict:
+            raise DecodeError(ErrorCode.BAD_JSON, f"{source}: expected a transaction object")
         submit.finish(client, client.send_transaction(obj))
 
 

@@ -168,6 +168,10 @@ class AsyncClient:
     async def send_transactions(self, txs: Iterable[TxLike]) -> list[SubmitResult]:
         return await self._run(flows.send_transactions(self._session, txs))
 
+    async def send_raw_transactions(self, raws: Iterable[BytesLike]) -> list[SubmitResult]:
+        """Canonical transaction bytes (or their lowercase hex), one result per entry."""
+        return await self._run(flows.send_raw_transactions(self._session, raws))
+
     async def wait_for(
         self,
         tx_id: str,

@@ -111,10 +111,30 @@ def _tx_json(session: Session, tx: TxLike) -> Flow[dict[str, Any]]:
     return dict(tx)
 
 
+def raw_hex(raw: BytesLike) -> str:
+    """Canonical transaction bytes as the lowercase hex `ccoin_sendRawTransactions` takes."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return bytes(raw).hex()
+    text = raw[2:] if raw.startswith("0x") else raw
+    return json_hex(text, "transaction").hex()  # refused here, as the node would
+
+
 def send_transaction(session: Session, tx: TxLike) -> Flow[str]:
+    """A `Transaction` goes as its canonical bytes (`ccoin_sendRawTransactions`), a JSON
+    form as JSON (`ccoin_sendTransaction`); a refusal raises `NodeError` either way."""
+    if isinstance(tx, Transaction):
+        info = yield from chain_info(session)
+        [result] = yield from send_raw_transactions(session, [tx.encode()])
+        if result.error is not None:
+            raise result.error
+        if result.id != tx.id(info.network_id):
+            raise BadResponse(
+                session.url, f"the node says id {result.id}, we computed {tx.id(info.network_id)}"
+            )
+        return result.id
     obj = yield from _tx_json(session, tx)
-    result = yield Call("ccoin_sendTransaction", {"transaction": obj})
-    tx_id = result.get("id") if type(result) is dict else None
+    answer = yield Call("ccoin_sendTransaction", {"transaction": obj})
+    tx_id = answer.get("id") if type(answer) is dict else None
     if type(tx_id) is not str:
         raise BadResponse(session.url, "ccoin_sendTransaction without an id")
     if obj.get("id") not in (None, tx_id):
@@ -123,16 +143,33 @@ def send_transaction(session: Session, tx: TxLike) -> Flow[str]:
 
 
 def send_transactions(session: Session, txs: Iterable[TxLike]) -> Flow[list[SubmitResult]]:
+    """One result per transaction, in order. `Transaction`s only: one raw call; with any
+    JSON form among them, one JSON call."""
+    txs = list(txs)
+    if all(isinstance(tx, Transaction) for tx in txs):
+        raws = [tx.encode() for tx in txs if isinstance(tx, Transaction)]
+        return (yield from send_raw_transactions(session, raws))
     entries = []
     for tx in txs:
         entries.append((yield from _tx_json(session, tx)))
     result = yield Call("ccoin_sendTransactions", {"transactions": entries})
-    if type(result) is not list or len(result) != len(entries):
-        raise BadResponse(session.url, "ccoin_sendTransactions: not one result per entry")
+    return _submit_results(session, "ccoin_sendTransactions", result, len(entries))
+
+
+def send_raw_transactions(session: Session, raws: Iterable[BytesLike]) -> Flow[list[SubmitResult]]:
+    """Canonical transaction bytes (or their hex), one result per entry, in order."""
+    entries = [raw_hex(raw) for raw in raws]
+    result = yield Call("ccoin_sendRawTransactions", {"transactions": entries})
+    return _submit_results(session, "ccoin_sendRawTransactions", result, len(entries))
+
+
+def _submit_results(session: Session, method: str, result: Any, count: int) -> list[SubmitResult]:
+    if type(result) is not list or len(result) != count:
+        raise BadResponse(session.url, f"{method}: not one result per entry")
     out = []
     for entry in result:
         if type(entry) is not dict:
-            raise BadResponse(session.url, "ccoin_sendTransactions: an entry is not an object")
+            raise BadResponse(session.url, f"{method}: an entry is not an object")
         error = entry.get("error")
         tx_id = entry.get("id")
         out.append(

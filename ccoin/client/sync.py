@@ -159,6 +159,10 @@ class Client:
     def send_transactions(self, txs: Iterable[TxLike]) -> list[SubmitResult]:
         return self._run(flows.send_transactions(self._session, txs))
 
+    def send_raw_transactions(self, raws: Iterable[BytesLike]) -> list[SubmitResult]:
+        """Canonical transaction bytes (or their lowercase hex), one result per entry."""
+        return self._run(flows.send_raw_transactions(self._session, raws))
+
     def wait_for(
         self,
         tx_id: str,

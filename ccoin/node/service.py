@@ -79,6 +79,12 @@ BUILD_BUDGET = 0.3  # of the block time, for executing the candidates of a new b
 SOLE_BUILD_BUDGET = 0.7  # the same when this node is the only producer: nobody else applies
 FETCH_WINDOW = 8  # blocks below an orphan header asked for at once
 PATIENCE = 0.4  # of a slot: how long a producer waits for the previous slot's late block
+# The signing bytes hold the network id, so a transaction signed for another network (or
+# altered) fails here: the raw path has no other way to tell.
+BAD_SIGNATURE_MESSAGE = (
+    "signature does not verify over this network's signing bytes: altered, or signed for "
+    "another network (another network id)"
+)
 
 
 @dataclass(frozen=True)
@@ -612,7 +618,7 @@ class Node:
                     self.rejected.discard(tx_hash[:ID_RAW_LEN])
                     continue
             else:
-                error = InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE)
+                error = InvalidTransaction(ErrorCode.TX_BAD_SIGNATURE, BAD_SIGNATURE_MESSAGE)
             results.append(SubmitResult(None, error))
             self.metrics.tx_rejected.labels(error.code.name).inc()
             self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, error)

@@ -3,8 +3,10 @@
 JSON-RPC answers use HTTP 200 whatever the method's outcome (as JSON-RPC over HTTP
 does), except when the request as a whole is refused before any method runs: 413 for an
 oversized body, 429 for a client over its rate. REST answers use HTTP statuses: 400 bad
-input, 404 not found, 413, 429, 503 retryable load, 500 a bug. Every error body carries the
-stable code, its name, a message and whether a retry can help.
+input, 404 not found, 413 (body or batch too large), 415 (a body of the wrong content type),
+429, 503 retryable load, 500 a bug. Every error body carries the stable code, its name, a
+message and whether a retry can help. `POST /v1/transactions` is the one REST write: a
+msgpack array of canonical transaction bytes, answered as `ccoin_sendRawTransactions` is.
 """
 
 from __future__ import annotations
@@ -26,18 +28,23 @@ from ccoin.rpc.contract_methods import contract_json
 from ccoin.rpc.json_text import json_bytes
 from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
 from ccoin.rpc.limits import RateLimiter, read_limited
-from ccoin.rpc.methods import Api
+from ccoin.rpc.methods import Api, submission_json
 from ccoin.rpc.openapi import openapi_document
 from ccoin.rpc.ws import Connection
+from ccoin.types.codec import unpack_canonical
 
 if TYPE_CHECKING:
     from ccoin.node.config import RpcConfig
     from ccoin.node.service import Node
 
 JSON = "application/json"
+# The names msgpack goes by: the registered one, and the two in common use.
+MSGPACK = frozenset({"application/msgpack", "application/vnd.msgpack", "application/x-msgpack"})
 _HTTP_STATUS = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.RPC_BODY_TOO_LARGE: 413,
+    ErrorCode.RPC_BATCH_TOO_LARGE: 413,
+    ErrorCode.RPC_UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.RPC_RATE_LIMITED: 429,
     ErrorCode.RPC_BUSY: 503,
     ErrorCode.POOL_FULL: 503,
@@ -81,6 +88,7 @@ class RpcApp:
         ]
         routes: list[Any] = [Route("/rpc", self.rpc, methods=["POST"])]
         routes += [Route(path, self._rest(fn), methods=["GET"]) for path, fn in rest]
+        routes += [Route("/v1/transactions", self._rest(self._submit), methods=["POST"])]
         routes += [
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
@@ -129,6 +137,21 @@ class RpcApp:
 
     async def _status(self, request: Request) -> Any:
         return self.api.status()
+
+    async def _submit(self, request: Request) -> Any:
+        """Canonical transaction bytes in a msgpack array: the binary submission path."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media not in MSGPACK:
+            raise RpcError(
+                ErrorCode.RPC_UNSUPPORTED_MEDIA_TYPE,
+                f"Content-Type {media or '(none)'}: this route takes application/msgpack, "
+                "an array of canonical transaction bytes (JSON goes to /rpc)",
+            )
+        body = await read_limited(
+            request.stream(), request.headers.get("content-length"), self.config.max_body_bytes
+        )
+        entries = unpack_canonical(body, max_size=self.config.max_body_bytes, what="request body")
+        return submission_json(await self.api.submit_bytes(entries))
 
     async def _transaction(self, request: Request) -> Any:
         return self.api.transaction(request.path_params["id"])

@@ -25,8 +25,8 @@ from ccoin.rpc import bridge_methods, contract_methods
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block
-from ccoin.types.codec import json_int
-from ccoin.types.transaction import Transaction, cosignatures_from_text
+from ccoin.types.codec import json_hex, json_int
+from ccoin.types.transaction import MAX_TX_BYTES, Transaction, cosignatures_from_text
 
 if TYPE_CHECKING:
     from ccoin.node.config import RpcConfig
@@ -255,8 +255,22 @@ class Api:
         return {"id": tx_id, "ready": ready}
 
     async def submit(self, entries: Any) -> list[tuple[str | None, CcoinError | None]]:
-        """Parse, verify and admit a list of transactions: (id, error) per entry, in order.
-        A whole call is refused (raises) only when it is too big or the node is busy."""
+        """Parse (the JSON form), verify and admit a list of transactions: (id, error) per
+        entry, in order. A whole call is refused (raises) only when it is too big or the
+        node is busy."""
+        return await self._admit(entries, lambda obj: Transaction.from_json(obj, self.network_id))
+
+    async def submit_raw(self, entries: Any) -> list[tuple[str | None, CcoinError | None]]:
+        """As `submit`, for canonical transaction bytes given as hex (optionally `0x`)."""
+        return await self._admit(entries, raw_transaction)
+
+    async def submit_bytes(self, entries: list[Any]) -> list[tuple[str | None, CcoinError | None]]:
+        """As `submit`, for canonical transaction bytes (the REST msgpack body's entries)."""
+        return await self._admit(entries, decode_transaction)
+
+    async def _admit(
+        self, entries: Any, parse: Callable[[Any], Transaction]
+    ) -> list[tuple[str | None, CcoinError | None]]:
         if type(entries) is not list:
             raise DecodeError(ErrorCode.WRONG_TYPE, "transactions: expected a list")
         if len(entries) > self.config.max_transactions_per_call:
@@ -273,13 +287,34 @@ class Api:
         parsed: list[tuple[int, Transaction]] = []
         for i, obj in enumerate(entries):
             try:
-                parsed.append((i, Transaction.from_json(obj, self.network_id)))
+                parsed.append((i, parse(obj)))
             except CcoinError as exc:
                 results[i] = (None, exc)
         submitted = await node.submit([tx for _i, tx in parsed])
         for (i, tx), result in zip(parsed, submitted, strict=True):
             results[i] = (tx.id(self.network_id), result.error)
         return results
+
+
+def decode_transaction(data: Any) -> Transaction:
+    """One transaction from its canonical bytes (`DecodeError` for anything else)."""
+    if type(data) is not bytes:
+        raise DecodeError(ErrorCode.WRONG_TYPE, "transaction: expected bytes")
+    return Transaction.decode(data)
+
+
+def raw_transaction(text: Any) -> Transaction:
+    """One transaction from its canonical bytes as lowercase hex, `0x` optional. The
+    length is checked before any decoding, so an oversized entry costs nothing."""
+    if type(text) is not str:
+        raise DecodeError(ErrorCode.BAD_JSON, "transaction: expected a lowercase hex string")
+    digits = text[2:] if text.startswith("0x") else text
+    if len(digits) > 2 * MAX_TX_BYTES:
+        raise DecodeError(
+            ErrorCode.TOO_LONG,
+            f"transaction: {len(digits) // 2} bytes, limit {MAX_TX_BYTES}",
+        )
+    return Transaction.decode(json_hex(digits, "transaction"))
 
 
 def block_json(block: Block, network_id: bytes, include_transactions: bool) -> dict[str, Any]:
@@ -309,13 +344,22 @@ async def _send_transaction(api: Api, p: dict[str, Any]) -> Any:
 
 
 async def _send_transactions(api: Api, p: dict[str, Any]) -> Any:
+    return submission_json(await api.submit(p["transactions"]))
+
+
+def submission_json(results: list[tuple[str | None, CcoinError | None]]) -> list[Any]:
+    """One `{"id"}` or `{"id", "error"}` per submitted entry, in order."""
     out = []
-    for tx_id, error in await api.submit(p["transactions"]):
+    for tx_id, error in results:
         entry: dict[str, Any] = {"id": tx_id}
         if error is not None:
             entry["error"] = error.to_json()
         out.append(entry)
     return out
+
+
+async def _send_raw_transactions(api: Api, p: dict[str, Any]) -> Any:
+    return submission_json(await api.submit_raw(p["transactions"]))
 
 
 async def _add_signatures(api: Api, p: dict[str, Any]) -> Any:
@@ -352,6 +396,7 @@ METHODS: dict[str, Method] = {
         Method("ccoin_status", (), _status),
         Method("ccoin_sendTransaction", (Param("transaction"),), _send_transaction),
         Method("ccoin_sendTransactions", (Param("transactions"),), _send_transactions),
+        Method("ccoin_sendRawTransactions", (Param("transactions"),), _send_raw_transactions),
         Method("ccoin_addSignatures", (Param("id"), Param("signatures")), _add_signatures),
         Method("ccoin_getTransaction", (Param("id"),), _get_transaction),
         Method(

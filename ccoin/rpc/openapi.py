@@ -238,6 +238,13 @@ def _schemas() -> dict[str, Any]:
             required=["address", "owner", "name", "version", "deployedHeight", "codeHash"],
         ),
         "Status": status,
+        "SubmitResult": {
+            "type": "array",
+            "items": _object(
+                {"id": _nullable({"type": "string"}), "error": _ref("ErrorBody")},
+                required=["id"],
+            ),
+        },
         "RpcRequest": rpc_request,
         "RpcResponse": rpc_response,
     }
@@ -335,7 +342,8 @@ def _query(name: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     any_id = {"type": "string"}
     rpc_methods = (
-        "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, ccoin_addSignatures, "
+        "ccoin_status, ccoin_sendTransaction, ccoin_sendTransactions, "
+        "ccoin_sendRawTransactions, ccoin_addSignatures, "
     )
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
     rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract, "
@@ -390,6 +398,35 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/v1/status": _get("Node and chain status", "Status", []),
+            "/v1/transactions": {
+                "post": {
+                    "summary": "Submit transactions as bytes: a msgpack array of canonical "
+                    "transaction bytes (bin), at most maxTransactionsPerCall; one result per "
+                    "entry, in order, as ccoin_sendRawTransactions answers",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/msgpack": {
+                                "schema": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "one result per entry",
+                            "content": _json(_ref("SubmitResult")),
+                        },
+                        "415": {
+                            "description": "not application/msgpack",
+                            "content": _json(_ref("Error")),
+                        },
+                        **_errors(400, 413, 503),
+                    },
+                }
+            },
             "/v1/transactions/{id}": _get(
                 "A transaction and its status",
                 "TransactionStatus",

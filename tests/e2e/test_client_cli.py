@@ -193,7 +193,53 @@ def test_cli_against_one_node(one_node: Network, tmp_path: Path) -> None:
     proved = ccoin(f"bridge prove {not_a_withdrawal} --from 1 --to 1 --node {one_node.urls[0]}")
     assert proved.returncode == 2 and "error: NOT_FOUND (6000)" in proved.stderr, proved.stderr
     relayer_ports(one_node.urls[0])
+    signed_offline_and_sent(one_node, tmp_path)
     vote_and_second_signature(one_node, tmp_path)
+
+
+def signed_offline_and_sent(net: Network, tmp_path: Path) -> None:
+    """build -> sign -> encode offline, then `tx send` the bytes (the raw path) and the
+    JSON form (the JSON path): the bytes finalize under the id the JSON form names; sending
+    either again is refused with its code; altered bytes are refused."""
+    url, keys = net.urls[0], net.keys
+    fund, passphrase = keys / "fund-liquidity.json", keys / "passphrase"
+    status = ccoin_json(f"status --json --node {url}")
+    network = f"--network-id {status['networkId']}"
+    timestamp = max(0, int(time.time()) - status["genesisTime"])
+    recipient = load_keystore(keys / "delegate-0.json").address
+    unsigned = tmp_path / "unsigned.json"
+    built = ccoin_json(
+        f"tx build --type transfer --recipient {recipient} --amount 7 --fee 100000",
+        f"--timestamp {timestamp} --keystore",
+        fund,
+    )
+    unsigned.write_text(json.dumps(built))
+    signed_file, raw_file = tmp_path / "signed.json", tmp_path / "signed.hex"
+    signed = ccoin_json(
+        "tx sign", unsigned, "--keystore", fund, "--passphrase-file", passphrase, network
+    )
+    signed_file.write_text(json.dumps(signed))
+    encoded = ccoin("tx encode", signed_file, network)
+    assert encoded.returncode == 0, encoded.stderr
+    raw_file.write_text(encoded.stdout)
+    sent = ccoin_json("tx send", raw_file, f"--wait finalized --json --node {url}")
+    assert sent["id"] == signed["id"] and sent["status"] == "finalized", sent
+    again = ccoin("tx send", signed_file, f"--node {url}")
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: TX_ALREADY_INCLUDED (3000)"), again.stderr
+    replayed = ccoin("tx send", raw_file, f"--node {url}")
+    assert replayed.stderr.startswith("error: TX_ALREADY_INCLUDED (3000)"), replayed.stderr
+    text = encoded.stdout.strip()
+    altered = tmp_path / "altered.hex"
+    assert text.endswith("c090")  # ...signature, no signSignature (nil), no co-signatures
+    last = int(text[-6:-4], 16) ^ 1  # the signature's last byte
+    altered.write_text(f"{text[:-6]}{last:02x}{text[-4:]}")
+    refused = ccoin("tx send", altered, f"--node {url}")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: TX_BAD_SIGNATURE (2001)"), refused.stderr
+    (tmp_path / "junk.txt").write_text("neither JSON nor hex\n")
+    junk = ccoin("tx send", tmp_path / "junk.txt", f"--node {url}")
+    assert junk.returncode != 0 and "not JSON" in junk.stderr, junk.stderr
 
 
 def relayer_ports(url: str) -> None:

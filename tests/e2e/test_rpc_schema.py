@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import hypothesis.strategies as st
+import msgpack
 import pytest
 import requests
 import schemathesis
@@ -33,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ccoin.errors import CcoinError, ErrorCode
+from ccoin.ledger.genesis import network_id_of
 from ccoin.node.config import NodeConfig, RpcConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
@@ -52,6 +54,22 @@ CHECKS = [
 ]
 NET = f.make_testnet(accounts=4, delegates=1, genesis_time=int(time.time()) - 5)
 
+
+def _msgpack_bodies() -> st.SearchStrategy[bytes]:
+    """Bodies for POST /v1/transactions: random bytes, msgpack arrays of random entries,
+    and arrays holding real transactions' bytes (signed for this network) among them."""
+    nid = network_id_of(NET.genesis)
+    real = [
+        f.transfer(NET.accounts[i], NET.accounts[i + 1].address, 5 + i, nid, timestamp=t).encode()
+        for i in range(3)
+        for t in (0, 25)
+    ]
+    entry = st.binary(max_size=300) | st.sampled_from(real) | st.integers(-(2**63), 2**64 - 1)
+    entry |= st.text(max_size=8)
+    return st.binary(max_size=200) | st.lists(entry, max_size=4).map(msgpack.packb)
+
+
+schemathesis.openapi.media_type("application/msgpack", _msgpack_bodies())
 schema = schemathesis.openapi.from_dict(openapi_document())
 RPC = schema["/rpc"]["POST"]
 

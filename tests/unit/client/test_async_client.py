@@ -11,7 +11,7 @@ import trio
 import trio.testing
 
 from ccoin.client import AsyncClient, NodeError, NodeUnreachable, TransactionRejected, WaitTimeout
-from ccoin.errors import ErrorCode, InvalidTransaction
+from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
 from ccoin.testing import factories as f
 from ccoin.types.assets import TxType
 from ccoin.types.genesis import DEFAULT_MIN_FEES
@@ -36,12 +36,12 @@ async def test_status_is_cached_for_signing_and_fees_per_type(
         assert (await s.client.chain_info()).genesis_time == NET.genesis.genesis_time
         await s.client.transfer(ALICE, BOB.address, 1)
         await s.client.transfer(CAROL, BOB.address, 2)
-        # one status (above), one fee lookup for the type, then only submissions
+        # one status (above), one fee lookup for the type, then only submissions, as bytes
         assert s.transport.methods == [
             "ccoin_status",
             "ccoin_estimateFee",
-            "ccoin_sendTransaction",
-            "ccoin_sendTransaction",
+            "ccoin_sendRawTransactions",
+            "ccoin_sendRawTransactions",
         ]
 
 
@@ -112,6 +112,30 @@ async def test_send_transactions_reports_each_entry(
         assert results[0].id == good.id(nid)
         assert results[1].error is not None
         assert results[1].error.code is ErrorCode.TX_BAD_SIGNATURE
+
+
+async def test_transactions_go_as_bytes_and_json_forms_as_json(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with serving(tmp_path) as s:
+        nid = s.node.network_id
+        now = int(s.node.chain_time())
+        txs = [f.transfer(k, BOB.address, 7, nid, timestamp=now) for k in (ALICE, CAROL)]
+        results = await s.client.send_transactions(txs)
+        assert [r.id for r in results] == [t.id(nid) for t in txs]
+        assert s.transport.methods[-1] == "ccoin_sendRawTransactions"
+        third = f.transfer(DAVE, BOB.address, 8, nid, timestamp=now)
+        [raw] = await s.client.send_raw_transactions(["0x" + third.encode().hex()])
+        assert raw.ok and raw.id == third.id(nid)
+        [again] = await s.client.send_raw_transactions([third.encode()])
+        assert again.error is not None and again.error.code is ErrorCode.POOL_DUPLICATE
+        with pytest.raises(NodeError) as info:
+            await s.client.send_transaction(third)  # one transaction: the refusal is raised
+        assert info.value.code is ErrorCode.POOL_DUPLICATE
+        assert s.transport.methods[-1] == "ccoin_sendRawTransactions"
+        with pytest.raises(CcoinError):  # refused before anything is sent
+            await s.client.send_raw_transactions(["not hex"])
+        assert len(s.node.pool) == 3
 
 
 async def test_wait_for_raises_the_rejection_code(

@@ -222,7 +222,12 @@ def test_send_transaction_checks_the_id_the_node_gives() -> None:
     nid = bytes(32)
     tx = f.transfer(ALICE, BOB.address, 1, nid)
     status = {"networkId": nid.hex(), "chainName": "x", "genesisTime": 0, "blockTime": 1}
-    answers = [ok(status), ok({"id": "2222222222222222"})]
+    answers = [ok(status), ok([{"id": "2222222222222222"}])]
     with Client(URL, transport=canned(answers, [])) as c, pytest.raises(BadResponse) as info:
         c.send_transaction(tx)
+    assert tx.id(nid) in str(info.value)
+    json_form = tx.to_json(nid)  # a JSON form goes as JSON, and is checked the same way
+    answer = [ok({"id": "2222222222222222"})]
+    with Client(URL, transport=canned(answer, [])) as c, pytest.raises(BadResponse) as info:
+        c.send_transaction(json_form)
     assert tx.id(nid) in str(info.value)

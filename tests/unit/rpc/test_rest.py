@@ -127,6 +127,7 @@ def test_the_document_lists_every_route_and_method() -> None:
     assert set(doc["paths"]) == {
         "/rpc",
         "/v1/status",
+        "/v1/transactions",
         "/v1/transactions/{id}",
         "/v1/blocks/{block}",
         "/v1/accounts/{address}",
