@@ -437,10 +437,10 @@ class Chain:
         before = execution.overlay.before
         undo = [[key, before[key] if key in before else get(key)] for key in changes]
         # The block's own records are new keys (its height, its id, its transactions' ids,
-        # which the replay check found absent, and history entries at its height): undo
-        # deletes them. Only the head pointer has an old value.
+        # which the replay check found absent, and history entries at its height): the
+        # rollback deletes them, finding them from the block itself, so the undo record
+        # holds only the state's old values and the head pointer's.
         records = self._block_records(block.header, block.transactions)
-        undo.extend([key, None] for key in records if key != schema.META_HEAD)
         undo.append([schema.META_HEAD, get(schema.META_HEAD)])
         changes.update(records)
         changes[schema.undo(block.header.height)] = packb(undo)
@@ -464,6 +464,8 @@ class Chain:
             raw = self.store.get(schema.undo(h))
             if block is None or raw is None:
                 raise ChainError(ErrorCode.CHAIN_CORRUPT, f"no undo record for height {h}")
+            for key in self._block_records(block.header, block.transactions):
+                changes[key] = None  # the head pointer's old value is in the undo record
             for key, old in field_list(
                 unpack_canonical(raw, max_size=MAX_UNDO_BYTES, what="undo"), "undo"
             ):

@@ -4,12 +4,19 @@ Execution writes into `StateOverlay.writes` only; the store changes when the cha
 the whole block. The journal lets one failed transaction be undone exactly (`mark` /
 `revert`), which is what makes "an invalid transaction leaves the state byte-identical" a
 property of the mechanism rather than of every rule's care.
+
+Accounts are kept decoded for the whole block: each is read (and decoded) once, and its
+every change is an object swap; its bytes are written into `writes` once, when the journal
+is forgotten (the end of a phase of the block, before anything reads `writes` whole). A
+block of transfers among few accounts so decodes and encodes each account once, not twice
+per transaction. Account keys are written only through `put_account`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any
 
 from ccoin.storage import schema
 from ccoin.storage.kv import KeyValueStore
@@ -26,9 +33,15 @@ class StateOverlay:
         # What the store held for keys read before they were written: the block's undo
         # record needs old values, and most written keys were read first.
         self.before: dict[bytes, bytes | None] = {}
-        self._journal: list[tuple[bytes, object]] = []
+        # (key, previous value, in `_changed` rather than `writes`)
+        self._journal: list[tuple[bytes, object, bool]] = []
+        self._loaded: dict[bytes, Account | None] = {}  # decoded, as `writes`/the store hold
+        self._changed: dict[bytes, Account] = {}  # written, not yet encoded into `writes`
 
     def get(self, key: bytes) -> bytes | None:
+        changed = self._changed.get(key)
+        if changed is not None:
+            return changed.encode()
         writes = self.writes
         if key in writes:
             return writes[key]
@@ -37,11 +50,11 @@ class StateOverlay:
         return value
 
     def put(self, key: bytes, value: bytes) -> None:
-        self._journal.append((key, self.writes.get(key, _ABSENT)))
+        self._journal.append((key, self.writes.get(key, _ABSENT), False))
         self.writes[key] = value
 
     def delete(self, key: bytes) -> None:
-        self._journal.append((key, self.writes.get(key, _ABSENT)))
+        self._journal.append((key, self.writes.get(key, _ABSENT), False))
         self.writes[key] = None
 
     def mark(self) -> int:
@@ -49,15 +62,23 @@ class StateOverlay:
 
     def revert(self, mark: int) -> None:
         journal = self._journal
-        writes = self.writes
+        writes: dict[bytes, Any] = self.writes
+        changed: dict[bytes, Any] = self._changed
         while len(journal) > mark:
-            key, previous = journal.pop()
+            key, previous, account = journal.pop()
+            target = changed if account else writes
             if previous is _ABSENT:
-                del writes[key]
+                del target[key]
             else:
-                writes[key] = previous  # type: ignore[assignment]
+                target[key] = previous
 
     def forget_journal(self) -> None:
+        """End of a phase: nothing before this can be reverted. Changed accounts get their
+        bytes in `writes` here."""
+        for key, account in self._changed.items():
+            self.writes[key] = account.encode()
+            self._loaded[key] = account
+        self._changed.clear()
         self._journal.clear()
 
     def iterate(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -66,6 +87,9 @@ class StateOverlay:
         for key, value in self.writes.items():
             if key.startswith(prefix):
                 merged[key] = value
+        for key, account in self._changed.items():
+            if key.startswith(prefix):
+                merged[key] = account.encode()
         for key in sorted(merged):
             value = merged[key]
             if value is not None:
@@ -74,11 +98,22 @@ class StateOverlay:
     # -- typed access ---------------------------------------------------------------------
 
     def account(self, address_raw: bytes) -> Account | None:
-        data = self.get(schema.account(address_raw))
-        return None if data is None else Account.load(data)
+        key = schema.account(address_raw)
+        found = self._changed.get(key)
+        if found is not None:
+            return found
+        loaded = self._loaded
+        if key in loaded:
+            return loaded[key]
+        data = self.get(key)
+        account = None if data is None else Account.load(data)
+        loaded[key] = account
+        return account
 
     def put_account(self, address_raw: bytes, account: Account) -> None:
-        self.put(schema.account(address_raw), account.encode())
+        key = schema.account(address_raw)
+        self._journal.append((key, self._changed.get(key, _ABSENT), True))
+        self._changed[key] = account
 
     def delegate(self, public_key: bytes) -> DelegateRecord | None:
         data = self.get(schema.delegate(public_key))

@@ -29,6 +29,7 @@ def grow(chain: Chain, net: LocalNet, blocks: int, per_block: int = 3) -> list[B
                 (h * 10 + i) * UNIT,
                 chain.network_id,
                 timestamp=h,
+                data=b"memo %d" % h if i == 0 else b"",  # an Asset_Transfers row too
             )
             for i in range(per_block)
         ]
