@@ -7,7 +7,9 @@ JSON is read the same way).
         "params": {"subscription": "s1", "topic": "newBlocks", "result": {<header>}}}
 
 Topics: `newBlocks` (every block that becomes part of the head chain, in height order,
-again after a fork switch), `finalizedBlocks` (every newly finalized block), and
+again after a fork switch), `finalizedBlocks` (every newly finalized block; both take an
+optional second parameter `{"transactionIds": true}`, which adds the block's
+`transactionIds` to each header, so a follower needs no `ccoin_getBlock` per block), and
 `transaction` with a transaction id (its status now and at every change; the
 subscription ends itself at `finalized` or `rejected`). `ccoin_unsubscribe` takes a
 subscription id. Any other method is an ordinary JSON-RPC call. One connection's work runs
@@ -48,6 +50,7 @@ TOPICS = ("newBlocks", "finalizedBlocks", "transaction")
 @dataclass
 class _Subscriptions:
     topics: dict[str, str] = field(default_factory=dict)  # id -> newBlocks | finalizedBlocks
+    with_ids: set[str] = field(default_factory=set)  # block subscriptions that want tx ids
     transactions: dict[str, tuple[str, str | None]] = field(
         default_factory=dict
     )  # id -> (tx, last)
@@ -137,6 +140,7 @@ class Connection:
             raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "params: [topic, ...] or [subscription]")
         if method == "ccoin_unsubscribe":
             sid = params[0]
+            self.subs.with_ids.discard(sid)
             found = self.subs.topics.pop(sid, None) or self.subs.transactions.pop(sid, None)
             return found is not None
         topic = params[0]
@@ -156,8 +160,13 @@ class Connection:
             id_raw(params[1])  # a malformed id is refused now, not silently never matched
             self.subs.transactions[sid] = (params[1], None)
         else:
-            if len(params) != 1:
-                raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f'params: ["{topic}"]')
+            if len(params) > 2:
+                raise RpcError(
+                    ErrorCode.RPC_INVALID_PARAMS,
+                    f'params: ["{topic}"] or ["{topic}", {{"transactionIds": true}}]',
+                )
+            if len(params) == 2 and _wants_ids(params[1]):
+                self.subs.with_ids.add(sid)
             self.subs.topics[sid] = topic
         self.subs.changed.set()  # a transaction's current status goes out at once
         return sid
@@ -217,12 +226,23 @@ class Connection:
         sids = [sid for sid, t in self.subs.topics.items() if t == topic]
         if not sids:
             return
+        chain, net = self.node.chain, self.node.network_id
         for height in range(start, end + 1):
-            header = self.node.chain.header_at(height)
+            header = chain.header_at(height)
             if header is None:
                 return
+            plain = header.to_json(net)
+            with_ids = None
             for sid in sids:
-                await self._notify(sid, topic, header.to_json(self.node.network_id))
+                if sid in self.subs.with_ids:
+                    if with_ids is None:
+                        summary = chain.block_summary(height)
+                        if summary is None:
+                            return
+                        with_ids = {**plain, "transactionIds": summary[1]}
+                    await self._notify(sid, topic, with_ids)
+                else:
+                    await self._notify(sid, topic, plain)
 
     async def _notify(self, sid: str, topic: str, result: Any) -> None:
         await self.send(
@@ -232,3 +252,14 @@ class Connection:
                 "params": {"subscription": sid, "topic": topic, "result": result},
             }
         )
+
+
+def _wants_ids(options: Any) -> bool:
+    if type(options) is not dict or not set(options) <= {"transactionIds"}:
+        raise RpcError(
+            ErrorCode.RPC_INVALID_PARAMS, 'options: an object, {"transactionIds": true|false}'
+        )
+    wanted = options.get("transactionIds", False)
+    if type(wanted) is not bool:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "transactionIds: true or false")
+    return wanted

@@ -50,6 +50,40 @@ async def test_new_and_finalized_blocks_arrive_in_height_order(
         assert max(heights[final]) <= api.node.chain.finalized_height
 
 
+async def test_finalized_blocks_can_carry_their_transaction_ids(
+    still: ApiClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    txs = [still.transfer(amount=40 + i) for i in range(3)]
+    async with open_websocket(still.app) as ws:
+        for i, tx in enumerate(txs):
+            await ws.request(i, "ccoin_sendTransaction", [still.tx_json(tx)])
+        with_ids = ["finalizedBlocks", {"transactionIds": True}]
+        sid = (await ws.request(10, "ccoin_subscribe", with_ids))["result"]
+        plain = (await ws.request(11, "ccoin_subscribe", ["finalizedBlocks"]))["result"]
+        off = ["finalizedBlocks", {"transactionIds": False}]
+        plain_too = (await ws.request(12, "ccoin_subscribe", off))["result"]
+        seen: dict[str, list[dict[str, Any]]] = {sid: [], plain: [], plain_too: []}
+        slot = 0
+        while not seen[sid] or seen[sid][-1]["height"] < 2:
+            slot += 1
+            await still.node.handle(m.Tick(slot))
+            await ws.request(20 + slot, "ccoin_status")  # every push so far is in
+            for note in ws.pending:
+                seen[note["params"]["subscription"]].append(note["params"]["result"])
+            ws.pending.clear()
+        ids = [tx.id(still.nid) for tx in txs]
+        for result in seen[sid]:
+            summary = still.node.chain.block_summary(result["height"])
+            assert summary is not None and result["transactionIds"] == summary[1]
+        assert sorted(i for r in seen[sid] for i in r["transactionIds"]) == sorted(ids)
+        for other in (plain, plain_too):
+            assert [r["height"] for r in seen[other]] == [r["height"] for r in seen[sid]]
+            assert all("transactionIds" not in r for r in seen[other])
+            assert [{**r, "transactionIds": []} for r in seen[other]] == [
+                {**r, "transactionIds": []} for r in seen[sid]
+            ]
+
+
 async def test_a_transaction_subscription_follows_its_status_and_ends(
     still: ApiClient, autojump_clock: trio.testing.MockClock
 ) -> None:
@@ -123,6 +157,10 @@ BAD_SUBSCRIPTIONS: list[tuple[str, Any, ErrorCode]] = [
     ("ccoin_subscribe", {"topic": "newBlocks"}, ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", [5], ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", ["newBlocks", 1], ErrorCode.RPC_INVALID_PARAMS),
+    ("ccoin_subscribe", ["finalizedBlocks", {"transactionIds": 1}], ErrorCode.RPC_INVALID_PARAMS),
+    ("ccoin_subscribe", ["finalizedBlocks", {"ids": True}], ErrorCode.RPC_INVALID_PARAMS),
+    ("ccoin_subscribe", ["finalizedBlocks", [True]], ErrorCode.RPC_INVALID_PARAMS),
+    ("ccoin_subscribe", ["newBlocks", {}, {}], ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", ["transaction"], ErrorCode.RPC_INVALID_PARAMS),
     ("ccoin_subscribe", ["transaction", "not-an-id"], ErrorCode.BAD_ID),
     ("ccoin_subscribe", ["transaction", 5], ErrorCode.BAD_ID),
