@@ -1,12 +1,15 @@
 """Pre-signed transfer load against Carbon Coin nodes over RPC, followed to finality.
 
 Transfers from the devnet's funded test accounts are signed and serialized before the
-clock starts. They go out as `ccoin_sendTransactions` calls of `batch` transactions, spread
-round-robin over every node's RPC, `concurrency` calls in flight. A follower polls one node
-for newly finalized blocks and stamps each of our transactions with the moment it saw the
-block final, so latencies (submission sent -> finality seen) are late by at most one poll
-interval plus one round trip. Retryable refusals (a full pool, a busy node) are sent again
-after a pause, a bounded number of times; other refusals count as rejected.
+clock starts. They go out as `ccoin_sendRawTransactions` calls (canonical bytes as hex; or
+`ccoin_sendTransactions` with the JSON forms, `submit="json"`) of `batch` transactions,
+spread round-robin over every node's RPC, `concurrency` calls in flight. A follower holds a
+WebSocket subscription to one node's finalized blocks with their transaction ids and
+stamps each of our transactions with the moment the notification arrived: what a user's
+application sees, late only by the push itself. Blocks it may have missed (before it
+subscribed, across a dropped socket) are read with `ccoin_getBlock`, so none is lost.
+Retryable refusals (a full pool, a busy node) are sent again after a pause, a bounded
+number of times; other refusals count as rejected.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from typing import Any
 import httpx
 import orjson
 import trio
+from httpx_ws import (
+    AsyncWebSocketSession,
+    HTTPXWSException,
+    aconnect_ws,
+)
 
 from ccoin.bench.stats import percentile
 from ccoin.client.errors import NodeError
@@ -31,7 +39,6 @@ from ccoin.errors import ConfigError, ErrorCode, RpcError
 from ccoin.types.assets import TransferAsset
 from ccoin.types.transaction import Transaction, TxBody
 
-POLL_INTERVAL = 0.05
 MAX_ATTEMPTS = 50
 RETRY_PAUSE = 0.2
 REQUEST_TIMEOUT = 60.0
@@ -40,14 +47,21 @@ Progress = Callable[[int, int], None]  # (accepted so far, finalized so far)
 
 
 def pre_sign(
-    accounts: Sequence[KeyPair], count: int, network_id: bytes, timestamp: int, fee: int
+    accounts: Sequence[KeyPair],
+    count: int,
+    network_id: bytes,
+    timestamp: int,
+    fee: int,
+    *,
+    first: int = 0,
 ) -> list[Transaction]:
-    """`count` transfers, sender i % n to account (i + 1) % n, at `fee`."""
+    """`count` transfers, sender i % n to account (i + 1) % n, at `fee`, for i from
+    `first` (so the runs of a sweep never repeat a transaction)."""
     if len(accounts) < 2:
         raise ConfigError(ErrorCode.CONFIG_INVALID, "the benchmark needs two test accounts")
     n = len(accounts)
     txs = []
-    for i in range(count):
+    for i in range(first, first + count):
         sender = accounts[i % n]
         body = TxBody(
             0,
@@ -62,16 +76,20 @@ def pre_sign(
     return txs
 
 
+SUBMIT_METHODS = {"raw": "ccoin_sendRawTransactions", "json": "ccoin_sendTransactions"}
+
+
 @dataclass
 class Batch:
     ids: list[str]
-    entries: list[Any]  # the transactions' JSON forms
+    entries: list[Any]  # the transactions' canonical bytes as hex, or their JSON forms
     attempts: int = 0
     body: bytes = b""  # the request, serialized before the clock starts
+    method: str = SUBMIT_METHODS["raw"]
 
     def request(self) -> bytes:
         if not self.body:
-            self.body = request_body("ccoin_sendTransactions", [self.entries])
+            self.body = request_body(self.method, [self.entries])
         return self.body
 
 
@@ -79,11 +97,19 @@ def request_body(method: str, params: Any) -> bytes:
     return orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 
 
-def make_batches(txs: Sequence[Transaction], network_id: bytes, size: int) -> list[Batch]:
+def make_batches(
+    txs: Sequence[Transaction], network_id: bytes, size: int, submit: str = "raw"
+) -> list[Batch]:
+    """The requests, serialized now: `submit` is "raw" (bytes as hex) or "json"."""
+    method = SUBMIT_METHODS[submit]
     out = []
     for start in range(0, len(txs), size):
         part = txs[start : start + size]
-        batch = Batch([t.id(network_id) for t in part], [t.to_json(network_id) for t in part])
+        if submit == "raw":
+            entries: list[Any] = [t.encode().hex() for t in part]
+        else:
+            entries = [t.to_json(network_id) for t in part]
+        batch = Batch([t.id(network_id) for t in part], entries, method=method)
         batch.request()
         out.append(batch)
     return out
@@ -125,6 +151,7 @@ class _Run:
     settled: trio.Event = field(default_factory=trio.Event)
     rate: float | None = None  # offered transactions a second; None: as fast as taken
     next_send: float = 0.0
+    follow_errors: list[str] = field(default_factory=list)
 
     async def pace(self, count: int) -> None:
         """Open-loop pacing: the batch goes out at its scheduled time, whatever the answers
@@ -141,6 +168,15 @@ class _Run:
     def report(self) -> None:
         if self.progress is not None:
             self.progress(self.accepted, len(self.final_at))
+
+    def stamp(self, tx_ids: Sequence[str], now: float) -> None:
+        sent, final = self.sent_at, self.final_at
+        for tx_id in tx_ids:
+            if tx_id in sent and tx_id not in final:
+                final[tx_id] = now
+
+    def done(self) -> bool:
+        return self.submitted.is_set() and len(self.final_at) >= len(self.sent_at)
 
 
 async def rpc(
@@ -171,8 +207,8 @@ async def _submit_worker(
         await run.pace(len(batch.ids))
         started = time.monotonic()
         run.first_sent = min(run.first_sent, started)
-        results = await rpc(client, url, "ccoin_sendTransactions", None, batch.request())
-        retry = Batch([], [], batch.attempts + 1)
+        results = await rpc(client, url, batch.method, None, batch.request())
+        retry = Batch([], [], batch.attempts + 1, method=batch.method)
         for tx_id, entry, result in zip(batch.ids, batch.entries, results, strict=True):
             error = result.get("error")
             if error is None or error["name"] == ErrorCode.POOL_DUPLICATE.name:
@@ -193,23 +229,56 @@ async def _submit_worker(
             await requeue.send(retry)
 
 
-async def _follow(run: _Run, client: httpx.AsyncClient) -> None:
-    """Stamp our transactions as the follow node finalizes their blocks."""
+async def _follow(run: _Run, client: httpx.AsyncClient, subscribed: trio.Event) -> None:
+    """Stamp our transactions as the follow node finalizes their blocks: pushed over a
+    WebSocket; what a push skipped (the first subscription, a reconnection) is read."""
     seen = (await rpc(client, run.follow_url, "ccoin_status", []))["finalizedHeight"]
-    while True:
-        status = await rpc(client, run.follow_url, "ccoin_status", [])
-        for height in range(seen + 1, status["finalizedHeight"] + 1):
-            block = await rpc(client, run.follow_url, "ccoin_getBlock", [height, False])
-            now = time.monotonic()
-            for tx_id in block["transactionIds"]:
-                if tx_id in run.sent_at and tx_id not in run.final_at:
-                    run.final_at[tx_id] = now
-            seen = height
-        run.report()
-        done = run.submitted.is_set() and len(run.final_at) >= len(run.sent_at)
-        if done:
-            return
-        await trio.sleep(POLL_INTERVAL)
+    ws_url = "ws" + run.follow_url.removeprefix("http") + "/ws"
+    ws: AsyncWebSocketSession
+    while not run.done():
+        try:
+            async with aconnect_ws(ws_url, client) as ws:
+                await ws.send_json(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "ccoin_subscribe",
+                        "params": ["finalizedBlocks", {"transactionIds": True}],
+                    }
+                )
+                answer = await ws.receive_json()
+                if "result" not in answer:
+                    raise RpcError(ErrorCode.RPC_INTERNAL, f"subscribe refused: {answer}")
+                subscribed.set()
+                seen = await _catch_up(run, client, seen, None)
+                while not run.done():
+                    note = await ws.receive_json()
+                    header = note.get("params", {}).get("result", {})
+                    height = header.get("height")
+                    if type(height) is not int or height <= seen:
+                        continue
+                    seen = await _catch_up(run, client, seen, height - 1)
+                    run.stamp(header.get("transactionIds", []), time.monotonic())
+                    seen = height
+                    run.report()
+        except (HTTPXWSException, httpx.HTTPError) as exc:
+            run.follow_errors.append(repr(exc)[:120])
+            if len(run.follow_errors) > MAX_ATTEMPTS:
+                raise
+            subscribed.set()  # the load goes on; the reads below catch up
+            await trio.sleep(RETRY_PAUSE)
+
+
+async def _catch_up(run: _Run, client: httpx.AsyncClient, seen: int, upto: int | None) -> int:
+    """Read the finalized blocks above `seen` (to `upto`, or to the node's finalized
+    height) and stamp ours; the new `seen`."""
+    if upto is None:
+        upto = (await rpc(client, run.follow_url, "ccoin_status", []))["finalizedHeight"]
+    for height in range(seen + 1, upto + 1):
+        block = await rpc(client, run.follow_url, "ccoin_getBlock", [height, False])
+        run.stamp(block["transactionIds"], time.monotonic())
+        seen = height
+    return seen
 
 
 async def run_load(
@@ -231,9 +300,13 @@ async def run_load(
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, limits=limits) as client:
         with trio.move_on_after(timeout) as scope:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_follow, run, client)
+                subscribed = trio.Event()
+                nursery.start_soon(_follow, run, client, subscribed)
+                await subscribed.wait()  # nothing of ours can finalize unseen
                 await _submit_all(run, client, batches, concurrency)
                 run.submitted.set()
+                if run.done():  # the follower may wait on a socket that has nothing more
+                    nursery.cancel_scope.cancel()
         timed_out = scope.cancelled_caught
     return _result(run, started, timed_out)
 

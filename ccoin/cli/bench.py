@@ -59,8 +59,19 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None]]
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 256))
 @click.option(
     "--rate",
-    type=click.FloatRange(min=1.0),
-    help="Offered load in transactions a second (open loop); default: as fast as taken.",
+    "rate_text",
+    metavar="TPS[,TPS...]",
+    help="Offered load in transactions a second (open loop); default: as fast as taken. "
+    "A comma-separated list is a sweep: one run of TXS per rate on the same devnet, then a "
+    "latency table (offered, submitted and finalized TPS, p50/p95/p99).",
+)
+@click.option(
+    "--submit",
+    type=click.Choice(["raw", "json"]),
+    default="raw",
+    show_default=True,
+    help="How transactions go to the node: canonical bytes (ccoin_sendRawTransactions) "
+    "or their JSON forms (ccoin_sendTransactions).",
 )
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds for each run.")
 @click.option("--anvil", is_flag=True, help="Also run the same load against a local anvil.")
@@ -80,7 +91,8 @@ def bench(
     txs: int,
     batch: int,
     concurrency: int,
-    rate: float | None,
+    rate_text: str | None,
+    submit: str,
     timeout: float,
     anvil: bool,
     contract: bool,
@@ -88,36 +100,106 @@ def bench(
     out: Path | None,
 ) -> None:
     """Pre-sign TXS transfers, submit them over RPC in batches to every node, follow each
-    to finality, and report throughput and latency."""
+    to finality (as a WebSocket subscriber sees it), and report throughput and latency."""
+    rates = parse_rates(rate_text)
+    if contract and len(rates) > 1:
+        raise click.UsageError("a --rate sweep runs plain transfers; drop --contract")
     report: dict[str, Any] = {
         "txs": txs,
         "batch": batch,
         "concurrency": concurrency,
-        "offered_tps": rate,
+        "offered_tps": rates[0] if len(rates) == 1 else rates,
         "workload": "token-contract transfers" if contract else "transfers",
+        "submit": submit,
+        "finality_seen": "WebSocket finalizedBlocks push, missed blocks read",
     }
+    sweep = []
     with ExitStack() as stack:
         devnet = _devnet(stack, directory, nodes)
         report["nodes"] = len(devnet.nodes)
-        run = _contract_run if contract else _ccoin_run
-        result = trio.run(run, devnet, txs, batch, concurrency, rate, timeout)
-        report.update(result)
+        for i, rate in enumerate(rates):
+            if contract:
+                result = trio.run(_contract_run, devnet, txs, batch, concurrency, rate, timeout)
+            else:
+                result = trio.run(
+                    _ccoin_run, devnet, txs, batch, concurrency, rate, timeout, submit, i * txs
+                )
+            sweep.append({"offered_tps": rate, **result})
+    report.update(sweep[0] if len(sweep) == 1 else {"sweep": sweep})
     if anvil:
-        from ccoin.cli.bench_anvil import run_anvil  # EVM libraries only when asked
+        from ccoin.cli.bench_anvil import ANVIL_MEASURED, run_anvil  # EVM libraries: asked
 
-        anvil_report = run_anvil(txs, batch, concurrency, rate, timeout)
+        anvil_report = run_anvil(txs, batch, concurrency, rates[0], timeout)
         report.update(anvil_report)
+        report["anvil_measured"] = ANVIL_MEASURED
         tps = anvil_report["anvil_tps"]
         # Like for like: ours counts to finality, anvil's to inclusion (final at once);
         # both from the first submission to the last transaction seen.
-        report["ratio"] = round(report["finalized_tps"] / tps, 2) if tps else None
+        if len(sweep) == 1:
+            report["ratio"] = round(report["finalized_tps"] / tps, 2) if tps else None
     if out is not None:
         out.write_text(json.dumps(report, indent=2) + "\n")
     if as_json:
         print_json(report)
-    else:
-        for key, value in report.items():
+        return
+    for key, value in report.items():
+        if key != "sweep":
             click.echo(f"{key:>18}: {value}")
+    if len(sweep) > 1:
+        click.echo(latency_table(sweep, report if anvil else None))
+
+
+def parse_rates(text: str | None) -> list[float | None]:
+    """`--rate`: none (as fast as taken), one rate, or a comma-separated sweep."""
+    if text is None:
+        return [None]
+    rates: list[float | None] = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise click.BadParameter(f"{part!r} is not a number", param_hint="--rate") from None
+        if not 1.0 <= value <= 1e7 or value != value:
+            raise click.BadParameter(f"{part}: between 1 and 10,000,000", param_hint="--rate")
+        rates.append(value)
+    return rates
+
+
+def latency_table(sweep: list[dict[str, Any]], anvil: dict[str, Any] | None) -> str:
+    """One row per offered rate (and anvil's flat-out run when measured)."""
+    head = ("system", "offered", "submitted", "finalized", "p50 s", "p95 s", "p99 s", "rejected")
+    rows = [head]
+    for run in sweep:
+        rows.append(
+            (
+                "ccoin",
+                f"{run['offered_tps']:g}" if run["offered_tps"] else "max",
+                f"{run['submitted_tps']:g}",
+                f"{run['finalized_tps']:g}",
+                f"{run['latency_p50_s']:.3f}",
+                f"{run['latency_p95_s']:.3f}",
+                f"{run['latency_p99_s']:.3f}",
+                str(sum(run["rejected"].values())),
+            )
+        )
+    if anvil is not None:
+        rows.append(
+            (
+                "anvil",
+                "max",
+                f"{anvil['anvil_submitted_tps']:g}",
+                f"{anvil['anvil_tps']:g}",
+                f"{anvil['anvil_latency_p50_s']:.3f}",
+                f"{anvil['anvil_latency_p95_s']:.3f}",
+                f"{anvil['anvil_latency_p99_s']:.3f}",
+                str(anvil["anvil_errors"]),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    )
 
 
 def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:
@@ -155,7 +237,14 @@ async def _wait_ready(urls: list[str]) -> dict[str, Any]:
 
 
 async def _ccoin_run(
-    devnet: Devnet, txs: int, batch: int, concurrency: int, rate: float | None, timeout: float
+    devnet: Devnet,
+    txs: int,
+    batch: int,
+    concurrency: int,
+    rate: float | None,
+    timeout: float,
+    submit: str = "raw",
+    first: int = 0,
 ) -> dict[str, Any]:
     urls = ccoin_load.devnet_urls(devnet)
     click.echo("waiting for the devnet to finalize...", err=True)
@@ -166,8 +255,8 @@ async def _ccoin_run(
     accounts = devnet.test_accounts()
     started = time.monotonic()
     timestamp = int(time.time()) - status["genesisTime"]
-    signed = ccoin_load.pre_sign(accounts, txs, network_id, timestamp, fee)
-    batches = ccoin_load.make_batches(signed, network_id, batch)
+    signed = ccoin_load.pre_sign(accounts, txs, network_id, timestamp, fee, first=first)
+    batches = ccoin_load.make_batches(signed, network_id, batch, submit)
     click.echo(
         f"signed {txs} transfers from {len(accounts)} accounts in "
         f"{time.monotonic() - started:.1f} s",

@@ -37,7 +37,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "bench": LazyCommand(
         "ccoin.cli.bench:bench",
         "Pre-sign TXS transfers, submit them over RPC in batches to every node, follow each "
-        "to finality, and report throughput and latency.",
+        "to finality (as a WebSocket subscriber sees it), and report throughput and latency.",
     ),
     "block": LazyCommand(
         "ccoin.cli.chain:block_command", "A block by height, id, 'head' or 'finalized'."

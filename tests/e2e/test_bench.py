@@ -50,3 +50,22 @@ def test_contract_bench_finalizes_successful_calls(tmp_path: Path) -> None:
     # Finalized is not enough for a call: the sampled receipts must all be successes.
     assert report["receipts_sampled"] == report["receipts_ok"] == calls
     assert report["receipt_errors"] == {} and 0 < report["gas_per_call"] < 10_000
+
+
+def test_a_rate_sweep_runs_each_rate_and_prints_the_table() -> None:
+    txs, rates = 150, ("200", "400")
+    args = ["bench", "--nodes", "1", "--txs", str(txs), "--batch", "50"]
+    args += ["--rate", ",".join(rates), "--timeout", "120"]
+    done = subprocess.run(
+        [sys.executable, "-m", "ccoin.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line.split() for line in done.stdout.splitlines() if line.lstrip().startswith("ccoin")]
+    assert [row[1] for row in rows] == list(rates), done.stdout
+    for row in rows:
+        assert float(row[3]) > 0 and row[-1] == "0"  # finalized, none rejected
+        assert 0 < float(row[4]) <= float(row[5]) <= float(row[6])
+    assert "submit: raw" in done.stdout

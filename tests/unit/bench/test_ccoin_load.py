@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 
+import click
 import orjson
+import pytest
 import trio
 import trio.testing
 
 from ccoin.bench.ccoin_load import _Run, make_batches, pre_sign
 from ccoin.bench.stats import percentile
+from ccoin.cli.bench import latency_table, parse_rates
 from ccoin.testing import factories as f
+from ccoin.types.transaction import Transaction
 
 NID = b"n" * 32
 
@@ -28,11 +32,16 @@ def test_pre_signed_batches_are_distinct_and_serialized_before_the_run() -> None
     assert [tx.body.recipient_id for tx in txs[:3]] == [
         a.address for a in accounts[1:] + accounts[:1]
     ]
-    batches = make_batches(txs, NID, 3)
+    batches = make_batches(txs, NID, 3)  # the raw path by default: canonical bytes as hex
     assert [len(b.ids) for b in batches] == [3, 3, 1]
     request = orjson.loads(batches[0].body)
+    assert request["method"] == "ccoin_sendRawTransactions"
+    sent = [Transaction.decode(bytes.fromhex(h)) for h in request["params"][0]]
+    assert sent == txs[:3] and [t.id(NID) for t in sent] == batches[0].ids
+    as_json = make_batches(txs, NID, 3, submit="json")
+    request = orjson.loads(as_json[0].body)
     assert request["method"] == "ccoin_sendTransactions"
-    assert [t["id"] for t in request["params"][0]] == batches[0].ids
+    assert [t["id"] for t in request["params"][0]] == as_json[0].ids == batches[0].ids
 
 
 async def test_open_loop_pacing_keeps_the_schedule(autojump_clock: trio.testing.MockClock) -> None:
@@ -43,3 +52,40 @@ async def test_open_loop_pacing_keeps_the_schedule(autojump_clock: trio.testing.
         await run.pace(50)  # 50 transactions at 100/s: one batch every 0.5 s
         sent.append(trio.current_time() - start)
     assert sent == [0.0, 0.5, 1.0, 1.5]
+
+
+def test_rate_sweeps_are_parsed_and_bad_rates_refused() -> None:
+    assert parse_rates(None) == [None]
+    assert parse_rates("500") == [500.0]
+    assert parse_rates("500,1000,2000.5") == [500.0, 1000.0, 2000.5]
+    for bad in ("", "fast", "500,,1000", "0", "nan", "1e9", "-5"):
+        with pytest.raises(click.BadParameter):
+            parse_rates(bad)
+
+
+def test_the_latency_table_has_a_row_per_rate_and_anvil() -> None:
+    run = {
+        "submitted_tps": 990.5,
+        "finalized_tps": 980.0,
+        "latency_p50_s": 1.2,
+        "latency_p95_s": 1.9,
+        "latency_p99_s": 2.5,
+        "rejected": {"POOL_FULL": 2, "TX_EXPIRED": 1},
+    }
+    sweep = [{"offered_tps": 1000.0, **run}, {"offered_tps": None, **run}]
+    anvil = {
+        "anvil_submitted_tps": 9000.0,
+        "anvil_tps": 8000.0,
+        "anvil_latency_p50_s": 0.7,
+        "anvil_latency_p95_s": 1.0,
+        "anvil_latency_p99_s": 1.1,
+        "anvil_errors": 0,
+    }
+    lines = latency_table(sweep, anvil).splitlines()
+    header = "system offered submitted finalized p50 s p95 s p99 s rejected"
+    assert lines[0].split() == header.split()
+    assert lines[1].split() == ["ccoin", "1000", "990.5", "980", "1.200", "1.900", "2.500", "3"]
+    assert lines[2].split()[:2] == ["ccoin", "max"]
+    assert lines[3].split() == ["anvil", "max", "9000", "8000", "0.700", "1.000", "1.100", "0"]
+    assert len({len(line) for line in lines}) == 1  # columns aligned
+    assert len(latency_table(sweep, None).splitlines()) == 3
