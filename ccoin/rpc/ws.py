@@ -7,11 +7,13 @@ JSON is read the same way).
         "params": {"subscription": "s1", "topic": "newBlocks", "result": {<header>}}}
 
 Topics: `newBlocks` (every block that becomes part of the head chain, in height order,
-again after a fork switch), `finalizedBlocks` (every newly finalized block; both take an
-optional second parameter `{"transactionIds": true}`, which adds the block's
-`transactionIds` to each header, so a follower needs no `ccoin_getBlock` per block), and
+again after a fork switch), `finalizedBlocks` (every newly finalized block), and
 `transaction` with a transaction id (its status now and at every change; the
-subscription ends itself at `finalized` or `rejected`). `ccoin_unsubscribe` takes a
+subscription ends itself at `finalized` or `rejected`). The block topics take an optional
+second param, `{"transactionIds": true}`: each pushed header then also carries
+`"transactionIds"`, the block's transaction ids in block order (as `ccoin_getBlock` without
+transactions answers), so a follower needs no `ccoin_getBlock` per block; that object may
+hold no other key. `ccoin_unsubscribe` takes a
 subscription id. Any other method is an ordinary JSON-RPC call. One connection's work runs
 in its own tasks: a client that stops reading is closed after `SEND_TIMEOUT` seconds and
 never slows the node.
@@ -140,8 +142,8 @@ class Connection:
             raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "params: [topic, ...] or [subscription]")
         if method == "ccoin_unsubscribe":
             sid = params[0]
-            self.subs.with_ids.discard(sid)
             found = self.subs.topics.pop(sid, None) or self.subs.transactions.pop(sid, None)
+            self.subs.with_ids.discard(sid)
             return found is not None
         topic = params[0]
         if topic not in TOPICS:
@@ -151,6 +153,8 @@ class Connection:
                 ErrorCode.RPC_INVALID_PARAMS,
                 f"at most {self.api.config.max_subscriptions} subscriptions a connection",
             )
+        # Options are checked before an id is taken: a refused call changes nothing.
+        with_ids = topic != "transaction" and _block_options(topic, params[1:])
         sid = f"s{next(self.subs.ids)}"
         if topic == "transaction":
             if len(params) != 2:
@@ -160,14 +164,9 @@ class Connection:
             id_raw(params[1])  # a malformed id is refused now, not silently never matched
             self.subs.transactions[sid] = (params[1], None)
         else:
-            if len(params) > 2:
-                raise RpcError(
-                    ErrorCode.RPC_INVALID_PARAMS,
-                    f'params: ["{topic}"] or ["{topic}", {{"transactionIds": true}}]',
-                )
-            if len(params) == 2 and _wants_ids(params[1]):
-                self.subs.with_ids.add(sid)
             self.subs.topics[sid] = topic
+            if with_ids:
+                self.subs.with_ids.add(sid)
         self.subs.changed.set()  # a transaction's current status goes out at once
         return sid
 
@@ -254,12 +253,21 @@ class Connection:
         )
 
 
-def _wants_ids(options: Any) -> bool:
-    if type(options) is not dict or not set(options) <= {"transactionIds"}:
+def _block_options(topic: str, rest: list[Any]) -> bool:
+    """Whether a block subscription's optional `{"transactionIds": bool}` asks for ids."""
+    usage = f'params: ["{topic}"] or ["{topic}", {{"transactionIds": true}}]'
+    if not rest:
+        return False
+    if len(rest) != 1 or type(rest[0]) is not dict:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, usage)
+    options = rest[0]
+    unknown = sorted(str(k) for k in options if k != "transactionIds")
+    if unknown:
         raise RpcError(
-            ErrorCode.RPC_INVALID_PARAMS, 'options: an object, {"transactionIds": true|false}'
+            ErrorCode.RPC_INVALID_PARAMS,
+            f"{topic} options: unknown key {', '.join(unknown)}; only transactionIds",
         )
-    wanted = options.get("transactionIds", False)
-    if type(wanted) is not bool:
-        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "transactionIds: true or false")
-    return wanted
+    value = options.get("transactionIds", False)
+    if type(value) is not bool:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, "transactionIds: expected a boolean")
+    return value

@@ -192,6 +192,22 @@ async def test_bad_subscriptions_are_refused(
         assert (await ws.request(54, "ccoin_status"))["result"]["height"] == 0
 
 
+async def test_a_refused_block_option_changes_nothing(
+    small: ApiClient, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with open_websocket(small.app) as ws:
+        for i, options in enumerate(({"transactionIds": "yes"}, {"x": True}, None, [])):
+            answer = await ws.request(i, "ccoin_subscribe", ["finalizedBlocks", options])
+            message = expect_error(answer["error"], ErrorCode.RPC_INVALID_PARAMS)["message"]
+            assert "transactionIds" in message
+        # no subscription was made and no id taken; the limit of 2 still has both seats
+        assert (await ws.request(10, "ccoin_unsubscribe", ["s1"]))["result"] is False
+        with_ids = ["newBlocks", {"transactionIds": True}]
+        assert (await ws.request(11, "ccoin_subscribe", with_ids))["result"] == "s1"
+        assert (await ws.request(12, "ccoin_subscribe", ["finalizedBlocks"]))["result"] == "s2"
+        assert ws.pending == []
+
+
 async def test_subscription_calls_follow_the_request_rules(
     small: ApiClient, autojump_clock: trio.testing.MockClock
 ) -> None:
