@@ -14,6 +14,7 @@ number of times; other refusals count as rejected.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import Counter
@@ -265,8 +266,11 @@ async def _follow(run: _Run, client: httpx.AsyncClient, subscribed: trio.Event) 
             run.follow_errors.append(repr(exc)[:120])
             if len(run.follow_errors) > MAX_ATTEMPTS:
                 raise
-            subscribed.set()  # the load goes on; the reads below catch up
+            subscribed.set()  # the load goes on; without a socket, blocks are read
             await trio.sleep(RETRY_PAUSE)
+            with contextlib.suppress(httpx.HTTPError):
+                seen = await _catch_up(run, client, seen, None)
+                run.report()
 
 
 async def _catch_up(run: _Run, client: httpx.AsyncClient, seen: int, upto: int | None) -> int:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import AsyncIterator
+from typing import Any
 
 import click
 import orjson
 import pytest
 import trio
 import trio.testing
+from httpx_ws import WebSocketDisconnect, WebSocketNetworkError
 
+from ccoin.bench import ccoin_load
 from ccoin.bench.ccoin_load import _Run, make_batches, pre_sign
 from ccoin.bench.stats import percentile
 from ccoin.cli.bench import latency_table, parse_rates
@@ -89,3 +94,107 @@ def test_the_latency_table_has_a_row_per_rate_and_anvil() -> None:
     assert lines[3].split() == ["anvil", "max", "9000", "8000", "0.700", "1.000", "1.100", "0"]
     assert len({len(line) for line in lines}) == 1  # columns aligned
     assert len(latency_table(sweep, None).splitlines()) == 3
+
+
+class _FakeNode:
+    """A follow node for `_follow`: finalized blocks of known ids, pushed over scripted
+    sockets (each a list of heights, then a drop) and read over `ccoin_getBlock`."""
+
+    def __init__(self, blocks: dict[int, list[str]], sockets: list[list[int]]) -> None:
+        self.blocks = blocks
+        self.sockets = sockets
+        self.finalized = 1  # what ccoin_status says; a socket's pushes move it
+        self.reads: list[int] = []
+        self.subscribed: list[Any] = []
+        self.drops = 0
+
+    async def rpc(self, client: Any, url: str, method: str, params: Any, body: bytes = b"") -> Any:
+        if method == "ccoin_status":
+            return {"finalizedHeight": self.finalized}
+        assert method == "ccoin_getBlock" and params[1] is False
+        self.reads.append(params[0])
+        return {"height": params[0], "transactionIds": self.blocks[params[0]]}
+
+    @contextlib.asynccontextmanager
+    async def connect(self, url: str, client: Any) -> AsyncIterator[Any]:
+        assert url == "ws://node:1/ws"
+        if not self.sockets:
+            raise WebSocketNetworkError("refused")
+        script = self.sockets.pop(0)
+        node = self
+
+        class Socket:
+            answered = False
+
+            async def send_json(self, message: Any) -> None:
+                node.subscribed.append(message["params"])
+
+            async def receive_json(self) -> Any:
+                if not self.answered:  # the subscription's answer comes first
+                    self.answered = True
+                    return {"jsonrpc": "2.0", "id": 1, "result": "s1"}
+                await trio.lowlevel.checkpoint()
+                if not script:
+                    node.drops += 1
+                    raise WebSocketDisconnect(1006, "dropped")
+                height = script.pop(0)
+                node.finalized = max(node.finalized, height)
+                header = {"height": height, "transactionIds": node.blocks[height]}
+                return {"method": "ccoin_subscription", "params": {"result": header}}
+
+        yield Socket()
+
+
+async def test_the_follower_stamps_pushes_and_reads_what_a_drop_missed(
+    monkeypatch: pytest.MonkeyPatch, autojump_clock: trio.testing.MockClock
+) -> None:
+    blocks = {h: [f"t{h}a", f"t{h}b"] for h in range(1, 9)}
+    # First socket: 2, 3, then 5 (4 skipped by the push), then a drop; the node finalizes
+    # 6 and 7 while no socket is open; the second socket pushes 8.
+    node = _FakeNode(blocks, [[2, 3, 5], [8]])
+    monkeypatch.setattr(ccoin_load, "rpc", node.rpc)
+    monkeypatch.setattr(ccoin_load, "aconnect_ws", node.connect)
+    run = _Run(["http://node:1"], "http://node:1", 14, None)
+    ours = [i for h in range(2, 9) for i in blocks[h]]
+    run.sent_at = dict.fromkeys(ours, 0.0)
+    run.submitted.set()
+    real_catch_up = ccoin_load._catch_up
+
+    async def catch_up(*args: Any) -> int:
+        if node.drops == 1:  # the first socket has dropped: 6 and 7 finalize now
+            node.finalized = 7
+        return await real_catch_up(*args)
+
+    monkeypatch.setattr(ccoin_load, "_catch_up", catch_up)
+    subscribed = trio.Event()
+    with trio.fail_after(30):
+        await ccoin_load._follow(run, None, subscribed)  # type: ignore[arg-type]
+    assert subscribed.is_set()
+    assert node.subscribed == [["finalizedBlocks", {"transactionIds": True}]] * 2
+    assert set(run.final_at) == set(ours)  # no finalized block lost
+    assert 4 in node.reads and 6 in node.reads and 7 in node.reads
+    assert not {2, 3, 5, 8} & set(node.reads)  # pushed blocks are not read again
+    assert len(run.follow_errors) == 1
+
+
+async def test_the_follower_reads_blocks_while_no_socket_opens(
+    monkeypatch: pytest.MonkeyPatch, autojump_clock: trio.testing.MockClock
+) -> None:
+    blocks = {h: [f"t{h}"] for h in range(1, 4)}
+    node = _FakeNode(blocks, [])  # every connection is refused
+    monkeypatch.setattr(ccoin_load, "rpc", node.rpc)
+    monkeypatch.setattr(ccoin_load, "aconnect_ws", node.connect)
+    run = _Run(["http://node:1"], "http://node:1", 2, None)
+    run.sent_at = {"t2": 0.0, "t3": 0.0}
+    run.submitted.set()
+    subscribed = trio.Event()
+
+    async def finalize_later() -> None:  # the follower starts at 1, then 2 and 3 finalize
+        await subscribed.wait()
+        node.finalized = 3
+
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(finalize_later)
+            await ccoin_load._follow(run, None, subscribed)  # type: ignore[arg-type]
+    assert set(run.final_at) == {"t2", "t3"} and node.reads == [2, 3]
