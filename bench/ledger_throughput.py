@@ -38,6 +38,11 @@ def main() -> None:
         help="verify block k+1 on threads while block k executes (slower here: the verify "
         "threads and the executing thread contend for the GIL)",
     )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="verify in worker processes instead of threads (no GIL shared with execution)",
+    )
     args = parser.parse_args()
 
     net = f.make_testnet(
@@ -62,7 +67,8 @@ def main() -> None:
         sign_s = time.perf_counter() - t0
         wire = [tx.encode() for tx in txs]  # what arrives from outside
 
-        verifier = SignatureVerifier(args.threads)
+        verifier = SignatureVerifier(args.threads, processes=args.processes)
+        verifier.warm_up()
         stage = ThreadPoolExecutor(1)  # verifies block k+1 while block k executes
 
         def decode_and_verify(raws: list[bytes]) -> tuple[list[Transaction], set[bytes], float]:
@@ -110,6 +116,7 @@ def main() -> None:
         "transfers_per_s": round(included / total),
         "seconds": round(total, 2),
         "pipeline": args.pipeline,
+        "processes": args.processes,
         "decode_and_verify_s": round(verify_s, 2),
         "waiting_for_verify_s": round(wait_s, 2),
         "execute_and_commit_s": round(apply_s, 2),

@@ -78,6 +78,7 @@ def node_init(directory: Path, test_accounts: int, kdf: str, rpc_listen: str) ->
         passphrase_file=passphrase_file,
         pool=PoolLimits(),
         rpc=rpc,
+        verify_workers="processes",
     )
     config_path.write_text(json.dumps(config.to_json(directory), indent=2) + "\n")
     print_json(

@@ -445,6 +445,7 @@ def _write_node(
         rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, index))),
         bridge=node_bridge,
         log=LogRotation(node_dir / LOG_FILE),  # 10 MiB x 3
+        verify_workers="processes",
     )
     obj = config.to_json(node_dir)
     obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute

@@ -27,8 +27,10 @@ _FIELDS = frozenset(
         "p2p",
         "rpc",
         "bridge",
+        "verifyWorkers",
     }
 )
+VERIFY_WORKERS = ("processes", "threads")
 _BRIDGE_FIELDS = frozenset({"key", "passphraseFile", "bsc", "anchor"})
 _P2P_FIELDS = frozenset({"listen", "peers", "cert", "key"})
 STATUS_FILE = "status.json"  # written by the node into its dataDir on every new head
@@ -171,6 +173,9 @@ class NodeConfig:
     rpc: RpcConfig | None = None
     bridge: BridgeNodeConfig | None = None
     log: LogRotation | None = None  # None: log lines go to stderr
+    # Where signatures are checked: worker processes (a node from a config file: the node's
+    # interpreter keeps its GIL) or threads (the default in code: in-process test nodes)
+    verify_workers: str = "threads"
 
     @property
     def status_file(self) -> Path:
@@ -233,6 +238,9 @@ class NodeConfig:
         level = json_str(obj.get("logLevel", "info"), "logLevel", max_len=8)
         if level not in ("debug", "info", "warning", "error"):
             raise _fail("logLevel: one of debug, info, warning, error")
+        workers = json_str(obj.get("verifyWorkers", "processes"), "verifyWorkers", max_len=16)
+        if workers not in VERIFY_WORKERS:
+            raise _fail("verifyWorkers: processes or threads")
         keystore = path("keystore")
         passphrase = path("passphraseFile")
         if (keystore is None) != (passphrase is None):
@@ -255,6 +263,7 @@ class NodeConfig:
             rpc=None if obj.get("rpc") is None else _rpc_from_json(obj["rpc"]),
             bridge=None if obj.get("bridge") is None else _bridge_from_json(obj["bridge"], base),
             log=None if obj.get("log") is None else LogRotation.from_json(obj["log"], base),
+            verify_workers=workers,
         )
 
     def to_json(self, base: Path) -> dict[str, Any]:
@@ -283,6 +292,7 @@ class NodeConfig:
                 "maxSuspendedSenders": self.pool.max_suspended_senders,
             },
             "logLevel": self.log_level,
+            "verifyWorkers": self.verify_workers,
         }
         if self.keystore is not None:
             out["keystore"] = rel(self.keystore)

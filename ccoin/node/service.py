@@ -130,7 +130,9 @@ class Node:
         self.genesis = genesis
         self.key = key
         self._clock = clock
-        self.verifier = verifier or SignatureVerifier()
+        self.verifier = verifier or SignatureVerifier(
+            processes=config.verify_workers == "processes"
+        )
         self.store = LevelDBStore(str(config.data_dir))
         try:
             self.chain = Chain(self.store, genesis)
@@ -226,6 +228,8 @@ class Node:
         )
         try:
             async with trio.open_nursery() as nursery:
+                # worker processes start now, not inside the first big batch
+                nursery.start_soon(trio.to_thread.run_sync, self.verifier.warm_up)
                 if self.link is not None:
                     await nursery.start(self.link.run)
                 if self.config.rpc is not None:

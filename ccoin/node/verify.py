@@ -11,12 +11,17 @@ through `attestation_check`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from ccoin.crypto.keys import verify
 from ccoin.types.transaction import CoSignature, Transaction
+
+PARENT_POLL_SECONDS = 0.5
 
 # (public key, message, signature)
 Item = tuple[bytes, bytes, bytes]
@@ -64,14 +69,53 @@ def _verify_until_bad(groups: list[list[Item]]) -> list[list[bool]]:
     return results
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a worker process: exit once the node is gone, even killed with SIGKILL (a pool's
+    workers otherwise wait on their pipe for ever). Polled, portable, and independent of
+    which of the node's threads started the worker."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ccoin-verify-parent", daemon=True).start()
+
+
 class SignatureVerifier:
-    def __init__(self, threads: int | None = None, *, min_chunk: int = 64) -> None:
+    """`threads` workers (default: the cores, at most 4). With `processes`, they are worker
+    processes instead of threads: the items travel by pipe (about 230 bytes each), and the
+    node's interpreter no longer shares its GIL with the Python half of every verify call
+    (PyNaCl's wrapper allocates and copies around the C call), which under load is what
+    its event loop waits for."""
+
+    def __init__(
+        self, threads: int | None = None, *, processes: bool = False, min_chunk: int = 64
+    ) -> None:
         self.threads = max(1, threads or min(4, os.cpu_count() or 1))
         self.min_chunk = min_chunk
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ccoin-verify")
+        self.processes = processes
+        self._pool: Executor
+        if processes:
+            # spawn: the node has threads and a trio loop, which a fork must not copy
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.threads,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        else:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ccoin-verify")
+
+    def warm_up(self) -> None:
+        """Start the worker processes now (each imports the verifier once), not on the
+        first batch."""
+        if self.processes:
+            list(self._pool.map(_verify_chunk, [[]] * self.threads))
 
     def verify_batch(self, items: list[Item]) -> list[bool]:
-        if len(items) < 2 * self.min_chunk or self.threads == 1:
+        if len(items) < 2 * self.min_chunk or (self.threads == 1 and not self.processes):
             return _verify_chunk(items)
         size = -(-len(items) // self.threads)
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
@@ -83,7 +127,9 @@ class SignatureVerifier:
     def verify_groups(self, groups: list[list[Item]]) -> list[list[bool]]:
         """Each group's signatures in order, up to and including its first bad one (which
         is all a group needs to fail); the groups spread over the threads."""
-        if sum(len(g) for g in groups) < 2 * self.min_chunk or self.threads == 1:
+        if sum(len(g) for g in groups) < 2 * self.min_chunk or (
+            self.threads == 1 and not self.processes
+        ):
             return _verify_until_bad(groups)
         size = -(-len(groups) // self.threads)
         chunks = [groups[i : i + size] for i in range(0, len(groups), size)]

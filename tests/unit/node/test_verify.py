@@ -24,9 +24,9 @@ def items(good: int, bad_at: int | None = None) -> list[Item]:
     return out
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_each_group_stops_at_its_first_bad_signature(threads: int) -> None:
-    verifier = SignatureVerifier(threads, min_chunk=1)
+@pytest.mark.parametrize(("threads", "processes"), [(1, False), (2, False), (2, True)])
+def test_each_group_stops_at_its_first_bad_signature(threads: int, processes: bool) -> None:
+    verifier = SignatureVerifier(threads, processes=processes, min_chunk=1)
     try:
         groups = [items(3), items(3, bad_at=0), items(3, bad_at=1), [], items(2)]
         assert verifier.verify_groups(groups) == [
@@ -47,3 +47,14 @@ def test_an_attestation_not_in_the_results_is_verified_on_the_spot() -> None:
     assert [valid(c) for c in tx.signatures] == [True, True]
     forged = dataclasses.replace(tx.signatures[1], signature=bytes(64))
     assert isinstance(forged, CoSignature) and not valid(forged)
+
+
+def test_worker_processes_answer_a_batch_in_order() -> None:
+    verifier = SignatureVerifier(2, processes=True, min_chunk=1)
+    try:
+        verifier.warm_up()
+        batch = items(3, bad_at=1) + items(2) + items(3, bad_at=2)
+        assert verifier.verify_batch(batch) == [True, False, True, True, True, True, True, False]
+        assert verifier.verify_batch([]) == []
+    finally:
+        verifier.close()
