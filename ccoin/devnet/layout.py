@@ -445,7 +445,9 @@ def _write_node(
         rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, index))),
         bridge=node_bridge,
         log=LogRotation(node_dir / LOG_FILE),  # 10 MiB x 3
-        verify_workers="processes",
+        # every node of the devnet shares one machine's cores: worker processes would add
+        # pipes, not cores (measured no better, docs/benchmarks.md); one node: processes
+        verify_workers="threads",
     )
     obj = config.to_json(node_dir)
     obj["genesis"] = f"../{GENESIS_FILE}"  # to_json writes paths outside base absolute
