@@ -227,9 +227,10 @@ class Node:
             peers=len(self.config.p2p.peers) if self.config.p2p else 0,
         )
         try:
+            # Worker processes start before the node says it started (its open files are
+            # then what they stay), not inside the first big batch.
+            await trio.to_thread.run_sync(self.verifier.warm_up)
             async with trio.open_nursery() as nursery:
-                # worker processes start now, not inside the first big batch
-                nursery.start_soon(trio.to_thread.run_sync, self.verifier.warm_up)
                 if self.link is not None:
                     await nursery.start(self.link.run)
                 if self.config.rpc is not None:
