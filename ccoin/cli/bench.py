@@ -168,38 +168,37 @@ def parse_rates(text: str | None) -> list[float | None]:
 def latency_table(sweep: list[dict[str, Any]], anvil: dict[str, Any] | None) -> str:
     """One row per offered rate (and anvil's flat-out run when measured)."""
     head = ("system", "offered", "submitted", "finalized", "p50 s", "p95 s", "p99 s", "rejected")
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for run in sweep:
+        latencies = (run[f"latency_{q}_s"] for q in ("p50", "p95", "p99"))
         rows.append(
-            (
-                "ccoin",
-                f"{run['offered_tps']:g}" if run["offered_tps"] else "max",
-                f"{run['submitted_tps']:g}",
-                f"{run['finalized_tps']:g}",
-                f"{run['latency_p50_s']:.3f}",
-                f"{run['latency_p95_s']:.3f}",
-                f"{run['latency_p99_s']:.3f}",
-                str(sum(run["rejected"].values())),
-            )
-        )
+            _row("ccoin", run["offered_tps"], run["submitted_tps"], run["finalized_tps"],
+                 latencies, sum(run["rejected"].values()))
+        )  # fmt: skip
     if anvil is not None:
+        latencies = (anvil[f"anvil_latency_{q}_s"] for q in ("p50", "p95", "p99"))
         rows.append(
-            (
-                "anvil",
-                "max",
-                f"{anvil['anvil_submitted_tps']:g}",
-                f"{anvil['anvil_tps']:g}",
-                f"{anvil['anvil_latency_p50_s']:.3f}",
-                f"{anvil['anvil_latency_p95_s']:.3f}",
-                f"{anvil['anvil_latency_p99_s']:.3f}",
-                str(anvil["anvil_errors"]),
-            )
-        )
+            _row("anvil", None, anvil["anvil_submitted_tps"], anvil["anvil_tps"], latencies,
+                 anvil["anvil_errors"])
+        )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     return "\n".join(
         "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
         for row in rows
     )
+
+
+def _row(
+    system: str,
+    offered: float | None,
+    submitted: float,
+    finalized: float,
+    latencies: Iterator[float],
+    rejected: int,
+) -> tuple[str, ...]:
+    offer = f"{offered:g}" if offered else "max"
+    return (system, offer, f"{submitted:g}", f"{finalized:g}", *(f"{x:.3f}" for x in latencies),
+            str(rejected))  # fmt: skip
 
 
 def _devnet(stack: ExitStack, directory: Path | None, nodes: int) -> Devnet:

@@ -327,18 +327,15 @@ def tx_send(submit: Submit, source: str) -> None:
     """Submit the signed transaction in SOURCE (a file, or - for stdin): its JSON form, or
     its canonical bytes as hex (what `ccoin tx encode` prints), sent as they are."""
     text = read_text_input(source).strip()
-    with connect(submit.node_url) as client:
-        if _RAW_HEX.match(text):
-            [result] = client.send_raw_transactions([text])
-            if result.error is not None:
-                raise result.error
-            assert result.id is not None
-            submit.finish(client, result.id)
-            return
-        obj = parse_json_input(text, source)
-        if type(obj) is not dict:
+    tx: Transaction | dict[str, Any]
+    if _RAW_HEX.match(text):  # decoded keeps its bytes: they go to the node as they came
+        tx = Transaction.decode(bytes.fromhex(text.removeprefix("0x")))
+    else:
+        tx = parse_json_input(text, source)
+        if type(tx) is not dict:
             raise DecodeError(ErrorCode.BAD_JSON, f"{source}: expected a transaction object")
-        submit.finish(client, client.send_transaction(obj))
+    with connect(submit.node_url) as client:
+        submit.finish(client, client.send_transaction(tx))
 
 
 @tx_group.command("status")

@@ -114,8 +114,12 @@ class SignatureVerifier:
         if self.processes:
             list(self._pool.map(_verify_chunk, [[]] * self.threads))
 
+    def _inline(self, count: int) -> bool:
+        """Checked on the caller's thread: too few to split, or one thread to split over."""
+        return count < 2 * self.min_chunk or (self.threads == 1 and not self.processes)
+
     def verify_batch(self, items: list[Item]) -> list[bool]:
-        if len(items) < 2 * self.min_chunk or (self.threads == 1 and not self.processes):
+        if self._inline(len(items)):
             return _verify_chunk(items)
         size = -(-len(items) // self.threads)
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
@@ -127,9 +131,7 @@ class SignatureVerifier:
     def verify_groups(self, groups: list[list[Item]]) -> list[list[bool]]:
         """Each group's signatures in order, up to and including its first bad one (which
         is all a group needs to fail); the groups spread over the threads."""
-        if sum(len(g) for g in groups) < 2 * self.min_chunk or (
-            self.threads == 1 and not self.processes
-        ):
+        if self._inline(sum(len(g) for g in groups)):
             return _verify_until_bad(groups)
         size = -(-len(groups) // self.threads)
         chunks = [groups[i : i + size] for i in range(0, len(groups), size)]

@@ -266,7 +266,7 @@ class Api:
 
     async def submit_bytes(self, entries: list[Any]) -> list[tuple[str | None, CcoinError | None]]:
         """As `submit`, for canonical transaction bytes (the REST msgpack body's entries)."""
-        return await self._admit(entries, decode_transaction)
+        return await self._admit(entries, Transaction.decode)  # WRONG_TYPE for non-bytes
 
     async def _admit(
         self, entries: Any, parse: Callable[[Any], Transaction]
@@ -294,13 +294,6 @@ class Api:
         for (i, tx), result in zip(parsed, submitted, strict=True):
             results[i] = (tx.id(self.network_id), result.error)
         return results
-
-
-def decode_transaction(data: Any) -> Transaction:
-    """One transaction from its canonical bytes (`DecodeError` for anything else)."""
-    if type(data) is not bytes:
-        raise DecodeError(ErrorCode.WRONG_TYPE, "transaction: expected bytes")
-    return Transaction.decode(data)
 
 
 def raw_transaction(text: Any) -> Transaction:

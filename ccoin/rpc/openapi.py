@@ -309,6 +309,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "bad input",
         404: "not found",
         413: "body too large",
+        415: "not application/msgpack",
         429: "rate limited",
         500: "internal error",
         503: "busy, retry",
@@ -419,11 +420,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "one result per entry",
                             "content": _json(_ref("SubmitResult")),
                         },
-                        "415": {
-                            "description": "not application/msgpack",
-                            "content": _json(_ref("Error")),
-                        },
-                        **_errors(400, 413, 503),
+                        **_errors(400, 413, 415, 503),
                     },
                 }
             },

@@ -11,10 +11,8 @@ from pathlib import Path
 TXS = 300
 
 
-def test_bench_reports_both_chains(tmp_path: Path) -> None:
-    out = tmp_path / "report.json"
-    args = ["bench", "--nodes", "1", "--txs", str(TXS), "--batch", "100", "--anvil"]
-    args += ["--json", "--out", str(out), "--timeout", "120"]
+def ccoin_bench(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`ccoin bench ARGS` as a user runs it; it must succeed."""
     done = subprocess.run(
         [sys.executable, "-m", "ccoin.cli.main", *args],
         capture_output=True,
@@ -22,6 +20,14 @@ def test_bench_reports_both_chains(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_bench_reports_both_chains(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    args = ["bench", "--nodes", "1", "--txs", str(TXS), "--batch", "100", "--anvil"]
+    args += ["--json", "--out", str(out), "--timeout", "120"]
+    done = ccoin_bench(args)
     report = json.loads(done.stdout)
     assert report == json.loads(out.read_text())
     assert report["txs"] == report["accepted"] == report["finalized"] == TXS
@@ -37,13 +43,7 @@ def test_bench_reports_both_chains(tmp_path: Path) -> None:
 def test_contract_bench_finalizes_successful_calls(tmp_path: Path) -> None:
     calls = 200
     args = ["bench", "--nodes", "1", "--txs", str(calls), "--batch", "100", "--contract"]
-    done = subprocess.run(
-        [sys.executable, "-m", "ccoin.cli.main", *args, "--json", "--timeout", "120"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = ccoin_bench([*args, "--json", "--timeout", "120"])
     report = json.loads(done.stdout)
     assert report["workload"] == "token-contract transfers"
     assert report["txs"] == report["accepted"] == report["finalized"] == calls
@@ -56,13 +56,7 @@ def test_a_rate_sweep_runs_each_rate_and_prints_the_table() -> None:
     txs, rates = 150, ("200", "400")
     args = ["bench", "--nodes", "1", "--txs", str(txs), "--batch", "50"]
     args += ["--rate", ",".join(rates), "--timeout", "120"]
-    done = subprocess.run(
-        [sys.executable, "-m", "ccoin.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = ccoin_bench(args)
     rows = [line.split() for line in done.stdout.splitlines() if line.lstrip().startswith("ccoin")]
     assert [row[1] for row in rows] == list(rates), done.stdout
     for row in rows:
