@@ -209,10 +209,13 @@ def test_up_in_the_foreground_stops_its_nodes_on_sigterm(tmp_path: Path) -> None
         assert pid is not None, first
         status = root / "node0" / "data" / "status.json"
         wait_until(lambda: (read_status_file(status) or {}).get("height", 0) >= 1, "a block")
+        # the first status document: a SIGTERM before it would (rightly) stop with none
+        second = up.stdout.readline()
         up.send_signal(signal.SIGTERM)
         out, err = up.communicate(timeout=30)
         assert up.returncode == 0, err
-        facts, *statuses, stopped = (json.loads(line) for line in (first + out).splitlines())
+        lines = (first + second + out).splitlines()
+        facts, *statuses, stopped = (json.loads(line) for line in lines)
         assert facts["networkId"] == devnet.network_id
         assert facts["started"] == [
             {"name": "node0", "pid": pid, "log": str(root / "node0" / "node.log")}
