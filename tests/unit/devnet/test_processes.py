@@ -233,9 +233,9 @@ def test_up_in_the_foreground_stops_its_nodes_on_sigterm(tmp_path: Path) -> None
 
 def test_down_stops_anvil_and_the_relayer_too(tmp_path: Path, fake_nodes: FakeNodes) -> None:
     """Fake processes whose command lines carry anvil's state file and the relay config,
-    as the real ones' do."""
+    as the real ones' do. Not the default ports: a devnet running there would answer."""
     root = tmp_path / "net"
-    init(root, nodes=1)
+    init(root, "--base-port", str(free_base_port(1)), nodes=1)
     anvil = fake_nodes.start((root / "bsc" / "state.json").resolve())
     relayer = fake_nodes.start((root / "relay" / "relay.json").resolve())
     node = fake_nodes.start((root / "node0" / "node.json").resolve())
