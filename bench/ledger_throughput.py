@@ -98,7 +98,7 @@ def main() -> None:
 
             t = time.perf_counter()
             _block, execution = chain.build_block(
-                batch, 1 + i, net.delegates[0], preverified=verified.__contains__
+                batch, (1 + i) * 1000, net.delegates[0], preverified=verified.__contains__
             )
             apply_s += time.perf_counter() - t
             included += len(execution.included)

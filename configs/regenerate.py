@@ -40,7 +40,7 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
-    DEFAULT_BLOCK_TIME,
+    DEFAULT_BLOCK_TIME_MS,
     DEFAULT_NODES,
     node_name,
 )
@@ -160,7 +160,7 @@ def _genesis(
         test_accounts=[sample_key(preset, f"test-{i}") for i in range(test_accounts)],
         governance=sample_key(preset, "governance"),
         test_balance=DEFAULT_TEST_BALANCE,
-        block_time=DEFAULT_BLOCK_TIME,  # `genesis new`'s and `devnet init`'s
+        block_time_ms=DEFAULT_BLOCK_TIME_MS,  # `genesis new`'s and `devnet init`'s
         bridge=bridge,
     )
     config = dataclasses.replace(config, network_ca=ca.cert_pem)

@@ -130,7 +130,7 @@ class RemoteSidechain:
     def chain_time(self) -> int:
         with self._calls():
             status = self.client.status()
-        return int(status["slot"]) * int(status["blockTime"])
+        return int(status["slot"]) * int(status["blockTimeMs"]) // 1000
 
     def deposit_credited(self, bsc_chain_id: int, bridge: bytes, nonce: int) -> bool:
         with self._calls():

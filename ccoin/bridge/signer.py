@@ -95,7 +95,7 @@ class BridgeSigner:
         final = chain.header_at(chain.finalized_height)
         genesis = chain.genesis
         final_round = (
-            round_of(slot_of(final.timestamp, genesis.block_time), genesis.active_delegates)
+            round_of(slot_of(final.timestamp_ms, genesis.block_time_ms), genesis.active_delegates)
             if final is not None and final.height > 0
             else -1
         )

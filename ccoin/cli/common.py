@@ -141,3 +141,41 @@ def with_network(func: F) -> F:
     for option in reversed(network_options):
         func = option(func)
     return func
+
+
+# click >= 8.2 types ParamType as a generic; subscripting it would break click 8.1 at run time
+class BlockTime(click.ParamType):  # type: ignore[type-arg]
+    """Seconds per slot, to the millisecond ("1", "0.5", "2.25"); the value is milliseconds.
+    Parsed as a decimal so 0.3 is exactly 300 ms, never a float's neighbour."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from decimal import Decimal, InvalidOperation
+
+        from ccoin.types.genesis import MAX_BLOCK_TIME_MS, MIN_BLOCK_TIME_MS
+
+        if isinstance(value, int):  # already milliseconds (a converted default)
+            return value
+        try:
+            ms = Decimal(str(value).strip()) * 1000
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not ms.is_finite() or ms != ms.to_integral_value():
+            self.fail(f"{value!r}: a block time is whole milliseconds (e.g. 0.5)", param, ctx)
+        if not MIN_BLOCK_TIME_MS <= ms <= MAX_BLOCK_TIME_MS:
+            self.fail(
+                f"{value!r}: between {MIN_BLOCK_TIME_MS / 1000:g} and "
+                f"{MAX_BLOCK_TIME_MS // 1000} seconds",
+                param,
+                ctx,
+            )
+        return int(ms)
+
+
+BLOCK_TIME = BlockTime()
+
+
+def seconds_text(ms: int) -> str:
+    """Milliseconds as a person writes seconds: 1000 -> "1", 500 -> "0.5"."""
+    return f"{ms / 1000:g}"

@@ -14,13 +14,13 @@ from typing import Any
 import click
 
 from ccoin.bridge.evm import EvmClient
-from ccoin.cli.common import print_json, reports_errors
+from ccoin.cli.common import BLOCK_TIME, print_json, reports_errors, seconds_text
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.banner import devnet_facts, render_banner
 from ccoin.devnet.compose import render_compose
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
-    DEFAULT_BLOCK_TIME,
+    DEFAULT_BLOCK_TIME_MS,
     DEFAULT_NODES,
     DEFAULT_TEST_ACCOUNTS,
     DEVNET_FILE,
@@ -81,7 +81,12 @@ def devnet_group() -> None:
     help="Funded accounts whose seeds are written in plain text to DIR/keys.",
 )
 @click.option(
-    "--block-time", default=DEFAULT_BLOCK_TIME, show_default=True, type=click.IntRange(1, 60)
+    "--block-time",
+    "block_time_ms",
+    default=seconds_text(DEFAULT_BLOCK_TIME_MS),
+    show_default=True,
+    type=BLOCK_TIME,
+    help="Seconds per slot, to the millisecond (0.5 is two blocks a second).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing devnet in DIR (deletes it).")
 @click.option("--if-missing", is_flag=True, help="Do nothing if DIR already holds a devnet.")
@@ -96,7 +101,7 @@ def devnet_init(
     directory: Path,
     base_port: int,
     test_accounts: int,
-    block_time: int,
+    block_time_ms: int,
     force: bool,
     if_missing: bool,
     no_bridge: bool,
@@ -108,7 +113,7 @@ def devnet_init(
         nodes=nodes,
         base_port=base_port,
         test_accounts=test_accounts,
-        block_time=block_time,
+        block_time_ms=block_time_ms,
         force=force,
         if_missing=if_missing,
         bridge=not no_bridge,

@@ -17,7 +17,7 @@ import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ccoin.cli.common import print_json, read_passphrase, reports_errors
+from ccoin.cli.common import BLOCK_TIME, print_json, read_passphrase, reports_errors
 from ccoin.cli.remote import parse_amount
 from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import KDF_PRESETS as KDF_COSTS
@@ -77,7 +77,7 @@ def write_genesis(
     test_accounts: int,
     chain_name: str,
     genesis_time: int,
-    block_time: int,
+    block_time_ms: int,
     kdf: str,
     test_balance: int = DEFAULT_TEST_BALANCE,
     cert_fingerprints: Sequence[bytes] | None = None,
@@ -142,7 +142,7 @@ def write_genesis(
         delegates=specs,
         test_accounts=tests,
         test_balance=test_balance,
-        block_time=block_time,
+        block_time_ms=block_time_ms,
         governance=governance,
         bridge=bridge,
     )
@@ -176,7 +176,14 @@ def genesis_group() -> None:
 )
 @click.option("--chain-name", default="ccoin-devnet", show_default=True)
 @click.option("--genesis-time", type=int, help="Unix seconds (default: now).")
-@click.option("--block-time", default=1, show_default=True, type=click.IntRange(1, 60))
+@click.option(
+    "--block-time",
+    "block_time_ms",
+    default="1",
+    show_default=True,
+    type=BLOCK_TIME,
+    help="Seconds per slot, to the millisecond (e.g. 0.5).",
+)
 @click.option(
     "--kdf",
     type=click.Choice(sorted(KDF_COSTS)),
@@ -214,7 +221,7 @@ def genesis_new(
     test_accounts: int,
     chain_name: str,
     genesis_time: int | None,
-    block_time: int,
+    block_time_ms: int,
     kdf: str,
     passphrase_file: Path | None,
     bridge_contract: str | None,
@@ -251,7 +258,7 @@ def genesis_new(
         test_accounts=test_accounts,
         chain_name=chain_name,
         genesis_time=genesis_time if genesis_time is not None else int(time.time()),
-        block_time=block_time,
+        block_time_ms=block_time_ms,
         kdf=kdf,
         bridge=spec,
     )

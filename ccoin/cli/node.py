@@ -67,7 +67,7 @@ def node_init(directory: Path, test_accounts: int, kdf: str, rpc_listen: str) ->
         test_accounts=test_accounts,
         chain_name="ccoin-dev",
         genesis_time=int(time.time()),
-        block_time=1,
+        block_time_ms=1000,
         kdf=kdf,
     )
     config = NodeConfig(

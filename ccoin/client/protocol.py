@@ -51,13 +51,15 @@ class ChainInfo:
     network_id: bytes
     chain_name: str
     genesis_time: int
-    block_time: int
+    block_time_ms: int
 
     @classmethod
     def from_status(cls, status: Any, url: str) -> ChainInfo:
         try:
             network_id = bytes.fromhex(status["networkId"])
-            info = cls(network_id, status["chainName"], status["genesisTime"], status["blockTime"])
+            info = cls(
+                network_id, status["chainName"], status["genesisTime"], status["blockTimeMs"]
+            )
         except (TypeError, KeyError, ValueError) as exc:
             raise BadResponse(
                 url, f"ccoin_status without a valid chain description ({exc!r})"
@@ -66,9 +68,9 @@ class ChainInfo:
             len(network_id) != 32
             or type(info.chain_name) is not str
             or type(info.genesis_time) is not int
-            or type(info.block_time) is not int
+            or type(info.block_time_ms) is not int
         ):
-            raise BadResponse(url, "ccoin_status: malformed networkId, genesisTime or blockTime")
+            raise BadResponse(url, "ccoin_status: malformed networkId, genesisTime or blockTimeMs")
         return info
 
 

@@ -28,7 +28,7 @@ MAX_VOTES_KEPT_PER_VOTER = 64
 @dataclass(frozen=True)
 class Config:
     network_id: bytes
-    block_time: int
+    block_time_ms: int
     active: tuple[bytes, ...]  # the active set (membership); the order is per round
     verify: Verify
     key: bytes | None = None  # this node's delegate key, if it is one
@@ -188,7 +188,7 @@ class State:
 def root_block(
     header: BlockHeader,
     block_hash: bytes,
-    block_time: int,
+    block_time_ms: int,
     seed: bytes | None = None,
     justified: Checkpoint | None = None,
 ) -> TreeBlock:
@@ -196,7 +196,7 @@ def root_block(
     node persists what the block knew on its branch, its round seed and its latest justified
     checkpoint, since the next attestation's source must equal that checkpoint."""
     cp = Checkpoint(header.height, block_hash)
-    slot = slot_of(header.timestamp, block_time)
+    slot = slot_of(header.timestamp_ms, block_time_ms)
     return TreeBlock(
         header, block_hash, slot, justified or cp, cp, seed if seed is not None else block_hash
     )
@@ -263,7 +263,7 @@ def check_header(
 ) -> tuple[TreeBlock | None, str]:
     """The consensus rules of a header on top of `parent`: slot order, the scheduled
     producer, its signature and its attestation. Returns (block, "") or (None, reason)."""
-    slot = slot_of(header.timestamp, config.block_time)
+    slot = slot_of(header.timestamp_ms, config.block_time_ms)
     if header.height != parent.height + 1:
         return None, "height is not parent + 1"
     if slot <= parent.slot:

@@ -1,8 +1,8 @@
 """Slots, rounds and who produces when (DESIGN section 6).
 
-slot = floor(chain seconds / block time); a round is N consecutive slots (N = the active-set
-size). The round's order is the active set sorted by SHA-256(seed || public key), where the
-seed is the hash of the last block before the round on the block's own branch.
+slot = floor(header timestamp ms / block time ms); a round is N consecutive slots (N = the
+active-set size). The round's order is the active set sorted by SHA-256(seed || public key),
+where the seed is the hash of the last block before the round on the block's own branch.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 
-def slot_of(timestamp: int, block_time: int) -> int:
-    return timestamp // block_time
+def slot_of(timestamp_ms: int, block_time_ms: int) -> int:
+    return timestamp_ms // block_time_ms
 
 
 def round_of(slot: int, active_size: int) -> int:

@@ -68,7 +68,7 @@ class DevnetFacts:
     root: str  # absolute
     chain_name: str
     network_id: str  # hex
-    block_time: int
+    block_time_ms: int
     nodes: tuple[NodeEndpoints, ...]
     bsc: BscFacts | None  # None: started without the bridge
     accounts: tuple[FundedAccount, ...]  # the first SHOWN_ACCOUNTS
@@ -85,7 +85,7 @@ class DevnetFacts:
             "devnet": self.root,
             "chainName": self.chain_name,
             "networkId": self.network_id,
-            "blockTime": self.block_time,
+            "blockTimeMs": self.block_time_ms,
             "nodes": [
                 {
                     "name": n.name,
@@ -131,7 +131,7 @@ def render_banner(facts: DevnetFacts) -> list[str]:
     """The banner's lines: chain, nodes' endpoints, BSC and the bridge, test accounts."""
     lines = [
         f"{facts.chain_name} is up: {len(facts.nodes)} node(s), a block every "
-        f"{facts.block_time} s, in {facts.directory}",
+        f"{facts.block_time_ms / 1000:g} s, in {facts.directory}",
         f"network id  {facts.network_id}",
         "",
     ]
@@ -209,7 +209,7 @@ def devnet_facts(devnet: Devnet, *, bridge: bool = True, cwd: Path | None = None
         root=str(devnet.root),
         chain_name=devnet.chain_name,
         network_id=devnet.network_id,
-        block_time=genesis.block_time,
+        block_time_ms=genesis.block_time_ms,
         nodes=nodes,
         bsc=_bsc_facts(devnet) if bridge else None,
         accounts=accounts,

@@ -66,7 +66,7 @@ HOST = "127.0.0.1"
 DEFAULT_NODES = 4
 DEFAULT_BASE_PORT = 26600
 DEFAULT_TEST_ACCOUNTS = 1000
-DEFAULT_BLOCK_TIME = 1
+DEFAULT_BLOCK_TIME_MS = 1000
 RPC_PORT_OFFSET = 100  # node I's RPC port is base + 100 + I
 MAX_NODES = 21
 MAX_PORT = 65535
@@ -270,7 +270,7 @@ def init_devnet(
     nodes: int = DEFAULT_NODES,
     base_port: int = DEFAULT_BASE_PORT,
     test_accounts: int = DEFAULT_TEST_ACCOUNTS,
-    block_time: int = DEFAULT_BLOCK_TIME,
+    block_time_ms: int = DEFAULT_BLOCK_TIME_MS,
     force: bool = False,
     if_missing: bool = False,
     genesis_time: int | None = None,
@@ -310,7 +310,7 @@ def init_devnet(
             nodes=nodes,
             base_port=base_port,
             test_accounts=test_accounts,
-            block_time=block_time,
+            block_time_ms=block_time_ms,
             genesis_time=int(time.time()) if genesis_time is None else genesis_time,
             bridge=bridge,
         )
@@ -340,7 +340,7 @@ def _build(
     nodes: int,
     base_port: int,
     test_accounts: int,
-    block_time: int,
+    block_time_ms: int,
     genesis_time: int,
     bridge: bool,
 ) -> Devnet:
@@ -370,7 +370,7 @@ def _build(
         test_accounts=test_accounts,
         chain_name=CHAIN_NAME,
         genesis_time=genesis_time,
-        block_time=block_time,
+        block_time_ms=block_time_ms,
         kdf=KDF,
         cert_fingerprints=fingerprints,
         network_ca=ca.cert_pem.decode("ascii"),

@@ -186,8 +186,8 @@ class Chain:
 
     # -- execution ------------------------------------------------------------------------
 
-    def context(self, height: int, timestamp: int, generator: bytes) -> BlockContext:
-        return BlockContext(height, timestamp, generator, self.genesis, self.network_id)
+    def context(self, height: int, timestamp_ms: int, generator: bytes) -> BlockContext:
+        return BlockContext(height, timestamp_ms, generator, self.genesis, self.network_id)
 
     def execute(
         self,
@@ -255,7 +255,7 @@ class Chain:
         """Elect the active set when this block opens a new round (before its transactions:
         the state at the end of the previous round)."""
         size = self.genesis.active_delegates
-        current = slot_of(ctx.timestamp, self.genesis.block_time) // size
+        current = slot_of(ctx.timestamp_ms, self.genesis.block_time_ms) // size
         recorded, _members = read_round(overlay)
         if current > recorded:
             elected = elect_active(overlay, size)
@@ -272,12 +272,12 @@ class Chain:
         self, overlay: StateOverlay, ctx: BlockContext, parent: RoundRecord
     ) -> None:
         """Blocks produced and slots missed per delegate (state, so the stateRoot pins it)."""
-        block_time = self.genesis.block_time
+        block_time_ms = self.genesis.block_time_ms
         tally: dict[bytes, tuple[int, int]] = {ctx.generator_public_key: (1, 0)}
         if self.head.height > 0:  # before the first block the chain had not started
             for pk in missed_producers(
-                slot_of(self.head.timestamp, block_time),
-                slot_of(ctx.timestamp, block_time),
+                slot_of(self.head.timestamp_ms, block_time_ms),
+                slot_of(ctx.timestamp_ms, block_time_ms),
                 self.genesis.active_delegates,
                 parent,
                 self._round_record(overlay),
@@ -318,7 +318,7 @@ class Chain:
     def build_block(
         self,
         candidates: Iterable[Transaction],
-        timestamp: int,
+        timestamp_ms: int,
         key: KeyPair,
         *,
         preverified: Callable[[bytes], bool] = lambda _h: False,
@@ -327,15 +327,15 @@ class Chain:
         """Build and sign the next block from `candidates` (invalid ones are skipped), then
         commit it. Returns the block and what happened to each candidate."""
         height = self.head.height + 1
-        if timestamp <= self.head.timestamp:
+        if timestamp_ms <= self.head.timestamp_ms:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "timestamp must increase")
-        ctx = self.context(height, timestamp, key.public_key)
+        ctx = self.context(height, timestamp_ms, key.public_key)
         execution = self.execute(candidates, ctx, strict=False, preverified=preverified)
         header = BlockHeader(
             version=BLOCK_VERSION,
             height=height,
             previous_block_hash=self.head.hash(self.network_id),
-            timestamp=timestamp,
+            timestamp_ms=timestamp_ms,
             generator_public_key=key.public_key,
             payload_hash=payload_hash(execution.included),
             number_of_transactions=len(execution.included),
@@ -357,7 +357,7 @@ class Chain:
         `InvalidBlock` and change nothing."""
         header = block.header
         self.check_header(block)
-        ctx = self.context(header.height, header.timestamp, header.generator_public_key)
+        ctx = self.context(header.height, header.timestamp_ms, header.generator_public_key)
         execution = self.execute(block.transactions, ctx, strict=True, preverified=preverified)
         if (execution.total_amount, execution.total_fee) != (header.total_amount, header.total_fee):
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PAYLOAD, "totalAmount or totalFee mismatch")
@@ -381,7 +381,7 @@ class Chain:
             )
         if header.previous_block_hash != head.hash(self.network_id):
             raise InvalidBlock(ErrorCode.BLOCK_BAD_PARENT, "previousBlockHash is not the head")
-        if header.timestamp <= head.timestamp:
+        if header.timestamp_ms <= head.timestamp_ms:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "timestamp must increase")
         if self.store.get(schema.delegate(header.generator_public_key)) is None:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "generator is not a delegate")

@@ -256,7 +256,7 @@ def _context(ex: TxExecutor, tx_hash: bytes, sender: str, raw: bytes, *, value: 
         sender=sender,
         contract=address_from_raw(raw),
         height=ex.ctx.height,
-        timestamp=ex.ctx.timestamp,
+        timestamp=ex.ctx.timestamp_seconds,
         tx_id=id_from_hash(tx_hash),
         value=value,
         balance=0 if account is None else account.balance,

@@ -58,10 +58,15 @@ class BlockContext:
     """What the rules may know about the block being built or checked."""
 
     height: int
-    timestamp: int
+    timestamp_ms: int  # the header's: chain milliseconds
     generator_public_key: bytes
     genesis: GenesisConfig
     network_id: bytes
+
+    @property
+    def timestamp_seconds(self) -> int:
+        """Whole chain seconds, the unit of transactions' and contracts' timestamps."""
+        return self.timestamp_ms // 1000
 
 
 BRIDGE_TYPES = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
@@ -157,11 +162,11 @@ class TxExecutor:
         ctx = self.ctx
         tx_type = body.type
         check_type_enabled(tx_type, ctx.genesis)
-        if body.timestamp > ctx.timestamp + MAX_FUTURE_SECONDS:
+        if body.timestamp * 1000 > ctx.timestamp_ms + MAX_FUTURE_SECONDS * 1000:
             raise InvalidTransaction(
                 ErrorCode.TX_TIMESTAMP_IN_FUTURE,
                 f"timestamp {body.timestamp} is more than {MAX_FUTURE_SECONDS} s after the "
-                f"block's {ctx.timestamp}",
+                f"block's {ctx.timestamp_ms / 1000:g}",
             )
         check_min_fee(body, ctx.genesis)
         message, tx_hash = tx.digest(ctx.network_id)
@@ -444,7 +449,7 @@ def _governance(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Acco
 def _evidence(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
     asset = tx.body.asset
     assert isinstance(asset, EvidenceAsset)
-    offender = proven_offender(asset, ex.ctx.network_id, ex.ctx.genesis.block_time)
+    offender = proven_offender(asset, ex.ctx.network_id, ex.ctx.genesis.block_time_ms)
     if ex.state.get(schema.delegate(offender)) is None:
         raise InvalidTransaction(ErrorCode.TX_BAD_EVIDENCE, "the signer is not a delegate")
     if ex.state.get(schema.jailed(offender)) is not None:
@@ -452,7 +457,7 @@ def _evidence(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accoun
     ex.state.put(schema.jailed(offender), schema.u64(ex.ctx.height))
 
 
-def proven_offender(asset: EvidenceAsset, network_id: bytes, block_time: int) -> bytes:
+def proven_offender(asset: EvidenceAsset, network_id: bytes, block_time_ms: int) -> bytes:
     """The delegate whose two signed messages in `asset` break a rule, or TX_BAD_EVIDENCE."""
 
     def bad(why: str) -> InvalidTransaction:
@@ -463,7 +468,7 @@ def proven_offender(asset: EvidenceAsset, network_id: bytes, block_time: int) ->
         offender = a.generator_public_key
         if b.generator_public_key != offender:
             raise bad("the two headers have different generators")
-        if slot_of(a.timestamp, block_time) != slot_of(b.timestamp, block_time):
+        if slot_of(a.timestamp_ms, block_time_ms) != slot_of(b.timestamp_ms, block_time_ms):
             raise bad("the two headers are for different slots")
         if a.hash(network_id) == b.hash(network_id):
             raise bad("the two headers are the same block")

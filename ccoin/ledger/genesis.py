@@ -43,7 +43,7 @@ def genesis_header(genesis: GenesisConfig, writes: dict[bytes, bytes | None]) ->
         version=BLOCK_VERSION,
         height=0,
         previous_block_hash=ZERO_HASH,
-        timestamp=0,
+        timestamp_ms=0,
         generator_public_key=bytes(32),
         payload_hash=hashlib.sha256(packb(genesis.to_array())).digest(),
         number_of_transactions=0,

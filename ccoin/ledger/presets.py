@@ -80,7 +80,7 @@ def whitepaper_genesis(
     test_accounts: list[KeyPair] = (),  # type: ignore[assignment]
     governance: KeyPair | None = None,
     test_balance: int = 1_000_000 * UNIT,
-    block_time: int = 1,
+    block_time_ms: int = 1000,
     active_delegates: int | None = None,
     max_block_transactions: int = 20_000,
     max_block_bytes: int = 8 * 1024 * 1024,
@@ -119,7 +119,7 @@ def whitepaper_genesis(
     return GenesisConfig(
         chain_name=chain_name,
         genesis_time=genesis_time,
-        block_time=block_time,
+        block_time_ms=block_time_ms,
         active_delegates=active_delegates or len(delegates),
         max_block_transactions=max_block_transactions,
         max_block_bytes=max_block_bytes,

@@ -43,9 +43,11 @@ def load_root(chain: Chain) -> TreeBlock:
     block_hash = header.hash(chain.network_id)
     raw = chain.store.get(schema.META_FINALIZED_CONSENSUS)
     if height == 0 or raw is None:
-        return m.root_block(header, block_hash, chain.genesis.block_time)
+        return m.root_block(header, block_hash, chain.genesis.block_time_ms)
     seed, jh, jhash = unpack_canonical(raw, max_size=128, what="finalized consensus record")
-    return m.root_block(header, block_hash, chain.genesis.block_time, seed, Checkpoint(jh, jhash))
+    return m.root_block(
+        header, block_hash, chain.genesis.block_time_ms, seed, Checkpoint(jh, jhash)
+    )
 
 
 def active_set(chain: Chain) -> tuple[bytes, ...]:

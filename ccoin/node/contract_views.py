@@ -49,7 +49,7 @@ class ContractViews:
             sender=sender,
             contract=contract,
             height=head.height,
-            timestamp=head.timestamp,
+            timestamp=head.timestamp_seconds,
             tx_id="",
             value=value,
             balance=(0 if account is None else account.balance) + value,

@@ -149,7 +149,7 @@ class Node:
         self.blocks: dict[bytes, Block] = {}  # bodies of unfinalized and recent blocks
         base = m.Config(
             self.network_id,
-            genesis.block_time,
+            genesis.block_time_ms,
             (),
             verify,
             key.public_key if key else None,
@@ -163,7 +163,8 @@ class Node:
         self._new_head = trio.Event()
         self._admitted = trio.Event()
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
-        self._faulted = FaultedBlocks(FAULT_RETRY_SLOTS * genesis.block_time)
+        self.block_seconds = genesis.block_time_ms / 1000
+        self._faulted = FaultedBlocks(FAULT_RETRY_SLOTS * self.block_seconds)
         self.metrics = NodeMetrics(self._gauges)
         self.rejected = RejectedLog()
         self.verifying = 0  # transactions submitted and still in signature checks
@@ -247,13 +248,15 @@ class Node:
     async def _clock_loop(self) -> None:
         """Two ticks a slot: at its start (produce if the previous slot's block is in) and
         `PATIENCE` of a slot later (produce anyway)."""
-        block_time = self.genesis.block_time
+        block_seconds = self.block_seconds
+        last = -1
         while True:
-            slot = math.floor(self.chain_time()) // block_time + 1
-            start = self.genesis.genesis_time + slot * block_time
+            # max: waking a float's hair before a slot's start must not tick that slot twice
+            slot = last = max(self.slot_now() + 1, last + 1)
+            start = self.genesis.genesis_time + slot * self.genesis.block_time_ms / 1000
             await self.clock.sleep_until(start)
             await self._events_in.send(m.Tick(slot, early=True))
-            await self.clock.sleep_until(start + PATIENCE * block_time)
+            await self.clock.sleep_until(start + PATIENCE * block_seconds)
             await self._events_in.send(m.Tick(slot))
 
     async def _consensus_loop(self) -> None:
@@ -350,7 +353,7 @@ class Node:
         # Building stops taking transactions after a share of the slot, so the block still
         # reaches and is applied by the others within its slot however full the pool is.
         share = BUILD_BUDGET if len(self.consensus_config.active) > 1 else SOLE_BUILD_BUDGET
-        deadline = time.monotonic() + share * self.genesis.block_time
+        deadline = time.monotonic() + share * self.block_seconds
         candidates = itertools.takewhile(lambda _tx: time.monotonic() < deadline, ready)
         started = trio.current_time()
         timing = [time.monotonic()]  # queued, building, built
@@ -359,7 +362,7 @@ class Node:
             timing.append(time.monotonic())
             built = self.chain.build_block(
                 candidates,
-                action.slot * self.genesis.block_time,
+                action.slot * self.genesis.block_time_ms,
                 key,
                 preverified=_checked_on_admission,
                 attestation=action.attestation,
@@ -488,7 +491,7 @@ class Node:
     def _after_new_head(self) -> None:
         # The head decides the active sets: its round's recorded set, and the next one's.
         self.consensus_config = consensus_config(self.chain, self.consensus_config)
-        self.pool.expire(self.chain.head.timestamp)
+        self.pool.expire(self.chain.head.timestamp_seconds)
         self._write_status()
         if self.link is not None:
             self.link.announce_status()
@@ -677,4 +680,4 @@ class Node:
         return ready
 
     def slot_now(self) -> int:
-        return slot_of(math.floor(self.chain_time()), self.genesis.block_time)
+        return slot_of(math.floor(self.chain_time() * 1000), self.genesis.block_time_ms)

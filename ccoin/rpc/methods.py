@@ -86,7 +86,7 @@ class Api:
             "mempoolSize": len(node.pool),
             "mempoolBytes": node.pool.size_bytes,
             "slot": node.slot_now(),
-            "blockTime": node.genesis.block_time,
+            "blockTimeMs": node.genesis.block_time_ms,
             "genesisTime": node.genesis.genesis_time,
         }
 

@@ -68,7 +68,16 @@ def _schemas() -> dict[str, Any]:
             "version": {"type": "integer"},
             "height": {"type": "integer", "minimum": 0},
             "previousBlockHash": _HEX,
-            "timestamp": {"type": "integer"},
+            "timestampMs": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "chain milliseconds since genesisTime (signed)",
+            },
+            "timestamp": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "whole chain seconds (timestampMs // 1000), as transactions count",
+            },
             "generatorPublicKey": _HEX,
             "payloadHash": _HEX,
             "numberOfTransactions": {"type": "integer"},
@@ -150,7 +159,7 @@ def _schemas() -> dict[str, Any]:
             "mempoolSize": {"type": "integer"},
             "mempoolBytes": {"type": "integer"},
             "slot": {"type": "integer"},
-            "blockTime": {"type": "integer"},
+            "blockTimeMs": {"type": "integer"},
             "genesisTime": {"type": "integer"},
         }
     )

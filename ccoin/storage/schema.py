@@ -17,7 +17,7 @@ import struct
 
 from ccoin.types.assets import TxType
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: block headers carry timestampMs (ADR 0023)
 
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")

@@ -58,7 +58,7 @@ def sole_producer(chain: Chain, key: KeyPair) -> Callable[[Sequence[Transaction]
     """Blocks one second apart by `key`, each holding exactly the transactions given."""
 
     def produce(txs: Sequence[Transaction]) -> None:
-        execution = chain.build_block(list(txs), chain.head.timestamp + 1, key)[1]
+        execution = chain.build_block(list(txs), chain.head.timestamp_ms + 1000, key)[1]
         assert execution.included == list(txs), execution.rejected
 
     return produce
@@ -80,7 +80,7 @@ class LocalSidechain:
         return self.chain.finalized_height
 
     def chain_time(self) -> int:
-        return self.chain.head.timestamp
+        return self.chain.head.timestamp_seconds
 
     def active_set_size(self) -> int:
         return len(self.chain.round_record()[1])

@@ -129,7 +129,7 @@ def produce(
         raise ValueError(f"head is {chain.height}, cannot produce block {height}")
     txs = block_transactions(seed, height, chain.network_id)
     event(f"block {height}")
-    chain.build_block(txs, timestamp=height, key=testnet().delegates[0])
+    chain.build_block(txs, timestamp_ms=height * 1000, key=testnet().delegates[0])
     event(f"applied {height}")
     if height % FINALIZE_EVERY == 0:
         event(f"final {finalized_for(height)}")

@@ -63,7 +63,7 @@ def make_testnet(
     genesis = GenesisConfig(
         chain_name="ccoin-test",
         genesis_time=genesis_time,
-        block_time=1,
+        block_time_ms=1000,
         active_delegates=delegates,
         max_block_transactions=max_block_transactions,
         max_block_bytes=16 * 1024 * 1024,

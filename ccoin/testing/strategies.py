@@ -48,12 +48,12 @@ from ccoin.types.block import (
     HASH_LEN,
     MAX_BLOCK_TRANSACTIONS,
     MAX_HEIGHT,
+    MAX_TIMESTAMP_MS,
     Attestation,
     Block,
     BlockHeader,
     payload_hash,
 )
-from ccoin.types.block import MAX_TIMESTAMP as BLOCK_MAX_TIMESTAMP
 from ccoin.types.codec import MAX_BIGINT, MAX_UINT64, MIN_BIGINT
 from ccoin.types.contract_assets import MAX_CONTRACT_NAME, MAX_GAS_LIMIT, MAX_METHOD_NAME
 from ccoin.types.network_assets import GOVERNANCE_ACTIONS
@@ -445,7 +445,7 @@ def block_headers(
         version=draw(st.integers(min_value=0, max_value=255)),
         height=draw(st.integers(min_value=0, max_value=MAX_HEIGHT)),
         previous_block_hash=draw(hashes()),
-        timestamp=draw(st.integers(min_value=0, max_value=BLOCK_MAX_TIMESTAMP)),
+        timestamp_ms=draw(st.integers(min_value=0, max_value=MAX_TIMESTAMP_MS)),
         generator_public_key=key.public_key,
         payload_hash=draw(hashes()) if payload is None else payload,
         number_of_transactions=(

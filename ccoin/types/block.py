@@ -2,9 +2,12 @@
 
 Header wire layout (msgpack array, in this order):
 
-    [version, height, previousBlockHash, timestamp, generatorPublicKey, payloadHash,
+    [version, height, previousBlockHash, timestampMs, generatorPublicKey, payloadHash,
      numberOfTransactions, totalAmount, totalFee, reward, stateRoot, withdrawalRoot,
      attestation | nil, blockSignature]
+
+timestampMs: chain milliseconds since the genesis time (version 2; version 1 held whole
+seconds, too coarse for slots under a second). Transactions keep whole seconds.
 
 Signing bytes: packb(["CCOIN-BLOCK", network_id, <the first 13 fields>]).
 Block hash: SHA-256(signing bytes + blockSignature); block id: base58 of its first 14 bytes.
@@ -36,7 +39,7 @@ from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import CoSignature, Transaction
 
 BLOCK_DOMAIN = "CCOIN-BLOCK"
-BLOCK_VERSION = 1
+BLOCK_VERSION = 2
 HASH_LEN = 32
 MAX_BLOCK_BYTES = 16 * 1024 * 1024
 MAX_BLOCK_TRANSACTIONS = 50_000
@@ -44,7 +47,8 @@ MAX_ATTESTATION_VOTES = 101
 ZERO_HASH = bytes(32)
 ZERO_SIGNATURE = bytes(64)
 MAX_HEIGHT = 2**63 - 1
-MAX_TIMESTAMP = 2**31 - 1
+# The transactions' INT seconds span, in milliseconds.
+MAX_TIMESTAMP_MS = (2**31 - 1) * 1000
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class BlockHeader:
     version: int
     height: int
     previous_block_hash: bytes
-    timestamp: int
+    timestamp_ms: int
     generator_public_key: bytes
     payload_hash: bytes
     number_of_transactions: int
@@ -130,7 +134,7 @@ class BlockHeader:
         field_int(self.version, "version", 0, 255)
         field_int(self.height, "height", 0, MAX_HEIGHT)
         field_bytes(self.previous_block_hash, "previousBlockHash", size=HASH_LEN)
-        field_int(self.timestamp, "timestamp", 0, MAX_TIMESTAMP)
+        field_int(self.timestamp_ms, "timestampMs", 0, MAX_TIMESTAMP_MS)
         field_bytes(self.generator_public_key, "generatorPublicKey", size=32)
         field_bytes(self.payload_hash, "payloadHash", size=HASH_LEN)
         field_int(self.number_of_transactions, "numberOfTransactions", 0, MAX_BLOCK_TRANSACTIONS)
@@ -143,12 +147,17 @@ class BlockHeader:
             raise DecodeError(ErrorCode.WRONG_TYPE, "attestation: expected an Attestation")
         field_bytes(self.block_signature, "blockSignature", size=64)
 
+    @property
+    def timestamp_seconds(self) -> int:
+        """Whole chain seconds, the unit of transactions' timestamps."""
+        return self.timestamp_ms // 1000
+
     def unsigned_fields(self) -> list[Any]:
         return [
             self.version,
             self.height,
             self.previous_block_hash,
-            self.timestamp,
+            self.timestamp_ms,
             self.generator_public_key,
             self.payload_hash,
             self.number_of_transactions,
@@ -198,7 +207,7 @@ class BlockHeader:
             version=f[0],
             height=f[1],
             previous_block_hash=f[2],
-            timestamp=f[3],
+            timestamp_ms=f[3],
             generator_public_key=f[4],
             payload_hash=f[5],
             number_of_transactions=f[6],
@@ -217,7 +226,9 @@ class BlockHeader:
             "version": self.version,
             "height": self.height,
             "previousBlockHash": self.previous_block_hash.hex(),
-            "timestamp": self.timestamp,
+            "timestampMs": self.timestamp_ms,
+            # whole chain seconds, as transactions' timestamps count
+            "timestamp": self.timestamp_ms // 1000,
             "generatorPublicKey": self.generator_public_key.hex(),
             "payloadHash": self.payload_hash.hex(),
             "numberOfTransactions": self.number_of_transactions,

@@ -182,11 +182,15 @@ class BridgeConfig:
         )
 
 
+MIN_BLOCK_TIME_MS = 100
+MAX_BLOCK_TIME_MS = 60_000
+
+
 @dataclass(frozen=True)
 class GenesisConfig:
     chain_name: str
     genesis_time: int  # unix seconds; every timestamp on chain counts from here
-    block_time: int  # seconds per slot
+    block_time_ms: int  # milliseconds per slot
     active_delegates: int
     max_block_transactions: int
     max_block_bytes: int
@@ -215,7 +219,7 @@ class GenesisConfig:
             "CCOIN-GENESIS",
             self.chain_name,
             self.genesis_time,
-            self.block_time,
+            self.block_time_ms,
             self.active_delegates,
             self.max_block_transactions,
             self.max_block_bytes,
@@ -234,7 +238,7 @@ class GenesisConfig:
         return {
             "chainName": self.chain_name,
             "genesisTime": self.genesis_time,
-            "blockTime": self.block_time,
+            "blockTimeMs": self.block_time_ms,
             "activeDelegates": self.active_delegates,
             "maxBlockTransactions": self.max_block_transactions,
             "maxBlockBytes": self.max_block_bytes,
@@ -269,7 +273,7 @@ _GENESIS_FIELDS = frozenset(
     {
         "chainName",
         "genesisTime",
-        "blockTime",
+        "blockTimeMs",
         "activeDelegates",
         "maxBlockTransactions",
         "maxBlockBytes",
@@ -286,6 +290,12 @@ _GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance", "br
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
+    if isinstance(obj, dict) and "blockTime" in obj:
+        raise _fail(
+            "blockTime (whole seconds) was replaced by blockTimeMs (milliseconds, "
+            f"{MIN_BLOCK_TIME_MS}-{MAX_BLOCK_TIME_MS}): write the genesis again with "
+            "`ccoin genesis new` or `ccoin devnet init`"
+        )
     obj = json_object(obj, "genesis", _GENESIS_FIELDS)
     missing = sorted(_GENESIS_REQUIRED - set(obj))
     if missing:
@@ -308,7 +318,9 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
     return GenesisConfig(
         chain_name=chain_name,
         genesis_time=json_int(obj["genesisTime"], "genesisTime", 0, 2**40),
-        block_time=json_int(obj["blockTime"], "blockTime", 1, 60),
+        block_time_ms=json_int(
+            obj["blockTimeMs"], "blockTimeMs", MIN_BLOCK_TIME_MS, MAX_BLOCK_TIME_MS
+        ),
         active_delegates=active,
         max_block_transactions=json_int(
             obj["maxBlockTransactions"], "maxBlockTransactions", 1, 50_000

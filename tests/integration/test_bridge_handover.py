@@ -49,8 +49,8 @@ def produce(
     slot (the set and seed of the slot's round: a new round's set is elected from the head
     state, its seed is the head's hash)."""
     genesis = sidechain.genesis
-    timestamp = sidechain.head.timestamp + 1
-    slot = slot_of(timestamp, genesis.block_time)
+    timestamp = sidechain.head.timestamp_ms + 1000
+    slot = slot_of(timestamp, genesis.block_time_ms)
     number = round_of(slot, genesis.active_delegates)
     record = read_round_record(sidechain.store)
     if number > record.number:

@@ -259,7 +259,7 @@ def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
     to = bytes.fromhex(payee.address[2:])
     txs = [f.withdraw(net.accounts[1], to, 700, nid), f.withdraw(net.accounts[2], to, 50, nid)]
     for batch in ([], txs, []):
-        chain.build_block(batch, chain.head.timestamp + 1, net.delegates[0])
+        chain.build_block(batch, chain.head.timestamp_ms + 1000, net.delegates[0])
     chain.set_finalized(chain.height)
     proof = withdrawal_proof(chain, txs[0].id(nid), 1, 3)
     assert (proof.height, proof.leaf_index, proof.leaf_count) == (2, 0, 2)
@@ -284,7 +284,7 @@ def test_delegate_signers_anchor_their_finalized_chain(chain: EvmClient) -> None
     keys = [new_account(keccak(b"delegate-bridge-%d" % i)) for i in range(3)]
     net, sidechain = bridged_testnet(keys)
     for _ in range(4):
-        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+        sidechain.build_block([], sidechain.head.timestamp_ms + 1000, net.delegates[0])
     early = BridgeSigner(sidechain, keys[0], 97, "0x" + "00" * 20)
     with pytest.raises(BridgeRefusal) as refused:
         early.elected_members()  # nothing final yet
@@ -350,7 +350,7 @@ def test_delegates_attest_a_buried_deposit_and_the_sidechain_credits_it(env: Dep
         attesters[0].attest(claim_of(500, nonce=2))  # no such deposit
 
     credited = claim.with_signatures([a.attest(claim) for a in attesters])
-    execution = sidechain.build_block([credited], 1, net.delegates[0])[1]
+    execution = sidechain.build_block([credited], 1000, net.delegates[0])[1]
     assert execution.included == [credited]
     account = sidechain.account(fresh.address)
     assert account is not None and account.balance == 500
@@ -391,7 +391,7 @@ def test_the_relayer_anchors_credits_and_restarts_without_repeats(chain: EvmClie
     nothing = relayer().run_round()
     assert nothing.anchored_to is None and nothing.credited == []
     for _ in range(3):
-        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+        sidechain.build_block([], sidechain.head.timestamp_ms + 1000, net.delegates[0])
     sidechain.set_finalized(3)
     first = relayer().run_round()
     assert first.anchored_to == 2 and not first.handed_over  # ranges of at most 2 heights
@@ -464,7 +464,7 @@ def test_escrow_plus_bridge_is_constant_through_the_relayer(chain: EvmClient) ->
             port.submit(out)
             pending.append(out)
             kinds.add("withdraw")
-        sidechain.build_block([], sidechain.head.timestamp + 1, net.delegates[0])
+        sidechain.build_block([], sidechain.head.timestamp_ms + 1000, net.delegates[0])
         sidechain.set_finalized(sidechain.height)
         relayer.run_round()  # credits deposits, anchors the finalized head
         for out in list(pending):  # withdrawals whose range is anchored are released

@@ -31,6 +31,7 @@ def build_network(
     *,
     accounts: int = 4,
     bridge: Callable[[LocalNet], BridgeConfig] | None = None,
+    block_time_ms: int = 1000,
 ) -> list[Node]:
     """`count` delegate nodes over TLS on loopback; `nodes[0].testnet` is the network (its
     genesis the one the nodes run), `nodes[0].identities` their certificates. `bridge`
@@ -52,6 +53,7 @@ def build_network(
         delegates=delegates,
         network_ca=ca.cert_pem.decode(),
         bridge=net.genesis.bridge if bridge is None else bridge(net),
+        block_time_ms=block_time_ms,
     )
     net = replace(net, genesis=genesis)
     base = free_port_range(count)
@@ -110,6 +112,32 @@ async def test_four_nodes_finalize_and_agree(tmp_path: Path) -> None:
                     for h in range(1, nodes[0].chain.height + 1)
                 }
                 assert len(producers) >= 3  # delegates take turns
+                nursery.cancel_scope.cancel()
+    finally:
+        for node in nodes:
+            node.close()
+
+
+async def test_half_second_slots_finalize_two_blocks_a_second(tmp_path: Path) -> None:
+    """At 0.5 s blocks (ADR 0023) the four nodes take turns and finalize, and some second
+    of chain time holds two blocks: slots shorter than the header's old whole seconds."""
+    nodes = build_network(tmp_path, block_time_ms=500)
+    nid = nodes[0].network_id
+    try:
+        with trio.fail_after(60):
+            async with trio.open_nursery() as nursery:
+                for node in nodes:
+                    await nursery.start(node.run)
+                for node in nodes:
+                    await node.wait_for_finalized(8)
+                chain = nodes[0].chain
+                headers = [chain.header_at(h) for h in range(1, chain.finalized_height + 1)]
+                assert all(h is not None and h.timestamp_ms % 500 == 0 for h in headers)
+                seconds = [h.timestamp_seconds for h in headers if h is not None]
+                assert len(seconds) > len(set(seconds))  # two blocks in one second
+                target = min(n.chain.finalized_height for n in nodes)
+                hashes = {n.chain.header_at(target).hash(nid) for n in nodes}  # type: ignore[union-attr]
+                assert len(hashes) == 1
                 nursery.cancel_scope.cancel()
     finally:
         for node in nodes:

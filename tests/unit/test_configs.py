@@ -26,7 +26,7 @@ from ccoin.cli.node import DEFAULT_RPC
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
-    DEFAULT_BLOCK_TIME,
+    DEFAULT_BLOCK_TIME_MS,
     DEFAULT_NODES,
     HOST,
     node_name,
@@ -431,7 +431,7 @@ def test_a_node_starts_on_the_preset(file: str) -> None:
 def test_devnet_preset_has_the_devnet_shape() -> None:
     genesis = GenesisConfig.load(CONFIGS / DEVNET)
     assert len(genesis.delegates) == genesis.active_delegates == DEFAULT_NODES == 4
-    assert genesis.block_time == DEFAULT_BLOCK_TIME
+    assert genesis.block_time_ms == DEFAULT_BLOCK_TIME_MS
     assert genesis.total_supply == 500 * TRILLION_C
     bridge = genesis.bridge
     assert bridge is not None

@@ -18,7 +18,7 @@ def test_every_block_of_a_range_proves_under_its_root() -> None:
     net = f.make_testnet(accounts=2, delegates=1)
     chain = Chain(MemoryStore(), net.genesis)
     for _ in range(5):
-        chain.build_block([], chain.head.timestamp + 1, net.delegates[0])
+        chain.build_block([], chain.head.timestamp_ms + 1000, net.delegates[0])
     headers = [h for h in (chain.header_at(i) for i in range(1, 6)) if h is not None]
     nid = chain.network_id
     root = range_root(headers, nid)

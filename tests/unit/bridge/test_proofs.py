@@ -23,7 +23,7 @@ def test_proofs_check_their_range() -> None:
     out = f.withdraw(net.accounts[1], b"\x01" * 20, 5, nid)
     plain = f.transfer(net.accounts[1], net.accounts[2].address, 5, nid)
     for batch in ([out, plain], []):
-        chain.build_block(batch, chain.head.timestamp + 1, net.delegates[0])
+        chain.build_block(batch, chain.head.timestamp_ms + 1000, net.delegates[0])
     with pytest.raises(RpcError) as info:
         withdrawal_proof(chain, out.id(nid), 1, 2)
     assert info.value.code is ErrorCode.RPC_INVALID_PARAMS  # not finalized yet

@@ -21,7 +21,7 @@ def test_every_delegate_gets_its_own_bridge_key(tmp_path: Path) -> None:
         test_accounts=0,
         chain_name="bridge-keys",
         genesis_time=1_800_000_000,
-        block_time=1,
+        block_time_ms=1000,
         kdf="fast",
     )
     registered = [d.asset.bridge_address for d in out.genesis.delegates]

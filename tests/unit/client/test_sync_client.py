@@ -221,7 +221,7 @@ def test_a_timeout_says_how_long_it_waited() -> None:
 def test_send_transaction_checks_the_id_the_node_gives() -> None:
     nid = bytes(32)
     tx = f.transfer(ALICE, BOB.address, 1, nid)
-    status = {"networkId": nid.hex(), "chainName": "x", "genesisTime": 0, "blockTime": 1}
+    status = {"networkId": nid.hex(), "chainName": "x", "genesisTime": 0, "blockTimeMs": 1000}
     answers = [ok(status), ok([{"id": "2222222222222222"}])]
     with Client(URL, transport=canned(answers, [])) as c, pytest.raises(BadResponse) as info:
         c.send_transaction(tx)

@@ -48,7 +48,7 @@ def facts(*, bsc: bool = True, accounts: int = 3, total: int = 1000) -> DevnetFa
         root="/srv/net",
         chain_name="ccoin-devnet",
         network_id="ab" * 32,
-        block_time=1,
+        block_time_ms=1000,
         nodes=(node(0), node(1)),
         bsc=BscFacts(
             url="http://127.0.0.1:26800",
@@ -110,7 +110,7 @@ def test_the_json_form_holds_the_same_facts() -> None:
     doc = facts().to_json()
     assert json.loads(json.dumps(doc)) == doc
     assert doc["devnet"] == "/srv/net" and doc["chainName"] == "ccoin-devnet"
-    assert doc["networkId"] == "ab" * 32 and doc["blockTime"] == 1
+    assert doc["networkId"] == "ab" * 32 and doc["blockTimeMs"] == 1000
     assert doc["nodes"][1] == {
         "name": "node1",
         "p2p": "127.0.0.1:26601",
@@ -161,7 +161,7 @@ def test_facts_of_a_real_devnet_and_its_import_lines_work(
     devnet = Devnet.load(Path(".devnet"))
     found = devnet_facts(devnet)
     assert found.directory == ".devnet" and found.root == str(tmp_path / ".devnet")
-    assert found.network_id == devnet.network_id and found.block_time == 1
+    assert found.network_id == devnet.network_id and found.block_time_ms == 1000
     assert [n.rpc for n in found.nodes] == [f"http://{n.rpc}" for n in devnet.nodes]
     assert found.account_count == SHOWN_ACCOUNTS + 2
     keys = devnet.test_accounts()

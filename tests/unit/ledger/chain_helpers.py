@@ -15,7 +15,7 @@ def snapshot(chain: Chain) -> dict[bytes, bytes]:
 
 
 def block_with(chain: Chain, net: LocalNet, *txs: Transaction) -> Execution:
-    ts = chain.head.timestamp + 1
+    ts = chain.head.timestamp_ms + 1000
     return chain.build_block(list(txs), ts, net.delegates[0])[1]
 
 

@@ -57,7 +57,7 @@ def test_withdrawals_go_to_the_escrow_and_into_the_withdrawal_root(
         f.withdraw(alice, b"\x01" * 20, 5 * UNIT, nid),
         f.withdraw(bob, b"\x02" * 20, 7 * UNIT, nid),
     ]
-    block, execution = chain.build_block(txs, chain.head.timestamp + 1, bridged.delegates[0])
+    block, execution = chain.build_block(txs, chain.head.timestamp_ms + 1000, bridged.delegates[0])
     assert execution.included == txs
     leaves = [
         withdrawal_leaf(txs[0].digest(nid)[1], b"\x01" * 20, 5 * UNIT),
@@ -77,7 +77,7 @@ def test_withdrawals_go_to_the_escrow_and_into_the_withdrawal_root(
 def test_a_wrong_withdrawal_root_is_an_invalid_block(chain: Chain, bridged: LocalNet) -> None:
     other = Chain(MemoryStore(), bridged.genesis)
     tx = f.withdraw(bridged.accounts[1], b"\x01" * 20, UNIT, chain.network_id)
-    block, _ = chain.build_block([tx], chain.head.timestamp + 1, bridged.delegates[0])
+    block, _ = chain.build_block([tx], chain.head.timestamp_ms + 1000, bridged.delegates[0])
     header = dataclasses.replace(block.header, withdrawal_root=bytes(32)).signed(
         bridged.delegates[0], chain.network_id
     )

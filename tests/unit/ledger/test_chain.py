@@ -33,7 +33,7 @@ def grow(chain: Chain, net: LocalNet, blocks: int, per_block: int = 3) -> list[B
             )
             for i in range(per_block)
         ]
-        block, execution = chain.build_block(txs, h, net.delegates[0])
+        block, execution = chain.build_block(txs, h * 1000, net.delegates[0])
         assert not execution.rejected
         out.append(block)
     return out
@@ -52,7 +52,7 @@ def test_genesis_state_and_network_id(chain: Chain, net: LocalNet) -> None:
 
 def test_genesis_mismatch_refused(chain: Chain, net: LocalNet) -> None:
     with pytest.raises(ConfigError) as info:
-        Chain(chain.store, replace(net.genesis, block_time=2))
+        Chain(chain.store, replace(net.genesis, block_time_ms=2000))
     assert info.value.code is ErrorCode.GENESIS_MISMATCH
 
 
@@ -106,7 +106,7 @@ def test_tampered_block_is_rejected_and_changes_nothing(
     elif tamper == "height":
         bad = _resign(block, net, nid, height=2)
     elif tamper == "timestamp":
-        bad = _resign(block, net, nid, timestamp=0)
+        bad = _resign(block, net, nid, timestamp_ms=0)
     elif tamper == "generator":
         stranger = f.key("stranger")
         bad_header = replace(header, generator_public_key=stranger.public_key)
@@ -125,7 +125,7 @@ def test_tampered_block_is_rejected_and_changes_nothing(
 def test_block_with_invalid_transaction_is_rejected(chain: Chain, net: LocalNet) -> None:
     nid = chain.network_id
     good = f.transfer(net.accounts[1], net.accounts[2].address, 1, nid, timestamp=1)
-    block = Chain(MemoryStore(), net.genesis).build_block([good], 1, net.delegates[0])[0]
+    block = Chain(MemoryStore(), net.genesis).build_block([good], 1000, net.delegates[0])[0]
     broke = f.transfer(net.accounts[1], net.accounts[2].address, 10**9 * UNIT, nid)
     txs = (broke,)
     header = replace(block.header, payload_hash=Block(block.header, txs).payload_hash())

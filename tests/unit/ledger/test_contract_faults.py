@@ -98,7 +98,7 @@ def test_the_executor_leaves_nothing_of_a_faulted_call(
     overlay = StateOverlay(chain.store)
     executor = TxExecutor(
         overlay,
-        chain.context(head.height + 1, head.timestamp + 1, net.delegates[0].public_key),
+        chain.context(head.height + 1, head.timestamp_ms + 1000, net.delegates[0].public_key),
         contracts=engine,
     )
     with pytest.raises(InvalidTransaction) as info:

@@ -288,7 +288,9 @@ def test_block_gas_cap_defers_calls_and_bounds_blocks(chain: Chain, net: LocalNe
         f.call_contract(a, token, "total", (), chain.network_id, gas_limit=per_call, timestamp=1)
         for a in net.accounts[1 : fits + 2]
     ]
-    ctx = chain.context(chain.height + 1, chain.head.timestamp + 1, net.delegates[0].public_key)
+    ctx = chain.context(
+        chain.height + 1, chain.head.timestamp_ms + 1000, net.delegates[0].public_key
+    )
     with pytest.raises(InvalidBlock) as info:  # someone else's block over the cap
         chain.execute(again, ctx, strict=True)
     assert info.value.code is ErrorCode.BLOCK_TOO_LARGE
@@ -317,7 +319,7 @@ def test_a_second_node_reaches_the_same_state_root(
         ],
     ]
     for txs in blocks:
-        block, execution = chain.build_block(txs, chain.head.timestamp + 1, net.delegates[0])
+        block, execution = chain.build_block(txs, chain.head.timestamp_ms + 1000, net.delegates[0])
         assert execution.included == txs
         other.apply_block(block)
         assert other.head.state_root == chain.head.state_root
@@ -348,7 +350,7 @@ def test_a_call_tree_is_applied_per_contract_and_agreed_by_another_node(
         ],
     ]
     for txs in calls:
-        block, execution = chain.build_block(txs, chain.head.timestamp + 1, net.delegates[0])
+        block, execution = chain.build_block(txs, chain.head.timestamp_ms + 1000, net.delegates[0])
         assert execution.included == txs
         other.apply_block(block)
         assert other.head.state_root == chain.head.state_root

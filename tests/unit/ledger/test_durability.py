@@ -28,7 +28,7 @@ def test_every_chain_write_is_one_synced_commit() -> None:
     nid = chain.network_id
     for h in range(1, 4):
         tx = f.transfer(net.accounts[1], net.accounts[2].address, h, nid, timestamp=h)
-        chain.build_block([tx], h, net.delegates[0])
+        chain.build_block([tx], h * 1000, net.delegates[0])
     chain.set_finalized(1)
     chain.rollback_to(2)
     assert len(store.commits) == 1 + 3 + 1 + 1

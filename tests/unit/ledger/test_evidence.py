@@ -28,7 +28,19 @@ def setup() -> tuple[Chain, f.LocalNet]:
 def header(net: f.LocalNet, nid: bytes, who: int, slot: int, salt: bytes) -> BlockHeader:
     key = net.delegates[who]
     h = BlockHeader(
-        1, 5, ZERO_HASH, slot, key.public_key, salt * 32, 0, 0, 0, 0, ZERO_HASH, ZERO_HASH, None
+        1,
+        5,
+        ZERO_HASH,
+        slot * 1000,
+        key.public_key,
+        salt * 32,
+        0,
+        0,
+        0,
+        0,
+        ZERO_HASH,
+        ZERO_HASH,
+        None,
     )
     return h.signed(key, nid)
 
@@ -46,7 +58,7 @@ def evidence(net: f.LocalNet, nid: bytes, kind: str, first: bytes, second: bytes
 
 
 def include(chain: Chain, net: f.LocalNet, tx: Transaction) -> ErrorCode | None:
-    _block, execution = chain.build_block([tx], chain.head.timestamp + 1, net.delegates[0])
+    _block, execution = chain.build_block([tx], chain.head.timestamp_ms + 1000, net.delegates[0])
     return execution.rejected[0][1].code if execution.rejected else None
 
 

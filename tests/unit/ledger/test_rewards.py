@@ -43,7 +43,7 @@ def test_rewards_move_from_the_fund_to_the_producer_until_it_is_empty() -> None:
     total = supply(chain)
     rewards = []
     for h in range(1, 8):
-        block, execution = chain.build_block([], h, net.delegates[0])
+        block, execution = chain.build_block([], h * 1000, net.delegates[0])
         rewards.append(block.header.reward)
         assert execution.reward == block.header.reward
         assert supply(chain) == total
@@ -56,8 +56,8 @@ def test_rewards_move_from_the_fund_to_the_producer_until_it_is_empty() -> None:
 def test_wrong_reward_is_refused() -> None:
     genesis, net = rewarded_genesis(fund_balance=1000)
     source = Chain(MemoryStore(), genesis)
-    block1, _ = source.build_block([], 1, net.delegates[0])
-    block2, _ = source.build_block([], 2, net.delegates[0])
+    block1, _ = source.build_block([], 1000, net.delegates[0])
+    block2, _ = source.build_block([], 2000, net.delegates[0])
     chain = Chain(MemoryStore(), genesis)
     chain.apply_block(block1)
     header = replace(block2.header, reward=51).signed(net.delegates[0], chain.network_id)

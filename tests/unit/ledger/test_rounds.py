@@ -24,12 +24,12 @@ def test_votes_change_the_next_rounds_active_set() -> None:
 
     # Slot 1 (round 0): a voter backs the two delegates outside the set.
     vote = f.vote(net.accounts[1], [(True, k) for k in outsiders], nid)
-    _block, execution = chain.build_block([vote], 1, net.delegates[0])
+    _block, execution = chain.build_block([vote], 1000, net.delegates[0])
     assert execution.included == [vote]
     assert chain.round_record() == (0, initial)  # the running round keeps its set
 
     # Slot 2 opens round 1: the set is elected from the state at the end of round 0.
-    chain.build_block([], 2, net.delegates[0])
+    chain.build_block([], 2000, net.delegates[0])
     assert chain.round_record() == (1, tuple(sorted(outsiders)))
 
     # A replica reaches the same record (it is part of the stateRoot).
@@ -62,15 +62,15 @@ def test_produced_and_missed_blocks_follow_the_schedule() -> None:
 
     genesis_hash = chain.genesis_hash
     first = producer(1, genesis_hash)
-    chain.build_block([], 1, by_key[first])  # round 0, slot 1: nothing missed before it
+    chain.build_block([], 1000, by_key[first])  # round 0, slot 1: nothing missed before it
     seed1 = chain.head.hash(nid)  # round 1's seed: the last block before it
     second = producer(4, seed1)
-    chain.build_block([], 4, by_key[second])  # slots 2 (round 0) and 3 (round 1) stay empty
+    chain.build_block([], 4000, by_key[second])  # slots 2 (round 0) and 3 (round 1) stay empty
     # Slot 13 is in round 4: slot 5 (round 1) and slot 12 (round 4) count as missed; the
     # whole rounds 2 and 3 without any block are a halt and count against nobody.
     seed4 = chain.head.hash(nid)
     third = producer(13, seed4)
-    chain.build_block([], 13, by_key[third])
+    chain.build_block([], 13000, by_key[third])
 
     produced: dict[bytes, int] = {k: 0 for k in members}
     missed: dict[bytes, int] = {k: 0 for k in members}

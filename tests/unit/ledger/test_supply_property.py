@@ -108,7 +108,7 @@ def test_supply_constant_and_invalid_transactions_change_nothing(
                 assert overlay.writes == writes_before
         assert dict(store.iterate()) == store_before  # execution never touches the store
 
-        block, execution = chain.build_block(txs, height, NET.delegates[0])
+        block, execution = chain.build_block(txs, height * 1000, NET.delegates[0])
         assert len(execution.included) + len(execution.rejected) == len(txs)
         for tx in execution.included:
             event(f"included type {tx.type}")

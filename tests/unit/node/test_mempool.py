@@ -160,7 +160,7 @@ def test_multisig_transaction_waits_for_cosignatures(chain: Chain, net: LocalNet
     owner = net.accounts[1]
     members = [f.key("m1"), f.key("m2"), f.key("m3")]
     chain.build_block(
-        [f.register_multisig(owner, members, 2, nid, lifetime=1)], 1, net.delegates[0]
+        [f.register_multisig(owner, members, 2, nid, lifetime=1)], 1000, net.delegates[0]
     )
     pool = pool_for(chain)
     tx = f.transfer(owner, net.accounts[2].address, 5, nid, timestamp=1).cosign(members[0], nid)
@@ -176,7 +176,7 @@ def test_multisig_transaction_waits_for_cosignatures(chain: Chain, net: LocalNet
     assert pool.add_cosignatures(tx_hash, list(second)) is True
     ready = list(pool.ready())
     assert len(ready) == 1 and len(ready[0].signatures) == 2
-    _block, execution = chain.build_block(ready, 2, net.delegates[0])
+    _block, execution = chain.build_block(ready, 2000, net.delegates[0])
     assert execution.included == ready
 
 
@@ -185,7 +185,7 @@ def test_pending_multisig_expires_after_lifetime(chain: Chain, net: LocalNet) ->
     owner = net.accounts[1]
     members = [f.key("m1"), f.key("m2")]
     chain.build_block(
-        [f.register_multisig(owner, members, 2, nid, lifetime=1)], 1, net.delegates[0]
+        [f.register_multisig(owner, members, 2, nid, lifetime=1)], 1000, net.delegates[0]
     )
     pool = pool_for(chain)
     pool.add(f.transfer(owner, net.accounts[2].address, 5, nid, timestamp=1), now=1)
@@ -203,5 +203,5 @@ def test_a_delegate_registration_needs_an_admitted_sender(chain: Chain, net: Loc
     admit = f.govern(
         net.accounts[-1], "admit", "account", net.accounts[1].address, chain.network_id
     )
-    assert chain.build_block([admit], 1, net.delegates[0])[1].included == [admit]
+    assert chain.build_block([admit], 1000, net.delegates[0])[1].included == [admit]
     assert pool.add(tx, 1) == tx.hash(chain.network_id)

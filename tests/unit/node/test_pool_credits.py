@@ -128,7 +128,9 @@ def test_a_credited_deposit_is_refused_at_the_door(
     net: LocalNet, chain: Chain, pool: Mempool
 ) -> None:
     tx = credit(net, chain, net.delegates[:3])
-    assert chain.build_block([tx], chain.head.timestamp + 1, net.delegates[0])[1].included == [tx]
+    assert chain.build_block([tx], chain.head.timestamp_ms + 1000, net.delegates[0])[
+        1
+    ].included == [tx]
     again = credit(net, chain, net.delegates[:3], timestamp=1)  # another id, the same deposit
     assert refused(pool, again) is ErrorCode.TX_DEPOSIT_CONSUMED
 

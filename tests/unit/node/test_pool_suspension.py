@@ -38,7 +38,7 @@ def chain(net: LocalNet) -> Chain:
 @pytest.fixture
 def contract(chain: Chain, net: LocalNet) -> str:
     deploy = f.deploy(net.accounts[3], "app", CODE, chain.network_id)
-    assert chain.build_block([deploy], 1, net.delegates[0])[1].included == [deploy]
+    assert chain.build_block([deploy], 1000, net.delegates[0])[1].included == [deploy]
     return deploy_address(deploy, chain.network_id)
 
 

@@ -30,7 +30,7 @@ async def test_status_describes_the_node_and_chain(
     assert status["slot"] >= status["height"]
     assert status["headId"] == chain.header_at(status["height"]).id(api.nid)  # type: ignore[union-attr]
     assert status["peers"] == 0 and status["mempoolSize"] == 0
-    assert status["genesisTime"] == NET.genesis.genesis_time and status["blockTime"] == 1
+    assert status["genesisTime"] == NET.genesis.genesis_time and status["blockTimeMs"] == 1000
 
 
 async def test_blocks_by_height_id_and_name(

@@ -20,7 +20,7 @@ def a_block() -> Block:
     txs = [
         f.transfer(net.accounts[i], net.accounts[2].address, 5, chain.network_id) for i in (0, 1)
     ]
-    block, _execution = chain.build_block(txs, 1, net.delegates[0])
+    block, _execution = chain.build_block(txs, 1000, net.delegates[0])
     assert len(block.transactions) == 2
     return block
 
