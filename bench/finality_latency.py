@@ -1,6 +1,6 @@
 """Time from a block's production to its finality on a local multi-node devnet, no load.
 
-    .venv/bin/python bench/finality_latency.py [--nodes 4] [--seconds 60]
+    .venv/bin/python bench/finality_latency.py [--nodes 4] [--seconds 60] [--block-time 0.5]
 
 Creates a devnet in a temporary directory (`ccoin devnet init`), runs every node as its own
 process on loopback, then reads the nodes' logs: a block's production time is its producer's
@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--base-port", type=int, default=27600)
+    parser.add_argument("--block-time", default="1", help="seconds per slot, e.g. 0.5")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "devnet"
@@ -55,6 +56,8 @@ def main() -> None:
                 str(args.base_port),
                 "--test-accounts",
                 "0",
+                "--block-time",
+                args.block_time,
             ],
         )
         assert result.exit_code == 0, result.output
@@ -95,6 +98,7 @@ def main() -> None:
         json.dumps(
             {
                 "nodes": args.nodes,
+                "block_time_s": float(args.block_time),
                 "seconds": args.seconds,
                 "blocks": len(produced),
                 "samples": len(latencies),
