@@ -83,11 +83,9 @@ def _genesis_new(tmp_path: Path, block_time: str) -> tuple[int, str]:
     passfile = tmp_path / "pass"
     passfile.write_text("pw\n")
     out = tmp_path / "genesis.json"
-    result = CliRunner().invoke(
-        cli,
-        ["genesis", "new", "--out", str(out), "--keys-dir", str(tmp_path / "keys")]
-        + ["--kdf", "fast", "--passphrase-file", str(passfile), "--block-time", block_time],
-    )
+    args = ["genesis", "new", "--out", str(out), "--keys-dir", str(tmp_path / "keys")]
+    args += ["--kdf", "fast", "--passphrase-file", str(passfile), "--block-time", block_time]
+    result = CliRunner().invoke(cli, args)
     if result.exit_code != 0:
         return result.exit_code, result.output
     return json.loads(out.read_text())["blockTimeMs"], ""
