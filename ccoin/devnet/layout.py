@@ -21,6 +21,10 @@ and 2 as Ethereum v3 keystores) and relayer.json (the sidechain account sending 
 
 Everything is built in a hidden staging directory inside DIR and moved into place with
 devnet.json last, so devnet.json exists only when the rest does.
+
+Where the processes run is a `Placement`: all on this machine's loopback (the default),
+on separate hosts (`--hosts`), or in the compose file's containers (`--compose`); it
+decides the addresses in node.json, relay.json and devnet.json (ADR 0024).
 """
 
 from __future__ import annotations
