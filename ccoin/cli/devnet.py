@@ -34,9 +34,11 @@ from ccoin.devnet.live import JsonStatus, LiveTable
 from ccoin.devnet.processes import (
     Started,
     bridge_status,
+    bridge_status_here_or_served,
     node_statuses,
     render_table,
     start_devnet,
+    statuses_here_or_served,
     stop_devnet,
     stop_started,
     wait_serving,
@@ -259,10 +261,11 @@ def _json_line(value: Any) -> None:
 @reports_errors
 def devnet_status(directory: Path, as_json: bool) -> None:
     """Height, finalized height, peers and up/down of every node; anvil's and the relayer's
-    state and the last sidechain height anchored on BSC."""
+    state and the last sidechain height anchored on BSC. What no local process runs (the
+    compose devnet, nodes on other hosts) is asked over the network."""
     devnet = Devnet.load(directory)
-    statuses = node_statuses(devnet)
-    bridge = bridge_status(devnet)
+    statuses = statuses_here_or_served(devnet)
+    bridge = bridge_status_here_or_served(devnet)
     if as_json:
         print_json(
             {

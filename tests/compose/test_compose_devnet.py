@@ -111,6 +111,15 @@ def test_all_four_nodes_finalize() -> None:
             assert node.get_block(low)["id"] == expected  # one chain
 
 
+def test_devnet_status_asks_the_containers(devnet: Path) -> None:
+    status = ccoin("devnet", "status", "--dir", devnet)
+    log(f"ccoin devnet status: {status}")
+    assert [n["running"] for n in status["nodes"]] == [True] * 4
+    assert all(n["finalized"] >= 1 and n["peers"] == 3 for n in status["nodes"])
+    bridge = status["bridge"]
+    assert bridge["bscRunning"] and bridge["relayerRunning"]
+
+
 def test_a_cli_transfer_finalizes_on_all_four(devnet: Path) -> None:
     keystore, passphrase = devnet / "t0.json", devnet / "keys" / "passphrase"
     ccoin("keys", "import", "--devnet", devnet, "--test-account", "0", "--out", keystore,
