@@ -5,17 +5,37 @@
 # Only an amd64 (x86_64) build works: the final stage copies the linux-amd64 anvil binary,
 # the only platform package package-lock.json holds.
 
+# The base images are build arguments: the defaults are the official ones; scripts/compose-test
+# builds stand-ins from Debian packages where no image registry is reachable (ADR 0024).
+ARG NODE_IMAGE=node:20-slim
+ARG PYTHON_IMAGE=python:3.11-slim
+
 # Stage 1: anvil, a local EVM node, from the npm package @foundry-rs/anvil at the versions
 # package-lock.json pins, installed as scripts/setup-npm does: `npm ci`, and when that fails
 # (a lock holding only this platform's binary package) an install that keeps the locked
 # versions without rewriting the lock. solc comes along but stays in this stage.
-FROM node:20-slim AS npm
+# The binary is the platform package's (@foundry-rs/anvil-linux-amd64), or, where npm skips
+# that package (it wants Node >= 20: an older npm leaves it out without failing), the one
+# anvil's own postinstall fetched at the same version into the anvil package; with neither,
+# the build stops here and says so.
+FROM ${NODE_IMAGE} AS npm
 WORKDIR /npm
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error \
     || npm install --no-save --no-audit --no-fund --loglevel=error
+RUN for bin in node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil \
+               node_modules/@foundry-rs/anvil/anvil; do \
+        if [ -x "$bin" ]; then cp "$bin" /npm/anvil && break; fi; \
+    done; \
+    if [ ! -x /npm/anvil ]; then \
+        echo "Dockerfile: npm installed no anvil binary (neither the platform package" \
+             "@foundry-rs/anvil-linux-amd64 nor the postinstall's download); the npm image" \
+             "needs Node.js >= 20 and the npm registry" >&2; \
+        exit 1; \
+    fi; \
+    /npm/anvil --version
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -28,7 +48,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # anvil on PATH, where ccoin.bench.anvil.find_anvil looks when there is no node_modules.
-COPY --from=npm /npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil /usr/local/bin/anvil
+COPY --from=npm /npm/anvil /usr/local/bin/anvil
 RUN anvil --version
 
 WORKDIR /src

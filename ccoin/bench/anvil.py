@@ -102,12 +102,12 @@ class AnvilConfig:
     gas_limit: int = DEFAULT_GAS_LIMIT
     mnemonic: str = DEFAULT_MNEMONIC
 
-    def args(self, port: int) -> list[str]:
-        """anvil's command-line flags for this config on `port` (block time 0: automine, a
-        block per transaction as it arrives, for tests)."""
+    def args(self, port: int, host: str = "127.0.0.1") -> list[str]:
+        """anvil's command-line flags for this config on `host`:`port` (block time 0:
+        automine, a block per transaction as it arrives, for tests)."""
         interval = ["--block-time", f"{self.block_time:g}"] if self.block_time else []
         return [
-            "--host", "127.0.0.1",
+            "--host", host,
             "--port", str(port),
             "--chain-id", str(self.chain_id),
             *interval,

@@ -17,7 +17,7 @@ from ccoin.bridge.evm import EvmClient
 from ccoin.cli.common import BLOCK_TIME, print_json, reports_errors, seconds_text
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.banner import devnet_facts, render_banner
-from ccoin.devnet.compose import render_compose
+from ccoin.devnet.compose import compose_placement, render_compose
 from ccoin.devnet.layout import (
     DEFAULT_BASE_PORT,
     DEFAULT_BLOCK_TIME_MS,
@@ -27,15 +27,18 @@ from ccoin.devnet.layout import (
     GENESIS_FILE,
     MAX_NODES,
     Devnet,
+    Placement,
     init_devnet,
 )
 from ccoin.devnet.live import JsonStatus, LiveTable
 from ccoin.devnet.processes import (
     Started,
     bridge_status,
+    bridge_status_here_or_served,
     node_statuses,
     render_table,
     start_devnet,
+    statuses_here_or_served,
     stop_devnet,
     stop_started,
     wait_serving,
@@ -95,6 +98,17 @@ def devnet_group() -> None:
     is_flag=True,
     help="No bridge to BSC: no anvil, contracts, relayer or bridge keys in the genesis.",
 )
+@click.option(
+    "--hosts",
+    help="Nodes on separate machines: node I's IP address or name, comma-separated, one per "
+    "node. Nodes listen on 0.0.0.0 and dial these; anvil and the relayer run beside node0.",
+)
+@click.option(
+    "--compose",
+    is_flag=True,
+    help="For docker-compose.yml: nodes and anvil reached by service name (node0.., bsc), "
+    "devnet.json naming 127.0.0.1 where their ports are published.",
+)
 @reports_errors
 def devnet_init(
     nodes: int,
@@ -105,9 +119,18 @@ def devnet_init(
     force: bool,
     if_missing: bool,
     no_bridge: bool,
+    hosts: str | None,
+    compose: bool,
 ) -> None:
     """Create an N-node devnet in DIR: network CA, node certificates, genesis, node configs,
     and the bridge's plan (anvil on base+200, contract addresses, relayer config)."""
+    if hosts is not None and compose:
+        raise click.UsageError("--hosts and --compose contradict each other")
+    placement = Placement()
+    if hosts is not None:
+        placement = Placement.on_hosts([h.strip() for h in hosts.split(",")])
+    elif compose:
+        placement = compose_placement(nodes)
     result = init_devnet(
         directory,
         nodes=nodes,
@@ -117,6 +140,7 @@ def devnet_init(
         force=force,
         if_missing=if_missing,
         bridge=not no_bridge,
+        placement=placement,
     )
     devnet = result.devnet
     print_json(
@@ -125,7 +149,10 @@ def devnet_init(
             "created": result.created,
             "chainName": devnet.chain_name,
             "networkId": devnet.network_id,
-            "nodes": [{"name": n.name, "p2p": n.p2p, "config": n.config} for n in devnet.nodes],
+            "nodes": [
+                {"name": n.name, "p2p": n.p2p, "rpc": n.rpc, "config": n.config}
+                for n in devnet.nodes
+            ],
             "bsc": devnet.bsc.to_json() if devnet.bsc is not None else None,
         }
     )
@@ -239,10 +266,11 @@ def _json_line(value: Any) -> None:
 @reports_errors
 def devnet_status(directory: Path, as_json: bool) -> None:
     """Height, finalized height, peers and up/down of every node; anvil's and the relayer's
-    state and the last sidechain height anchored on BSC."""
+    state and the last sidechain height anchored on BSC. What no local process runs (the
+    compose devnet, nodes on other hosts) is asked over the network."""
     devnet = Devnet.load(directory)
-    statuses = node_statuses(devnet)
-    bridge = bridge_status(devnet)
+    statuses = statuses_here_or_served(devnet)
+    bridge = bridge_status_here_or_served(devnet)
     if as_json:
         print_json(
             {
@@ -270,18 +298,23 @@ def devnet_down(directory: Path) -> None:
 
 @devnet_group.command("deploy-bsc")
 @dir_option
+@click.option(
+    "--bsc",
+    "bsc_url",
+    help="anvil's URL from here, when not devnet.json's (the compose file: http://bsc:PORT).",
+)
 @reports_errors
-def devnet_deploy_bsc(directory: Path) -> None:
+def devnet_deploy_bsc(directory: Path, bsc_url: str | None) -> None:
     """Wait for the devnet's BSC (anvil) and deploy the contracts where devnet.json plans
     them, unless they are there already (`devnet up` does this itself; the compose file's
     `deploy` service runs it)."""
     devnet = Devnet.load(directory)
     if devnet.bsc is None:
         raise click.UsageError("this devnet was made with --no-bridge")
-    with EvmClient(devnet.bsc.url) as client:
+    with EvmClient(bsc_url or devnet.bsc.url) as client:
         devbsc.wait_ready(client, None, devnet.root / devbsc.BSC_DIR / devbsc.ANVIL_LOG)
     genesis = GenesisConfig.load(devnet.root / GENESIS_FILE)
-    done = devbsc.deploy_contracts(devnet.root, devnet.bsc, genesis)
+    done = devbsc.deploy_contracts(devnet.root, devnet.bsc, genesis, bsc_url)
     print_json({"deployed": done.deployed, **devnet.bsc.to_json()})
 
 

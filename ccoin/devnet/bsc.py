@@ -32,7 +32,7 @@ from ccoin.bridge.evm import Contract, EvmClient, EvmError, create_address, new_
 from ccoin.bridge.solidity import load_artifact
 from ccoin.errors import ConfigError, ErrorCode
 from ccoin.node.log import LogRotation
-from ccoin.types.codec import UNIT, json_evm_address, json_int, json_object
+from ccoin.types.codec import UNIT, json_evm_address, json_int, json_object, json_str
 from ccoin.types.genesis import GenesisConfig
 
 BSC_PORT_OFFSET = 200  # anvil listens on base + 200
@@ -45,6 +45,7 @@ USER_TOKENS = 10**6 * UNIT
 ANCHOR_EVERY = 5  # seconds between the relayer's anchors (each a BSC transaction)
 STATE_INTERVAL = 5  # seconds between anvil's state dumps (and one at exit)
 READY_TIMEOUT = 30.0
+LOOPBACK = "127.0.0.1"
 POLL_INTERVAL = 0.05
 
 BSC_DIR = "bsc"
@@ -73,7 +74,11 @@ def dev_keys() -> list[LocalAccount]:
 
 @dataclass(frozen=True)
 class DevnetBsc:
-    """The `bsc` entry of devnet.json: where anvil listens and where the contracts are."""
+    """The `bsc` entry of devnet.json: where anvil listens and where the contracts are.
+
+    `host` is where the user's commands reach anvil (written only when not loopback: a
+    devnet on several machines, ADR 0024); the nodes and the relayer may reach it by
+    another name (the compose file's `bsc` service), written in their own configs."""
 
     port: int
     chain_id: int
@@ -81,10 +86,11 @@ class DevnetBsc:
     token: str
     anchor: str
     bridge: str
+    host: str = LOOPBACK
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return bsc_url(self.host, self.port)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,14 +100,16 @@ class DevnetBsc:
             "token": self.token,
             "anchor": self.anchor,
             "bridge": self.bridge,
+            **({"host": self.host} if self.host != LOOPBACK else {}),
         }
 
     @classmethod
     def from_json(cls, value: Any) -> DevnetBsc:
         fields = frozenset({"port", "chainId", "deployer", "token", "anchor", "bridge"})
-        obj = json_object(value, "bsc", fields)
-        if set(obj) != fields:
-            raise _fail(f"bsc: an object with exactly {', '.join(sorted(fields))}")
+        obj = json_object(value, "bsc", fields | {"host"})
+        if set(obj) - {"host"} != fields:
+            raise _fail(f"bsc: an object with {', '.join(sorted(fields))} and optionally host")
+        host = json_str(obj.get("host", LOOPBACK), "bsc.host", max_len=255)
         return cls(
             port=json_int(obj["port"], "bsc.port", 1, 65535),
             chain_id=json_int(obj["chainId"], "bsc.chainId", 1, 2**63 - 1),
@@ -109,23 +117,29 @@ class DevnetBsc:
             token=json_evm_address(obj["token"], "bsc.token"),
             anchor=json_evm_address(obj["anchor"], "bsc.anchor"),
             bridge=json_evm_address(obj["bridge"], "bsc.bridge"),
+            host=host,
         )
 
     @classmethod
-    def plan(cls, base_port: int) -> DevnetBsc:
+    def plan(cls, base_port: int, host: str = LOOPBACK) -> DevnetBsc:
         deployer = dev_keys()[DEPLOYER].address
         token, anchor, bridge = (create_address(deployer, n) for n in range(3))
-        return cls(base_port + BSC_PORT_OFFSET, BSC_CHAIN_ID, deployer, token, anchor, bridge)
+        port = base_port + BSC_PORT_OFFSET
+        return cls(port, BSC_CHAIN_ID, deployer, token, anchor, bridge, host)
+
+
+def bsc_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
 
 
 def anvil_config() -> AnvilConfig:
     return AnvilConfig(chain_id=BSC_CHAIN_ID, block_time=BSC_BLOCK_TIME, accounts=len(dev_keys()))
 
 
-def anvil_args(bsc: DevnetBsc, state_file: Path | str) -> list[str]:
+def anvil_args(bsc: DevnetBsc, state_file: Path | str, listen: str = LOOPBACK) -> list[str]:
     """anvil's flags for the devnet (the launcher and the compose file both use these)."""
     return [
-        *anvil_config().args(bsc.port),
+        *anvil_config().args(bsc.port, listen),
         "--state", str(state_file),
         "--state-interval", str(STATE_INTERVAL),
     ]  # fmt: skip
@@ -140,11 +154,19 @@ def relay_command(root: Path) -> list[str]:
     return [sys.executable, "-m", "ccoin.cli.main", "relay", "--config", config]
 
 
-def relay_config(bsc: DevnetBsc, node_rpc: list[str], metrics_port: int) -> dict[str, Any]:
+def relay_config(
+    bsc: DevnetBsc,
+    node_rpc: list[str],
+    metrics_port: int,
+    *,
+    bsc_host: str | None = None,
+    metrics_host: str = LOOPBACK,
+) -> dict[str, Any]:
     """relay/relay.json (paths relative to relay/): node0 is the sidechain endpoint, every
-    node a signer."""
+    node a signer; anvil at `bsc_host` when the relayer reaches it by another name than
+    the user does."""
     return {
-        "bsc": bsc.url,
+        "bsc": bsc_url(bsc_host or bsc.host, bsc.port),
         "bscChainId": bsc.chain_id,
         "anchor": bsc.anchor,
         "bridge": bsc.bridge,
@@ -156,7 +178,7 @@ def relay_config(bsc: DevnetBsc, node_rpc: list[str], metrics_port: int) -> dict
         "relayerPassphraseFile": "../keys/passphrase",
         "intervalSeconds": 1,
         "anchorEverySeconds": ANCHOR_EVERY,
-        "metricsListen": f"127.0.0.1:{metrics_port}",
+        "metricsListen": f"{metrics_host}:{metrics_port}",
         "log": LogRotation(Path(RELAYER_LOG)).to_json(RELAYER_LOG),  # 10 MiB x 3
     }
 
@@ -186,12 +208,15 @@ class Deployment:
     deployed: bool  # False: the contracts were there already
 
 
-def deploy_contracts(root: Path, bsc: DevnetBsc, genesis: GenesisConfig) -> Deployment:
+def deploy_contracts(
+    root: Path, bsc: DevnetBsc, genesis: GenesisConfig, url: str | None = None
+) -> Deployment:
     """Deploy CarbonCoin, Anchor (the genesis delegates' bridge keys) and Bridge where the
-    devnet planned them, unless anvil's state has them already."""
+    devnet planned them, unless anvil's state has them already; anvil at `url` when the
+    deployer reaches it by another name than devnet.json's (a compose service)."""
     marker = root / BSC_DIR / DEPLOYED_FILE
     deployer, _, user = dev_keys()
-    with EvmClient(bsc.url) as client:
+    with EvmClient(url or bsc.url) as client:
         if client.rpc("eth_getCode", bsc.bridge, "latest") not in ("0x", None):
             return Deployment(deployed=False)
         nonce = int(client.rpc("eth_getTransactionCount", deployer.address, "latest"), 16)

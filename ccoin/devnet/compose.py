@@ -5,9 +5,15 @@ checks that it still is, and that it matches what `ccoin devnet init` lays out. 
 holds no secrets: keys and certificates are created inside the `devnet` volume by the
 `init` service on first start.
 
+The services share one bridge network (ADR 0024) and reach each other by service name:
+`init` runs `ccoin devnet init --compose`, whose configs listen on 0.0.0.0 and dial
+`nodeJ:PORT` and `bsc:PORT`, while devnet.json names 127.0.0.1, where each node's RPC,
+anvil and the relayer's metrics are published on the host at the ports `devnet up` uses.
 The bridge services are built from the functions the local launcher (`devnet up`) uses:
 `bsc` runs anvil with `anvil_args` of the devnet's planned BSC, `deploy` runs
 `ccoin devnet deploy-bsc`, and `relayer` runs `ccoin relay` on the relay.json init wrote.
+Healthchecks (`ccoin.devnet.probe`) let dependents wait for `service_healthy`, and
+`docker compose up --wait` return once the devnet serves.
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ from typing import Any
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.bsc import DevnetBsc, anvil_args
 from ccoin.devnet.layout import (
+    ANY,
     CHAIN_NAME,
     CONFIG_FILE,
     DEFAULT_BASE_PORT,
     DEFAULT_NODES,
+    HOST,
+    Placement,
     check_shape,
     node_name,
     p2p_port,
@@ -31,15 +40,29 @@ from ccoin.devnet.layout import (
 
 IMAGE = "ccoin:devnet"
 VOLUME = "devnet"
+NETWORK = "devnet"
 MOUNT = "/devnet"
+BSC_SERVICE = "bsc"
 STOP_GRACE = "15s"  # the node needs a moment to close its database on SIGTERM
 LINE_LIMIT = 100
+# Probed every 2 s; failures in the first 120 s (a node loading its genesis, anvil its
+# state) do not count, a success marks the service healthy at once.
+HEALTH_TIMING = {"interval": "2s", "timeout": "5s", "retries": 5, "start_period": "120s"}
+
+
+def compose_placement(nodes: int) -> Placement:
+    """What `devnet init --compose` lays out: nodes and anvil reached by service name,
+    the user reaching all of them on the host's loopback (the published ports)."""
+    return Placement(
+        hosts=tuple(node_name(i) for i in range(nodes)), bsc_host=BSC_SERVICE, client_host=HOST
+    )
 
 
 def init_command(nodes: int, base_port: int) -> list[str]:
     return [
         "devnet",
         "init",
+        "--compose",
         "--nodes",
         str(nodes),
         "--dir",
@@ -55,17 +78,29 @@ def node_command(name: str) -> list[str]:
 
 
 def bsc_command(base_port: int) -> list[str]:
-    """anvil's flags, exactly as `devnet up` starts it, with the state in the volume."""
+    """anvil's flags, exactly as `devnet up` starts it, but listening on every interface of
+    its container, with the state in the volume."""
     state = f"{MOUNT}/{devbsc.BSC_DIR}/{devbsc.STATE_FILE}"
-    return anvil_args(DevnetBsc.plan(base_port), state)
+    return anvil_args(DevnetBsc.plan(base_port), state, listen=ANY)
 
 
-def deploy_command() -> list[str]:
-    return ["devnet", "deploy-bsc", "--dir", MOUNT]
+def deploy_command(base_port: int) -> list[str]:
+    url = devbsc.bsc_url(BSC_SERVICE, DevnetBsc.plan(base_port).port)
+    return ["devnet", "deploy-bsc", "--dir", MOUNT, "--bsc", url]
 
 
 def relay_command() -> list[str]:
     return ["relay", "--config", f"{MOUNT}/{devbsc.RELAY_DIR}/{devbsc.RELAY_CONFIG}"]
+
+
+def probe(kind: str, url: str) -> dict[str, Any]:
+    """A healthcheck run inside the container (no curl in slim images: Python's stdlib)."""
+    return {"test": ["CMD", "python3", "-m", "ccoin.devnet.probe", kind, url], **HEALTH_TIMING}
+
+
+def published(port: int) -> list[str]:
+    """The container's `port` on the host's loopback at the same number."""
+    return [f"{HOST}:{port}:{port}"]
 
 
 def _after(**conditions: str) -> dict[str, Any]:
@@ -73,7 +108,7 @@ def _after(**conditions: str) -> dict[str, Any]:
 
 
 COMPLETED = "service_completed_successfully"
-STARTED = "service_started"
+HEALTHY = "service_healthy"
 
 
 def compose_document(
@@ -83,55 +118,70 @@ def compose_document(
     check_shape(nodes, base_port, bridge=True)
     volumes = [f"{VOLUME}:{MOUNT}"]
     image = {"build": ".", "image": IMAGE}
+    networked = {"networks": [NETWORK], "volumes": volumes}
+    running = {"restart": "unless-stopped", "stop_signal": "SIGTERM"}
+    bsc_port = DevnetBsc.plan(base_port).port
+    metrics = base_port + devbsc.RELAY_METRICS_OFFSET
     services: dict[str, Any] = {
-        "init": {**image, "command": init_command(nodes, base_port), "volumes": volumes},
-        "bsc": {
+        "init": {
+            **image,
+            "command": init_command(nodes, base_port),
+            "network_mode": "none",  # it only writes files into the volume
+            "volumes": volumes,
+        },
+        BSC_SERVICE: {
             **image,
             "entrypoint": ["anvil"],
             "command": bsc_command(base_port),
             "depends_on": _after(init=COMPLETED),
-            "network_mode": "host",
-            "restart": "unless-stopped",
-            "stop_signal": "SIGTERM",  # anvil writes its state file on SIGTERM
+            "ports": published(bsc_port),
+            "healthcheck": probe("anvil", devbsc.bsc_url(HOST, bsc_port)),
+            **running,  # anvil writes its state file on SIGTERM
             "stop_grace_period": STOP_GRACE,
-            "volumes": volumes,
+            **networked,
         },
         "deploy": {
             **image,
-            "command": deploy_command(),
-            "depends_on": _after(init=COMPLETED, bsc=STARTED),
-            "network_mode": "host",
-            "volumes": volumes,
+            "command": deploy_command(base_port),
+            "depends_on": _after(init=COMPLETED, **{BSC_SERVICE: HEALTHY}),
+            **networked,
         },
     }
     names = [node_name(i) for i in range(nodes)]
-    for name in names:
+    for i, name in enumerate(names):
+        rpc = rpc_port(base_port, i)
         services[name] = {
             **image,
             "command": node_command(name),
             "depends_on": _after(init=COMPLETED, deploy=COMPLETED),
-            "network_mode": "host",
-            "restart": "unless-stopped",
-            "stop_signal": "SIGTERM",
+            "ports": published(rpc),
+            "healthcheck": probe("node", f"http://{HOST}:{rpc}"),
+            **running,
             "stop_grace_period": STOP_GRACE,
-            "volumes": volumes,
+            **networked,
         }
     services["relayer"] = {
         **image,
         "command": relay_command(),
-        "depends_on": _after(deploy=COMPLETED, **dict.fromkeys(names, STARTED)),
-        "network_mode": "host",
-        "restart": "unless-stopped",
-        "stop_signal": "SIGTERM",
-        "volumes": volumes,
+        "depends_on": _after(deploy=COMPLETED, **dict.fromkeys(names, HEALTHY)),
+        "ports": published(metrics),
+        "healthcheck": probe("http", f"http://{HOST}:{metrics}/metrics"),
+        **running,
+        **networked,
     }
-    return {"name": CHAIN_NAME, "services": services, "volumes": {VOLUME: {}}}
+    return {
+        "name": CHAIN_NAME,
+        "services": services,
+        "networks": {NETWORK: {"driver": "bridge"}},
+        "volumes": {VOLUME: {}},
+    }
 
 
 def render_compose(nodes: int = DEFAULT_NODES, base_port: int = DEFAULT_BASE_PORT) -> str:
     last = p2p_port(base_port, nodes - 1)
     first_rpc, last_rpc = rpc_port(base_port, 0), rpc_port(base_port, nodes - 1)
     bsc_port = DevnetBsc.plan(base_port).port
+    metrics = base_port + devbsc.RELAY_METRICS_OFFSET
     chain = devbsc.BSC_CHAIN_ID
     state = f"{MOUNT}/{devbsc.BSC_DIR}/{devbsc.STATE_FILE}"
     header = [
@@ -143,18 +193,23 @@ def render_compose(nodes: int = DEFAULT_NODES, base_port: int = DEFAULT_BASE_POR
         f"# relayer's relay.json) in the `{VOLUME}` volume, mounted at {MOUNT}; it holds every",
         "# key, so this file holds no secret.",
         "#",
-        f"# The bridge: `bsc` runs anvil, standing in for BNB Smart Chain (chain id {chain}),",
-        f"# on 127.0.0.1:{bsc_port}; it keeps its state in {state}, written every",
-        "# few seconds and on SIGTERM. `deploy` runs `ccoin devnet deploy-bsc`, which waits for",
-        "# anvil and deploys the contracts where init planned them (only once: it does nothing",
-        "# when they are there). The nodes start after it, and `relayer` (`ccoin relay`) once",
-        "# every node has started.",
+        f"# The bridge: `{BSC_SERVICE}` runs anvil, standing in for BNB Smart Chain (chain id"
+        f" {chain});",
+        f"# it keeps its state in {state}, written every few seconds and on",
+        "# SIGTERM. `deploy` runs `ccoin devnet deploy-bsc`, which deploys the contracts where",
+        "# init planned them (only once: it does nothing when they are there). The nodes start",
+        "# after it, and `relayer` (`ccoin relay`) once every node is healthy.",
         "#",
-        "# Every service uses `network_mode: host`: the generated configs listen on and dial",
-        f"# 127.0.0.1:{base_port}..{last} (p2p), {first_rpc}..{last_rpc} (RPC)"
-        f" and {bsc_port} (anvil),",
-        "# and with host networking those loopback addresses work unchanged inside the",
-        "# containers (Linux Docker Engine only).",
+        f"# Networking: one bridge network, `{NETWORK}`; no host networking, so it runs on Docker",
+        "# Desktop too. The configs `devnet init --compose` writes listen on 0.0.0.0 and dial",
+        f"# nodeJ:{base_port}..{last} (p2p), nodeJ:{first_rpc}..{last_rpc} (RPC) and"
+        f" {BSC_SERVICE}:{bsc_port};",
+        f"# each node's RPC ({first_rpc}..{last_rpc}), anvil ({bsc_port}) and the relayer's"
+        f" metrics ({metrics})",
+        "# are published on the host's 127.0.0.1 at those ports, as `scripts/start-devnet`",
+        "# serves them, and devnet.json names 127.0.0.1. Healthchecks (python3 -m",
+        "# ccoin.devnet.probe) gate the dependents, so `docker compose up --wait` returns once",
+        "# the devnet serves.",
     ]
     body = _emit(compose_document(nodes, base_port), 0)
     return "\n".join([*header, *body]) + "\n"

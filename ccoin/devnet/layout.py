@@ -21,17 +21,23 @@ and 2 as Ethereum v3 keystores) and relayer.json (the sidechain account sending 
 
 Everything is built in a hidden staging directory inside DIR and moved into place with
 devnet.json last, so devnet.json exists only when the rest does.
+
+Where the processes run is a `Placement`: all on this machine's loopback (the default),
+on separate hosts (`--hosts`), or in the compose file's containers (`--compose`); it
+decides the addresses in node.json, relay.json and devnet.json (ADR 0024).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,6 +69,7 @@ GENESIS_FILE = "genesis.json"
 CONFIG_FILE = "node.json"
 CHAIN_NAME = "ccoin-devnet"
 HOST = "127.0.0.1"
+ANY = "0.0.0.0"  # listen on every interface: nodes on several hosts, or in containers
 DEFAULT_NODES = 4
 DEFAULT_BASE_PORT = 26600
 DEFAULT_TEST_ACCOUNTS = 1000
@@ -73,6 +80,8 @@ MAX_PORT = 65535
 KDF = "fast"
 STAGING_PREFIX = ".devnet-init-"
 _NODE_DIR = re.compile(r"node\d{1,3}")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 _MAX_DEVNET_FILE = 1024 * 1024
 
 
@@ -108,6 +117,58 @@ def check_shape(nodes: int, base_port: int, bridge: bool = False) -> None:
             f"--base-port: ports {base_port}..{top} (p2p base+I, rpc base+{RPC_PORT_OFFSET}+I"
             f"{bsc}) must lie in 1..{MAX_PORT}"
         )
+
+
+def check_host(host: str, where: str) -> str:
+    """An IP address or a DNS name, as a peer dials it."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(host):
+            raise _fail(f"{where}: an IP address or a host name, got {host!r}") from None
+    return host
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the devnet's processes run, as their peers and as the user reach them (ADR 0024).
+
+    The default: every process on this machine's loopback. With `hosts`, node I runs on
+    hosts[I] (an IP address or a name): its P2P and RPC listen on every interface, its
+    peers dial hosts[I], and its certificate names hosts[I] too; anvil and the relayer run
+    at `bsc_host`. `client_host` is what devnet.json says, what the user's commands
+    (`devnet status`, `bridge deposit --devnet`, ...) dial, when the user reaches every
+    process there rather than at the hosts: the compose devnet, whose ports are published
+    on the host's loopback.
+    """
+
+    hosts: tuple[str, ...] = ()
+    bsc_host: str = HOST
+    client_host: str | None = None
+
+    @classmethod
+    def on_hosts(cls, hosts: Sequence[str]) -> Placement:
+        """Nodes on separate machines; anvil and the relayer beside node0."""
+        if not hosts:
+            raise _fail("--hosts: at least one host")
+        return cls(tuple(hosts), bsc_host=hosts[0])
+
+    @property
+    def listen(self) -> str:
+        return ANY if self.hosts else HOST
+
+    def host(self, index: int) -> str:
+        return self.hosts[index] if self.hosts else HOST
+
+    def client(self, host: str) -> str:
+        return self.client_host or host
+
+    def check(self, nodes: int) -> None:
+        if self.hosts and len(self.hosts) != nodes:
+            raise _fail(f"--hosts: one host per node, {nodes}; got {len(self.hosts)}")
+        for i, host in enumerate(self.hosts):
+            check_host(host, f"--hosts[{i}]")
+        check_host(self.bsc_host, "bsc host")
 
 
 @dataclass(frozen=True)
@@ -275,8 +336,10 @@ def init_devnet(
     if_missing: bool = False,
     genesis_time: int | None = None,
     bridge: bool = True,
+    placement: Placement = Placement(),
 ) -> InitResult:
-    """Create a devnet of `nodes` nodes in `directory` (see the module docstring)."""
+    """Create a devnet of `nodes` nodes in `directory` (see the module docstring), placed
+    as `placement` says (default: every process on this machine's loopback)."""
     if force and if_missing:
         raise _fail("--force and --if-missing contradict each other")
     root = Path(directory).resolve()
@@ -286,6 +349,7 @@ def init_devnet(
         if not force:
             raise _fail(f"{root / DEVNET_FILE} exists; use --force to replace this devnet")
     check_shape(nodes, base_port, bridge)
+    placement.check(nodes)
     existing = generated_entries(root)
     if existing and not force:
         names = ", ".join(e.name for e in existing)
@@ -313,6 +377,7 @@ def init_devnet(
             block_time_ms=block_time_ms,
             genesis_time=int(time.time()) if genesis_time is None else genesis_time,
             bridge=bridge,
+            placement=placement,
         )
         for entry in sorted(stage.iterdir()):
             if entry.name != DEVNET_FILE:
@@ -343,14 +408,15 @@ def _build(
     block_time_ms: int,
     genesis_time: int,
     bridge: bool,
+    placement: Placement,
 ) -> Devnet:
     names = [node_name(i) for i in range(nodes)]
     ca = NetworkCA.create(f"{CHAIN_NAME} CA")
     (stage / "ca").mkdir()
     ca.save(stage / "ca" / "ca.crt", stage / "ca" / "ca.key")
     fingerprints = []
-    for name in names:
-        identity = ca.issue_node_cert(name)
+    for i, name in enumerate(names):
+        identity = ca.issue_node_cert(name, hosts=placement.hosts[i : i + 1])
         tls = stage / name / "tls"
         tls.mkdir(parents=True)
         identity.save(tls / "node.crt", tls / "node.key")
@@ -360,7 +426,7 @@ def _build(
     keys.mkdir()
     passphrase = random_passphrase()
     _write_private(keys / "passphrase", (passphrase + "\n").encode())
-    plan = DevnetBsc.plan(base_port) if bridge else None
+    plan = DevnetBsc.plan(base_port, placement.client(placement.bsc_host)) if bridge else None
     spec = _bridge_keys(keys, passphrase, plan) if plan is not None else None
     result = write_genesis(
         out=stage / GENESIS_FILE,
@@ -377,16 +443,18 @@ def _build(
         bridge=spec,
     )
 
-    addresses = [PeerAddress(HOST, p2p_port(base_port, i)) for i in range(nodes)]
+    hosts = [placement.host(i) for i in range(nodes)]
+    addresses = [PeerAddress(hosts[i], p2p_port(base_port, i)) for i in range(nodes)]
     entries = []
     for i, name in enumerate(names):
         keys_of = (result.delegate_keystores[i], result.bridge_keystores[i])
-        _write_node(stage, name, keys_of, passphrase, addresses, i, base_port, plan)
+        _write_node(stage, name, keys_of, passphrase, addresses, i, base_port, plan, placement)
+        client = placement.client(hosts[i])
         entries.append(
             DevnetNode(
                 name=name,
-                p2p=str(addresses[i]),
-                rpc=str(PeerAddress(HOST, rpc_port(base_port, i))),
+                p2p=str(PeerAddress(client, p2p_port(base_port, i))),
+                rpc=str(PeerAddress(client, rpc_port(base_port, i))),
                 config=f"{name}/{CONFIG_FILE}",
                 data_dir=f"{name}/data",
             )
@@ -395,9 +463,11 @@ def _build(
     if plan is not None:
         (stage / devbsc.BSC_DIR).mkdir()
         (stage / devbsc.RELAY_DIR).mkdir()
-        rpc = [n.rpc for n in entries]
+        rpc = [f"{hosts[i]}:{rpc_port(base_port, i)}" for i in range(nodes)]
         metrics = base_port + devbsc.RELAY_METRICS_OFFSET
-        relay = devbsc.relay_config(plan, rpc, metrics)
+        relay = devbsc.relay_config(
+            plan, rpc, metrics, bsc_host=placement.bsc_host, metrics_host=placement.listen
+        )
         _write_json(stage / devbsc.RELAY_DIR / devbsc.RELAY_CONFIG, relay)
     _write_json(stage / DEVNET_FILE, devnet.to_json())
     return devnet
@@ -412,6 +482,7 @@ def _write_node(
     index: int,
     base_port: int,
     plan: DevnetBsc | None,
+    placement: Placement,
 ) -> None:
     """nodeI/keys (the delegate's keystore, its bridge key, the passphrase) and node.json."""
     node_dir = stage / name
@@ -426,7 +497,7 @@ def _write_node(
         node_bridge = BridgeNodeConfig(
             key=keys / "bridge.json",
             passphrase_file=keys / "passphrase",
-            bsc=plan.url,
+            bsc=devbsc.bsc_url(placement.bsc_host, plan.port),
             anchor=plan.anchor,
         )
     config = NodeConfig(
@@ -437,12 +508,12 @@ def _write_node(
         passphrase_file=keys / "passphrase",
         pool=PoolLimits(),
         p2p=P2PConfig(
-            listen=addresses[index],
+            listen=PeerAddress(placement.listen, addresses[index].port),
             peers=tuple(a for j, a in enumerate(addresses) if j != index),
             cert=node_dir / "tls" / "node.crt",
             key=node_dir / "tls" / "node.key",
         ),
-        rpc=RpcConfig(listen=PeerAddress(HOST, rpc_port(base_port, index))),
+        rpc=RpcConfig(listen=PeerAddress(placement.listen, rpc_port(base_port, index))),
         bridge=node_bridge,
         log=LogRotation(node_dir / LOG_FILE),  # 10 MiB x 3
         # every node of the devnet shares one machine's cores: worker processes would add

@@ -33,6 +33,7 @@ STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 KILL_TIMEOUT = 5.0  # seconds to wait for a SIGKILLed process to vanish
 POLL_INTERVAL = 0.05
 SERVING_TIMEOUT = 60.0  # seconds for every node to accept RPC connections after its start
+SERVED_TIMEOUT = 1.0  # seconds for a node run elsewhere to answer `devnet status`
 _LOG_TAIL = 2000
 _MAX_STATUS_FILE = 64 * 1024
 
@@ -112,6 +113,29 @@ def node_statuses(devnet: Devnet) -> list[NodeStatus]:
     return out
 
 
+def served_status(node: DevnetNode, timeout: float = SERVED_TIMEOUT) -> NodeStatus | None:
+    """A node as its RPC (devnet.json's address) reports it, when it answers: for nodes
+    this machine does not run (the compose devnet, a devnet on separate hosts)."""
+    from ccoin.client import Client, ClientError  # only `devnet status` needs the client
+
+    try:
+        with Client(f"http://{node.rpc}", timeout=timeout) as client:
+            status = client.status()
+        height, finalized, peers = (int(status[k]) for k in ("height", "finalizedHeight", "peers"))
+    except (ClientError, OSError, KeyError, TypeError, ValueError):
+        return None
+    return NodeStatus(node.name, height, finalized, peers, running=True, pid=None)
+
+
+def statuses_here_or_served(devnet: Devnet) -> list[NodeStatus]:
+    """`node_statuses`, with every node no local process runs asked over its RPC."""
+    out = []
+    for node, local in zip(devnet.nodes, node_statuses(devnet), strict=True):
+        served = served_status(node) if not local.running else None
+        out.append(served or local)
+    return out
+
+
 @dataclass(frozen=True)
 class BridgeStatus:
     bsc_url: str
@@ -136,6 +160,34 @@ def bridge_status(devnet: Devnet) -> BridgeStatus | None:
     bsc_running = anvil.live_pid() is not None
     anchored = devbsc.anchored_height(devnet.bsc) if bsc_running else None
     return BridgeStatus(devnet.bsc.url, bsc_running, anchored, relayer.live_pid() is not None)
+
+
+def bridge_status_here_or_served(devnet: Devnet) -> BridgeStatus | None:
+    """`bridge_status`, with anvil and the relayer asked over the network (anvil's
+    JSON-RPC, the relayer's metrics) when no local process runs them."""
+    local = bridge_status(devnet)
+    if local is None or devnet.bsc is None:
+        return local
+    bsc, anchored, relayer = local.bsc_running, local.anchored, local.relayer_running
+    if not bsc:
+        anchored = devbsc.anchored_height(devnet.bsc, timeout=SERVED_TIMEOUT)
+        bsc = anchored is not None
+    if not relayer:
+        port = devnet.bsc.port - devbsc.BSC_PORT_OFFSET + devbsc.RELAY_METRICS_OFFSET
+        metrics = f"http://{devnet.bsc.host}:{port}/metrics"
+        relayer = _answers(metrics)
+    return BridgeStatus(local.bsc_url, bsc, anchored, relayer)
+
+
+def _answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=SERVED_TIMEOUT):
+            return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def render_table(statuses: list[NodeStatus], bridge: BridgeStatus | None = None) -> list[str]:

@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,14 +148,24 @@ class NetworkCA:
         *,
         serial: int | None = None,
         now: datetime.datetime | None = None,
+        hosts: Sequence[str] = (),
     ) -> NodeIdentity:
-        """A leaf certificate for `node_name` (CN and DNS SAN, plus IP 127.0.0.1); a fresh
-        key, a random serial and the current time unless given."""
+        """A leaf certificate for `node_name` (CN and DNS SAN, plus IP 127.0.0.1, plus the
+        `hosts` the node is reached at, IP addresses or names); a fresh key, a random serial
+        and the current time unless given. Peers are identified by the certificate, not by
+        its names (no hostname check), so the SANs only say where the node was meant to be."""
         key = node_key if node_key is not None else Ed25519PrivateKey.generate()
         now = now if now is not None else _now()
-        san = x509.SubjectAlternativeName(
-            [x509.DNSName(node_name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        )
+        names: list[x509.GeneralName] = [
+            x509.DNSName(node_name),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
+        for host in dict.fromkeys(h for h in hosts if h not in (node_name, "127.0.0.1")):
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        san = x509.SubjectAlternativeName(names)
         ca_public = self.key.public_key()
         usage = x509.ExtendedKeyUsage(
             [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]

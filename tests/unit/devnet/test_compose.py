@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 from ccoin.bridge.relay_config import RelayConfig
-from ccoin.devnet.bsc import DevnetBsc, anvil_args
+from ccoin.devnet import probe
+from ccoin.devnet.bsc import BSC_CHAIN_ID, DevnetBsc, anvil_args
 from ccoin.devnet.compose import compose_document, render_compose
+from ccoin.node.config import NodeConfig
 from tests.unit.devnet.helpers import init, run
 
 REPO = Path(__file__).resolve().parents[3]
@@ -20,7 +22,8 @@ DOCKERFILE = REPO / "Dockerfile"
 PACKAGE_LOCK = REPO / "package-lock.json"
 BRIDGE_SERVICES = ("bsc", "deploy", "relayer")
 COMPLETED = {"condition": "service_completed_successfully"}
-STARTED = {"condition": "service_started"}
+HEALTHY = {"condition": "service_healthy"}
+NETWORKS = ["devnet"]
 
 
 def option(command: list[str], name: str) -> str:
@@ -33,9 +36,16 @@ def test_committed_compose_file_is_the_rendered_default() -> None:
     assert yaml.safe_load(text) == compose_document()
 
 
+def healthcheck(svc: dict[str, Any]) -> list[str]:
+    test: list[str] = svc["healthcheck"]["test"]
+    assert test[:4] == ["CMD", "python3", "-m", "ccoin.devnet.probe"]
+    assert test[4] in probe.PROBES
+    return test[4:]
+
+
 def test_compose_file_matches_the_default_devnet(tmp_path: Path) -> None:
     root = tmp_path / "devnet"
-    init(root, nodes=4)
+    init(root, "--compose", nodes=4)
     devnet = json.loads((root / "devnet.json").read_text())
     doc: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
     services = doc["services"]
@@ -49,9 +59,20 @@ def test_compose_file_matches_the_default_devnet(tmp_path: Path) -> None:
         assert svc["command"][:3] == ["node", "start", "--config"]
         assert svc["command"][3] == f"/devnet/{entry['config']}"
         assert svc["command"][3] == f"/devnet/{entry['name']}/node.json"
-        # Host networking: the p2p addresses in the configs are the ones in use.
-        assert svc["network_mode"] == "host"
-        assert "ports" not in svc and "networks" not in svc
+        # A bridge network: the configs listen on every interface and dial service names;
+        # the RPC is published on the host's loopback where devnet.json says it is.
+        assert "network_mode" not in svc and svc["networks"] == NETWORKS
+        config = NodeConfig.load(root / entry["config"])
+        assert config.rpc is not None
+        assert (config.p2p.listen.host, config.rpc.listen.host) == ("0.0.0.0", "0.0.0.0")
+        peers = {str(p) for p in config.p2p.peers}
+        others = [n for n in devnet["nodes"] if n["name"] != entry["name"]]
+        assert peers == {f"{n['name']}:{n['p2p'].rsplit(':')[1]}" for n in others}
+        rpc_port = config.rpc.listen.port
+        assert entry["rpc"] == f"127.0.0.1:{rpc_port}"
+        assert svc["ports"] == [f"127.0.0.1:{rpc_port}:{rpc_port}"]
+        assert healthcheck(svc) == ["node", f"http://127.0.0.1:{rpc_port}"]
+        assert config.bridge is not None and config.bridge.bsc == "http://bsc:26800"
         assert svc["volumes"] == [volume]
         assert svc["depends_on"] == {"init": COMPLETED, "deploy": COMPLETED}
         assert svc["restart"] == "unless-stopped"
@@ -59,8 +80,9 @@ def test_compose_file_matches_the_default_devnet(tmp_path: Path) -> None:
         assert svc["image"] == services["init"]["image"]
 
     init_cmd = services["init"]["command"]
-    assert init_cmd[:2] == ["devnet", "init"]
+    assert init_cmd[:3] == ["devnet", "init", "--compose"]
     assert "--if-missing" in init_cmd
+    assert services["init"]["network_mode"] == "none"
     assert option(init_cmd, "--dir") == "/devnet"
     assert services["init"]["volumes"] == [volume]
     assert int(option(init_cmd, "--nodes")) == len(devnet["nodes"])
@@ -68,19 +90,26 @@ def test_compose_file_matches_the_default_devnet(tmp_path: Path) -> None:
     for i, entry in enumerate(devnet["nodes"]):
         assert entry["p2p"] == f"127.0.0.1:{base + i}"
 
-    assert "network_mode: host" in COMPOSE_FILE.read_text().split("name:", 1)[0]  # the comment
+    assert all(s.get("network_mode") != "host" for s in services.values())
+    assert doc["networks"] == {"devnet": {"driver": "bridge"}}
+    assert "no host networking" in COMPOSE_FILE.read_text().split("name:", 1)[0]  # the comment
 
 
 def test_dockerfile_entrypoint_is_ccoin() -> None:
     lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
     [entrypoint] = [line for line in lines if line.startswith("ENTRYPOINT")]
     assert json.loads(entrypoint.removeprefix("ENTRYPOINT")) == ["ccoin"]
+    # The base images are build arguments declared before the first FROM, defaulting to the
+    # official images (scripts/compose-test passes local stand-ins).
+    first = next(i for i, line in enumerate(lines) if line.startswith("FROM"))
+    args = [line for line in lines[:first] if line.startswith("ARG")]
+    assert args == ["ARG NODE_IMAGE=node:20-slim", "ARG PYTHON_IMAGE=python:3.11-slim"]
     assert [line for line in lines if line.startswith("FROM")] == [
-        "FROM node:20-slim AS npm",
-        "FROM python:3.11-slim",
+        "FROM ${NODE_IMAGE} AS npm",
+        "FROM ${PYTHON_IMAGE}",
     ]
     ignored = (REPO / ".dockerignore").read_text().split()
-    assert {".venv", ".git", ".devnet"} <= set(ignored)
+    assert {".venv", ".git", ".devnet", ".cache"} <= set(ignored)
 
 
 @pytest.mark.parametrize(("nodes", "base_port"), [(1, 26600), (4, 26600), (21, 40000)])
@@ -92,10 +121,11 @@ def test_rendering_is_valid_yaml_and_deterministic(nodes: int, base_port: int) -
     names = [f"node{i}" for i in range(nodes)]
     assert list(doc["services"]) == ["init", "bsc", "deploy", *names, "relayer"]
     bsc = doc["services"]["bsc"]
-    assert bsc["command"] == anvil_args(DevnetBsc.plan(base_port), "/devnet/bsc/state.json")
+    plan = DevnetBsc.plan(base_port)
+    assert bsc["command"] == anvil_args(plan, "/devnet/bsc/state.json", listen="0.0.0.0")
     assert option(bsc["command"], "--port") == str(base_port + 200)
     assert doc["services"]["relayer"]["depends_on"] == {"deploy": COMPLETED} | {
-        name: STARTED for name in names
+        name: HEALTHY for name in names
     }
     assert all(len(line) <= 100 for line in text.splitlines())
 
@@ -117,41 +147,51 @@ def test_bridge_services_match_the_devnet_init_lays_out(tmp_path: Path) -> None:
     assert "--no-bridge" not in init_cmd
     nodes, base = int(option(init_cmd, "--nodes")), int(option(init_cmd, "--base-port"))
     root = tmp_path / "devnet"
-    init(root, "--base-port", str(base), nodes=nodes)
+    init(root, "--compose", "--base-port", str(base), nodes=nodes)
     devnet = json.loads((root / "devnet.json").read_text())
     node_names = [n["name"] for n in devnet["nodes"]]
     volume = ["devnet:/devnet"]
     image = services["init"]["image"]
 
-    # bsc: anvil with the launcher's flags, listening where devnet.json says, its state in
-    # the bsc/ directory init creates.
+    # bsc: anvil with the launcher's flags on every interface of its container, published
+    # on the host's loopback where devnet.json says, its state in the bsc/ directory init
+    # creates.
     bsc = services["bsc"]
     assert bsc["entrypoint"] == ["anvil"]
-    assert bsc["command"] == anvil_args(DevnetBsc.plan(base), "/devnet/bsc/state.json")
-    assert int(option(bsc["command"], "--port")) == devnet["bsc"]["port"]
+    state_file = "/devnet/bsc/state.json"
+    assert bsc["command"] == anvil_args(DevnetBsc.plan(base), state_file, listen="0.0.0.0")
+    port = devnet["bsc"]["port"]
+    assert int(option(bsc["command"], "--port")) == port
+    assert option(bsc["command"], "--host") == "0.0.0.0"
+    assert bsc["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert healthcheck(bsc) == ["anvil", f"http://127.0.0.1:{port}"]
     assert DevnetBsc.plan(base).to_json() == devnet["bsc"]
     state = option(bsc["command"], "--state")
     assert state.startswith("/devnet/")
     assert (root / state.removeprefix("/devnet/")).parent.is_dir()
     assert bsc["depends_on"] == {"init": COMPLETED}
-    assert bsc["network_mode"] == "host"
+    assert bsc["networks"] == NETWORKS
     assert bsc["restart"] == "unless-stopped"
     assert bsc["stop_signal"] == "SIGTERM"  # anvil writes its state on SIGTERM
     assert bsc["volumes"] == volume and bsc["image"] == image
 
-    # deploy: `devnet deploy-bsc` on the devnet in the volume, once anvil has started.
+    # deploy: `devnet deploy-bsc` on the devnet in the volume, once anvil is healthy,
+    # reaching it by its service name.
     deploy = services["deploy"]
-    assert deploy["command"] == ["devnet", "deploy-bsc", "--dir", "/devnet"]
+    assert deploy["command"] == [
+        "devnet", "deploy-bsc", "--dir", "/devnet", "--bsc", f"http://bsc:{port}"
+    ]  # fmt: skip
     assert option(deploy["command"], "--dir") == option(init_cmd, "--dir")
-    assert deploy["depends_on"] == {"init": COMPLETED, "bsc": STARTED}
-    assert deploy["network_mode"] == "host"
+    assert deploy["depends_on"] == {"init": COMPLETED, "bsc": HEALTHY}
+    assert deploy["networks"] == NETWORKS
     assert "restart" not in deploy  # a one-shot: the nodes wait for it to complete
     assert deploy["volumes"] == volume and deploy["image"] == image
 
     for name in node_names:
         assert services[name]["depends_on"]["deploy"] == COMPLETED
 
-    # relayer: `ccoin relay` on the relay.json init writes, after every node has started.
+    # relayer: `ccoin relay` on the relay.json init writes, once every node is healthy,
+    # dialling the nodes and anvil by service name, its metrics published.
     relayer = services["relayer"]
     assert relayer["command"][:2] == ["relay", "--config"]
     config = option(relayer["command"], "--config")
@@ -161,8 +201,16 @@ def test_bridge_services_match_the_devnet_init_lays_out(tmp_path: Path) -> None:
     assert relay_json.is_file()
     relay = RelayConfig.load(relay_json)
     assert relay.anchor.lower() == devnet["bsc"]["anchor"].lower()
-    assert relayer["depends_on"] == {"deploy": COMPLETED} | {n: STARTED for n in node_names}
-    assert relayer["network_mode"] == "host"
+    assert relay.bsc == f"http://bsc:{port}"
+    assert relay.signers == tuple(
+        f"http://{n['name']}:{n['rpc'].rsplit(':')[1]}" for n in devnet["nodes"]
+    )
+    metrics = base + 201
+    assert str(relay.metrics_listen) == f"0.0.0.0:{metrics}"
+    assert relayer["ports"] == [f"127.0.0.1:{metrics}:{metrics}"]
+    assert healthcheck(relayer) == ["http", f"http://127.0.0.1:{metrics}/metrics"]
+    assert relayer["depends_on"] == {"deploy": COMPLETED} | {n: HEALTHY for n in node_names}
+    assert relayer["networks"] == NETWORKS
     assert relayer["restart"] == "unless-stopped"
     assert relayer["volumes"] == volume and relayer["image"] == image
 
@@ -177,18 +225,29 @@ def test_dockerfile_puts_the_locked_anvil_on_path() -> None:
     assert lock[binary]["bin"] == {"anvil": "bin/anvil"}
 
     lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
-    start = lines.index("FROM node:20-slim AS npm")
+    start = lines.index("FROM ${NODE_IMAGE} AS npm")
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("FROM"))
     stage = " ".join(line.removesuffix("\\") for line in lines[start:end])
     assert "COPY package.json package-lock.json ./" in stage
     assert "npm ci" in stage
     # The fallback keeps the lock's versions: no package named, the lock not rewritten.
-    fallback = stage.split("npm install", 1)[1]
+    fallback = stage.split("npm install", 1)[1].split(" RUN ", 1)[0]
     assert "--no-save" in fallback and "@" not in fallback
 
+    # The platform package's binary, or the one anvil's postinstall fetched (npm skips the
+    # platform package on Node < 20); neither stops the build with a message; it must run.
     workdir = next(line.split()[1] for line in lines[start:end] if line.startswith("WORKDIR"))
+    assert f"{binary}/bin/anvil" in stage and "node_modules/@foundry-rs/anvil/anvil" in stage
+    assert "npm installed no anvil binary" in stage and "exit 1" in stage
+    assert f"{workdir}/anvil --version" in stage
     [copy] = [line for line in lines[end:] if line.startswith("COPY --from=npm")]
-    assert copy.split()[2:] == [f"{workdir}/{binary}/bin/anvil", "/usr/local/bin/anvil"]
+    assert copy.split()[2:] == [f"{workdir}/anvil", "/usr/local/bin/anvil"]
     final = lines[end:]
     assert final.index(copy) < final.index("USER ccoin")
     assert "amd64" in DOCKERFILE.read_text().split("FROM", 1)[0]  # says only amd64 works
+
+
+def test_the_probe_knows_the_devnet_chain_id() -> None:
+    assert probe.BSC_CHAIN_ID == BSC_CHAIN_ID
+    assert probe.main(["nonsense", "http://127.0.0.1:1"]) == 2
+    assert probe.main(["node", "http://127.0.0.1:1"]) == 1  # nothing listens on port 1

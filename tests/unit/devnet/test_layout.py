@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+from cryptography import x509
 from eth_account import Account
 
 from ccoin.bridge.relay_config import RelayConfig
@@ -262,3 +263,55 @@ def test_init_without_the_bridge(tmp_path: Path) -> None:
     assert Devnet.load(root).bsc is None
     assert NodeConfig.load(root / "node0" / "node.json").bridge is None
     assert "bsc" not in json.loads((root / "devnet.json").read_text())
+
+
+def test_init_for_separate_hosts(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    hosts = ["10.77.0.1", "10.77.0.2", "node-c.example"]
+    summary = init(root, "--hosts", ",".join(hosts), "--base-port", "30000", nodes=3)
+    assert [n["p2p"] for n in summary["nodes"]] == [f"{h}:{30000 + i}" for i, h in enumerate(hosts)]
+    assert [n["rpc"] for n in summary["nodes"]] == [f"{h}:{30100 + i}" for i, h in enumerate(hosts)]
+    devnet = Devnet.load(root)
+    assert devnet.bsc is not None and devnet.bsc.host == hosts[0]  # anvil beside node0
+    assert devnet.bsc.url == f"http://{hosts[0]}:30200"
+    ca = (root / "ca" / "ca.crt").read_bytes()
+    for i, host in enumerate(hosts):
+        config = NodeConfig.load(root / f"node{i}" / "node.json")
+        assert config.rpc is not None and config.bridge is not None
+        assert config.p2p.listen == PeerAddress("0.0.0.0", 30000 + i)
+        assert config.rpc.listen == PeerAddress("0.0.0.0", 30100 + i)
+        others = {PeerAddress(h, 30000 + j) for j, h in enumerate(hosts) if j != i}
+        assert set(config.p2p.peers) == others
+        assert config.bridge.bsc == f"http://{hosts[0]}:30200"
+        identity = load_identity(config.p2p.cert, config.p2p.key)
+        assert check_issued_by(identity.cert_der, ca)
+        assert {f"node{i}", "127.0.0.1", host} == _san_names(identity.cert_der)
+    relay = RelayConfig.load(root / "relay" / "relay.json")
+    assert relay.bsc == f"http://{hosts[0]}:30200"
+    assert relay.signers == tuple(f"http://{h}:{30100 + i}" for i, h in enumerate(hosts))
+    assert relay.metrics_listen == "0.0.0.0:30201"
+
+
+def _san_names(cert_der: bytes) -> set[str]:
+    cert = x509.load_der_x509_certificate(cert_der)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(n.value) for n in san}
+
+
+def test_init_refuses_bad_hosts(tmp_path: Path) -> None:
+    for hosts, nodes in (("10.0.0.1,10.0.0.2", 3), ("10.0.0.1,-bad-,10.0.0.3", 3), ("", 1)):
+        result = run("devnet", "init", "--dir", str(tmp_path / "x"), "--nodes", str(nodes),
+                     "--hosts", hosts)  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert not (tmp_path / "x" / "devnet.json").exists()
+    both = run("devnet", "init", "--dir", str(tmp_path / "y"), "--hosts", "a", "--compose")
+    assert both.exit_code == 2 and "contradict" in both.output
+
+
+def test_devnet_json_without_a_bsc_host_is_loopback(tmp_path: Path) -> None:
+    init(tmp_path / "net", nodes=1)
+    written = json.loads((tmp_path / "net" / "devnet.json").read_text())
+    assert "host" not in written["bsc"]  # a default devnet.json is what it always was
+    bsc = devbsc.DevnetBsc.from_json({**written["bsc"], "host": "10.1.2.3"})
+    assert bsc.url == f"http://10.1.2.3:{written['bsc']['port']}"
+    assert devbsc.DevnetBsc.from_json(bsc.to_json()) == bsc

@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,8 @@ def write_status(root: Path, node: str, **fields: object) -> None:
 
 def test_status_json(tmp_path: Path, fake_nodes: FakeNodes) -> None:
     root = tmp_path / "net"
-    init(root, nodes=4)
+    base = free_base_port(4)  # nothing answers there: a node not running here is down
+    init(root, "--base-port", str(base), nodes=4)
     write_status(
         root, "node0", name="node0", height=12, finalized=10, peers=3, head="ab", updated=1.5
     )
@@ -66,7 +69,7 @@ def test_status_json(tmp_path: Path, fake_nodes: FakeNodes) -> None:
             {"name": "node3", "height": None, "finalized": None, "peers": None, "running": False},
         ],
         "bridge": {
-            "bsc": "http://127.0.0.1:26800",
+            "bsc": f"http://127.0.0.1:{base + 200}",
             "bscRunning": False,
             "anchoredHeight": None,
             "relayerRunning": False,
@@ -80,6 +83,50 @@ def test_status_json(tmp_path: Path, fake_nodes: FakeNodes) -> None:
     assert lines[3].split() == ["node2", "-", "-", "-", "down"]
     assert lines[5].split() == ["bsc", "anchored", "to", "-", "down"]
     assert lines[6].split() == ["relayer", "down"]
+
+
+class FakeRpc(BaseHTTPRequestHandler):
+    """Answers every JSON-RPC call with a node's status document."""
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = {
+            "networkId": "ab" * 32,
+            "chainName": "ccoin-devnet",
+            "genesisTime": 1,
+            "blockTime": 1,
+            "name": "node1",
+            "height": 9,
+            "finalizedHeight": 8,
+            "peers": 3,
+        }
+        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": status}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_status_asks_a_node_run_elsewhere_over_rpc(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    base = free_base_port(2)
+    init(root, "--base-port", str(base), "--no-bridge", nodes=2)
+    server = ThreadingHTTPServer(("127.0.0.1", base + 101), FakeRpc)  # node1's RPC
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status = ok("devnet", "status", "--dir", str(root), "--json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status["nodes"] == [
+        {"name": "node0", "height": None, "finalized": None, "peers": None, "running": False},
+        {"name": "node1", "height": 9, "finalized": 8, "peers": 3, "running": True},
+    ]
 
 
 def test_status_file_validation(tmp_path: Path) -> None:
