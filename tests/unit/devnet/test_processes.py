@@ -94,7 +94,7 @@ class FakeRpc(BaseHTTPRequestHandler):
             "networkId": "ab" * 32,
             "chainName": "ccoin-devnet",
             "genesisTime": 1,
-            "blockTime": 1,
+            "blockTimeMs": 1000,
             "name": "node1",
             "height": 9,
             "finalizedHeight": 8,
