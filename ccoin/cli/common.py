@@ -153,7 +153,7 @@ class BlockTime(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         from decimal import Decimal, InvalidOperation
 
-        from ccoin.types.genesis import MAX_BLOCK_TIME_MS, MIN_BLOCK_TIME_MS
+        from ccoin.types.genesis import MAX_BLOCK_TIME_MS, MIN_BLOCK_TIME_MS, seconds_text
 
         if isinstance(value, int):  # already milliseconds (a converted default)
             return value
@@ -165,8 +165,8 @@ class BlockTime(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r}: a block time is whole milliseconds (e.g. 0.5)", param, ctx)
         if not MIN_BLOCK_TIME_MS <= ms <= MAX_BLOCK_TIME_MS:
             self.fail(
-                f"{value!r}: between {MIN_BLOCK_TIME_MS / 1000:g} and "
-                f"{MAX_BLOCK_TIME_MS // 1000} seconds",
+                f"{value!r}: between {seconds_text(MIN_BLOCK_TIME_MS)} and "
+                f"{seconds_text(MAX_BLOCK_TIME_MS)} seconds",
                 param,
                 ctx,
             )
@@ -174,8 +174,3 @@ class BlockTime(click.ParamType):  # type: ignore[type-arg]
 
 
 BLOCK_TIME = BlockTime()
-
-
-def seconds_text(ms: int) -> str:
-    """Milliseconds as a person writes seconds: 1000 -> "1", 500 -> "0.5"."""
-    return f"{ms / 1000:g}"

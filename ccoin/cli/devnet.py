@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ccoin.bridge.evm import EvmClient
-from ccoin.cli.common import BLOCK_TIME, print_json, reports_errors, seconds_text
+from ccoin.cli.common import BLOCK_TIME, print_json, reports_errors
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.banner import devnet_facts, render_banner
 from ccoin.devnet.compose import compose_placement, render_compose
@@ -43,7 +43,7 @@ from ccoin.devnet.processes import (
     stop_started,
     wait_serving,
 )
-from ccoin.types.genesis import GenesisConfig
+from ccoin.types.genesis import GenesisConfig, seconds_text
 
 REFRESH_SECONDS = 0.5
 # Nodes started with --detach outlive the command; holding their Popen objects keeps Popen

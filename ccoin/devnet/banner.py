@@ -19,7 +19,7 @@ from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import GENESIS_FILE, Devnet
 from ccoin.devnet.pids import LOG_FILE
 from ccoin.types.codec import format_amount
-from ccoin.types.genesis import GenesisConfig
+from ccoin.types.genesis import GenesisConfig, seconds_text
 
 SHOWN_ACCOUNTS = 10
 WARNING = "public test keys: their seeds are in plain text in this file; never use them for value"
@@ -131,7 +131,7 @@ def render_banner(facts: DevnetFacts) -> list[str]:
     """The banner's lines: chain, nodes' endpoints, BSC and the bridge, test accounts."""
     lines = [
         f"{facts.chain_name} is up: {len(facts.nodes)} node(s), a block every "
-        f"{facts.block_time_ms / 1000:g} s, in {facts.directory}",
+        f"{seconds_text(facts.block_time_ms)} s, in {facts.directory}",
         f"network id  {facts.network_id}",
         "",
     ]

@@ -22,12 +22,12 @@ class NotReady(Exception):
     pass
 
 
-def _fetch(url: str, body: dict[str, Any] | None = None) -> Any:
+def _fetch(url: str, body: dict[str, Any] | None = None, timeout: float = TIMEOUT) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if data is not None else {}
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             text = response.read()
     except (urllib.error.URLError, OSError) as exc:
         raise NotReady(f"{url}: {exc}") from None
@@ -52,9 +52,9 @@ def anvil(url: str) -> None:
         raise NotReady(f"{url}: eth_chainId answered {result!r}, not {hex(BSC_CHAIN_ID)}")
 
 
-def http(url: str) -> None:
+def http(url: str, timeout: float = TIMEOUT) -> None:
     """Any HTTP endpoint answering 2xx (the relayer's metrics)."""
-    _fetch(url)
+    _fetch(url, timeout=timeout)
 
 
 PROBES = {"node": node, "anvil": anvil, "http": http}

@@ -23,6 +23,7 @@ from typing import Any
 from ccoin.bench.anvil import AnvilNotInstalled
 from ccoin.bridge.evm import EvmClient
 from ccoin.devnet import bsc as devbsc
+from ccoin.devnet import probe
 from ccoin.devnet.layout import GENESIS_FILE, Devnet, DevnetNode
 from ccoin.devnet.pids import LOG_FILE, node_alive, read_pid, write_pid
 from ccoin.errors import ConfigError, ErrorCode
@@ -180,14 +181,12 @@ def bridge_status_here_or_served(devnet: Devnet) -> BridgeStatus | None:
 
 
 def _answers(url: str) -> bool:
-    import urllib.error
-    import urllib.request
-
+    """The compose healthcheck's own probe: any 2xx answer."""
     try:
-        with urllib.request.urlopen(url, timeout=SERVED_TIMEOUT):
-            return True
-    except (urllib.error.URLError, OSError, ValueError):
+        probe.http(url, timeout=SERVED_TIMEOUT)
+    except probe.NotReady:
         return False
+    return True
 
 
 def render_table(statuses: list[NodeStatus], bridge: BridgeStatus | None = None) -> list[str]:

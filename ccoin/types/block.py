@@ -228,7 +228,7 @@ class BlockHeader:
             "previousBlockHash": self.previous_block_hash.hex(),
             "timestampMs": self.timestamp_ms,
             # whole chain seconds, as transactions' timestamps count
-            "timestamp": self.timestamp_ms // 1000,
+            "timestamp": self.timestamp_seconds,
             "generatorPublicKey": self.generator_public_key.hex(),
             "payloadHash": self.payload_hash.hex(),
             "numberOfTransactions": self.number_of_transactions,

@@ -186,6 +186,11 @@ MIN_BLOCK_TIME_MS = 100
 MAX_BLOCK_TIME_MS = 60_000
 
 
+def seconds_text(ms: int) -> str:
+    """Milliseconds as a person writes seconds: 1000 -> "1", 500 -> "0.5"."""
+    return f"{ms / 1000:g}"
+
+
 @dataclass(frozen=True)
 class GenesisConfig:
     chain_name: str
