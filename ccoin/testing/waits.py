@@ -1,7 +1,9 @@
-"""Waiting for a node's events in tests, bounded by blocks rather than by time."""
+"""Waiting in tests: for a node's events, bounded by blocks rather than by time; and for a
+condition that only polling can see (another process, a container, a namespace)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -30,3 +32,14 @@ async def within_blocks(node: Node, blocks: int, fn: Callable[[], Awaitable[T]])
         nursery.start_soon(watchdog)
     assert done, f"still waiting after {blocks} more blocks"
     return done[0]
+
+
+def poll_until(what: str, condition: Callable[[], bool], timeout: float, poll: float) -> float:
+    """Check `condition` every `poll` seconds until it holds; fail after `timeout` seconds
+    naming `what`. Returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(poll)
+    return time.monotonic() - start

@@ -23,6 +23,7 @@ import pytest
 from ccoin.client import Client
 from ccoin.client.errors import ClientError
 from ccoin.crypto.keys import KeyPair
+from ccoin.testing.waits import poll_until
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = os.environ.get("CCOIN_COMPOSE_PROJECT", "ccoin-devnet")
@@ -52,12 +53,7 @@ def ccoin(*args: str | Path) -> Any:
 
 
 def wait(what: str, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(POLL)
-    log(f"{what}: after {time.monotonic() - start:.1f} s")
+    log(f"{what}: after {poll_until(what, condition, timeout, POLL):.1f} s")
 
 
 def status(url: str) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from ccoin.devnet.layout import Devnet
 from ccoin.node.config import NodeConfig
 from ccoin.p2p.certs import NetworkCA
 from ccoin.testing.netns import Host, HostsLab, LabError, require_root
+from ccoin.testing.waits import poll_until
 from tests.unit.devnet.helpers import ok
 
 pytestmark = pytest.mark.slow
@@ -35,11 +35,7 @@ POLL = 0.25
 
 
 def wait(what: str, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(POLL)
+    poll_until(what, condition, timeout, POLL)
 
 
 @dataclass
