@@ -98,6 +98,7 @@ class Execution:
     state_root: bytes
     reward: int = 0
     withdrawal_root: bytes = ZERO_HASH  # of the block's type-7 leaves; zero when none
+    retirement_root: bytes = ZERO_HASH  # of the block's carbon retirement leaves; zero when none
 
 
 class Chain:
@@ -249,6 +250,7 @@ class Chain:
             next_state_root(self.head.state_root, overlay.writes),
             reward,
             merkle_root(executor.withdrawals) if executor.withdrawals else ZERO_HASH,
+            merkle_root(executor.retirements) if executor.retirements else ZERO_HASH,
         )
 
     def _open_round(self, overlay: StateOverlay, ctx: BlockContext) -> None:
@@ -344,6 +346,7 @@ class Chain:
             reward=execution.reward,
             state_root=execution.state_root,
             withdrawal_root=execution.withdrawal_root,
+            retirement_root=execution.retirement_root,
             attestation=attestation,
         ).signed(key, self.network_id)
         block = Block(header, tuple(execution.included))
@@ -367,6 +370,8 @@ class Chain:
             raise InvalidBlock(ErrorCode.BLOCK_BAD_STATE_ROOT)
         if execution.withdrawal_root != header.withdrawal_root:
             raise InvalidBlock(ErrorCode.BLOCK_INVALID, "withdrawalRoot does not match")
+        if execution.retirement_root != header.retirement_root:
+            raise InvalidBlock(ErrorCode.BLOCK_INVALID, "retirementRoot does not match")
         self._commit(block, execution)
         return execution
 

@@ -143,6 +143,8 @@ class TxExecutor:
     included_ids: set[bytes] = field(default_factory=set)
     # Withdrawal leaves (type 7) in block order: their root is the header's withdrawalRoot.
     withdrawals: list[bytes] = field(default_factory=list)
+    # Carbon retirement leaves in block order: their root is the header's retirementRoot.
+    retirements: list[bytes] = field(default_factory=list)
     total_amount: int = 0
     total_fee: int = 0
 

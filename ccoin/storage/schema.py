@@ -17,7 +17,7 @@ import struct
 
 from ccoin.types.assets import TxType
 
-SCHEMA_VERSION = 3  # 3: block headers carry timestampMs (ADR 0023)
+SCHEMA_VERSION = 4  # 3: headers carry timestampMs (ADR 0023); 4: and retirementRoot
 
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")

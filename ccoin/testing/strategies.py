@@ -459,6 +459,7 @@ def block_headers(
         state_root=draw(hashes()),
         withdrawal_root=draw(hashes()),
         attestation=draw(st.none() | attestations(max_votes=max_attestation_votes)),
+        retirement_root=draw(hashes()),
     )
     return header.signed(key, network_id)
 

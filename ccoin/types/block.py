@@ -4,12 +4,14 @@ Header wire layout (msgpack array, in this order):
 
     [version, height, previousBlockHash, timestampMs, generatorPublicKey, payloadHash,
      numberOfTransactions, totalAmount, totalFee, reward, stateRoot, withdrawalRoot,
-     attestation | nil, blockSignature]
+     retirementRoot, attestation | nil, blockSignature]
 
 timestampMs: chain milliseconds since the genesis time (version 2; version 1 held whole
 seconds, too coarse for slots under a second). Transactions keep whole seconds.
+retirementRoot (version 3): the Merkle root of the block's carbon retirement leaves, zero
+when it has none, as withdrawalRoot is for its withdrawals (docs/spec/carbon.md).
 
-Signing bytes: packb(["CCOIN-BLOCK", network_id, <the first 13 fields>]).
+Signing bytes: packb(["CCOIN-BLOCK", network_id, <the first 14 fields>]).
 Block hash: SHA-256(signing bytes + blockSignature); block id: base58 of its first 14 bytes.
 payloadHash: Merkle root (`ccoin.types.merkle`) over the transactions' full wire bytes, so it
 commits to co-signatures too (the transaction hash does not).
@@ -39,7 +41,7 @@ from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import CoSignature, Transaction
 
 BLOCK_DOMAIN = "CCOIN-BLOCK"
-BLOCK_VERSION = 2
+BLOCK_VERSION = 3
 HASH_LEN = 32
 MAX_BLOCK_BYTES = 16 * 1024 * 1024
 MAX_BLOCK_TRANSACTIONS = 50_000
@@ -127,6 +129,8 @@ class BlockHeader:
     withdrawal_root: bytes
     attestation: Attestation | None
     block_signature: bytes = ZERO_SIGNATURE
+    # On the wire right after withdrawalRoot; last here only because it has a default.
+    retirement_root: bytes = ZERO_HASH
     # init=False: `dataclasses.replace` gives the copy a fresh cache, never a stale hash.
     _hash: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
@@ -143,6 +147,7 @@ class BlockHeader:
         field_int(self.reward, "reward")
         field_bytes(self.state_root, "stateRoot", size=HASH_LEN)
         field_bytes(self.withdrawal_root, "withdrawalRoot", size=HASH_LEN)
+        field_bytes(self.retirement_root, "retirementRoot", size=HASH_LEN)
         if self.attestation is not None and type(self.attestation) is not Attestation:
             raise DecodeError(ErrorCode.WRONG_TYPE, "attestation: expected an Attestation")
         field_bytes(self.block_signature, "blockSignature", size=64)
@@ -166,6 +171,7 @@ class BlockHeader:
             self.reward,
             self.state_root,
             self.withdrawal_root,
+            self.retirement_root,
             self.attestation.to_array() if self.attestation else None,
         ]
 
@@ -201,8 +207,8 @@ class BlockHeader:
 
     @classmethod
     def from_array(cls, arr: Any) -> BlockHeader:
-        f = field_list(arr, "block header", size=14)
-        attestation = None if f[12] is None else Attestation.from_array(f[12])
+        f = field_list(arr, "block header", size=15)
+        attestation = None if f[13] is None else Attestation.from_array(f[13])
         return cls(
             version=f[0],
             height=f[1],
@@ -216,8 +222,9 @@ class BlockHeader:
             reward=f[9],
             state_root=f[10],
             withdrawal_root=f[11],
+            retirement_root=f[12],
             attestation=attestation,
-            block_signature=f[13],
+            block_signature=f[14],
         )
 
     def to_json(self, network_id: bytes) -> dict[str, Any]:
@@ -237,6 +244,7 @@ class BlockHeader:
             "reward": str(self.reward),
             "stateRoot": self.state_root.hex(),
             "withdrawalRoot": self.withdrawal_root.hex(),
+            "retirementRoot": self.retirement_root.hex(),
             "attestation": self.attestation.to_json() if self.attestation else None,
             "blockSignature": self.block_signature.hex(),
             "hash": self.hash(network_id).hex(),

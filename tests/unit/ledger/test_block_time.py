@@ -35,7 +35,7 @@ def test_two_slots_in_one_second_are_two_blocks(half_second: tuple[Chain, f.Loca
     second, _ = chain.build_block([], 1500, net.delegates[0])
     assert first.header.timestamp_seconds == second.header.timestamp_seconds == 1
     assert [slot_of(b.header.timestamp_ms, HALF_SECOND) for b in (first, second)] == [2, 3]
-    assert second.header.version == BLOCK_VERSION == 2
+    assert second.header.version == BLOCK_VERSION == 3
     as_json = second.header.to_json(chain.network_id)
     assert (as_json["timestampMs"], as_json["timestamp"]) == (1500, 1)
 

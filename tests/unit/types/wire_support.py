@@ -179,9 +179,9 @@ def _tx_fixed(tree: Any, at: Path = ()) -> list[Path]:
 
 def _header_fixed(tree: Any, at: Path = ()) -> list[Path]:
     paths = [at]
-    if tree[12] is not None:
-        paths.append((*at, 12))
-        paths += [(*at, 12, 4, i) for i in range(len(tree[12][4]))]
+    if tree[13] is not None:  # the attestation
+        paths.append((*at, 13))
+        paths += [(*at, 13, 4, i) for i in range(len(tree[13][4]))]
     return paths
 
 
