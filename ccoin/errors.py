@@ -45,6 +45,7 @@ class ErrorCode(Enum):
     TX_TYPE_NOT_ENABLED = (2015, "transaction type not enabled on this network yet")
     TX_GAS_LIMIT_TOO_HIGH = (2016, "gasLimit above the per-call cap")
     TX_CONTRACT_REJECTED = (2017, "contract code breaks the contract language's rules")
+    TX_BAD_JURISDICTION = (2018, "not an ISO 3166-2 jurisdiction code")
 
     # 3xxx: transaction, against state
     TX_ALREADY_INCLUDED = (3000, "transaction id already included (replay)")
@@ -79,6 +80,37 @@ class ErrorCode(Enum):
         "the contract sandbox faulted on this transaction (a node fault, never a result): "
         "it was dropped, not included",
     )
+
+    # 31xx: the carbon module's state rules (ccoin.modules.carbon)
+    TX_CARBON_NOT_COMMITTEE = (
+        3100,
+        "only the carbon committee may admit or remove credit classes and issuers",
+    )
+    TX_CARBON_NO_CHANGE = (3101, "the credit class or issuer is already in that state")
+    TX_CARBON_CLASS_UNKNOWN = (3102, "no admitted credit class with that id")
+    TX_CARBON_NOT_ISSUER = (3103, "the sender is not an admitted issuer for this credit class")
+    TX_CARBON_PROJECT_EXISTS = (3104, "a project with that id exists")
+    TX_CARBON_PROJECT_UNKNOWN = (3105, "no project with that id")
+    TX_CARBON_SERIALS_OVERLAP = (
+        3106,
+        "the serial block overlaps a batch already issued in this credit class",
+    )
+    TX_CARBON_ORIGIN_USED = (
+        3107,
+        "this origin reference came on chain before: a source serial block comes on chain once",
+    )
+    TX_CARBON_BATCH_UNKNOWN = (3108, "no batch with that id")
+    TX_CARBON_INSUFFICIENT = (3109, "the sender holds fewer tradable credits of the batch")
+    TX_CARBON_NOT_HELD = (
+        3110,
+        "the serials are not all the sender's tradable credits (retired, cancelled or "
+        "another holder's serials never move)",
+    )
+    TX_CARBON_TOO_FRAGMENTED = (
+        3111,
+        "a holding would have more serial ranges than the network allows",
+    )
+    TX_CARBON_SELF_TRANSFER = (3112, "a carbon transfer to the sender itself")
 
     # 4xxx: blocks and chain
     BLOCK_INVALID = (4000, "invalid block")

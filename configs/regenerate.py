@@ -159,6 +159,7 @@ def _genesis(
         delegates=_delegates(preset, delegates, ca),
         test_accounts=[sample_key(preset, f"test-{i}") for i in range(test_accounts)],
         governance=sample_key(preset, "governance"),
+        carbon_committee=sample_key(preset, "carbon-committee"),
         test_balance=DEFAULT_TEST_BALANCE,
         block_time_ms=DEFAULT_BLOCK_TIME_MS,  # `genesis new`'s and `devnet init`'s
         bridge=bridge,

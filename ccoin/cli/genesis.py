@@ -109,6 +109,7 @@ def write_genesis(
 
     funds = {fund.name: keystore(f"fund-{fund.name}") for fund in WHITEPAPER_FUNDS}
     governance = keystore("governance")
+    carbon_committee = keystore("carbon-committee")
     delegate_paths = [keys_dir / f"delegate-{i}.json" for i in range(delegates)]
     bridge_paths = [keys_dir / f"bridge-{i}.json" for i in range(delegates)]
     specs = []
@@ -145,6 +146,7 @@ def write_genesis(
         block_time_ms=block_time_ms,
         governance=governance,
         bridge=bridge,
+        carbon_committee=carbon_committee,
     )
     config = dataclasses.replace(config, network_ca=network_ca)
     config = GenesisConfig.from_json(config.to_json())  # the same checks a loaded file gets

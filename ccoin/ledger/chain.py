@@ -31,8 +31,9 @@ from ccoin.errors import (
     InvalidBlock,
     InvalidTransaction,
 )
+from ccoin.ledger.context import BlockContext
 from ccoin.ledger.contracts import ContractEngine, block_gas, load_contract
-from ccoin.ledger.execute import BlockContext, TxExecutor
+from ccoin.ledger.execute import TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
 from ccoin.ledger.rounds import (
     RoundRecord,

@@ -99,7 +99,7 @@ class ContractEngine:
 
 def required_fee(body: TxBody, genesis: GenesisConfig) -> int:
     """The type's minimum fee, plus a call's gas at `gas.GAS_PER_FEE_UNIT`."""
-    fee = genesis.min_fees[body.type]
+    fee = genesis.min_fee(body.type)
     if isinstance(body.asset, ContractCallAsset):
         fee += gas.gas_fee(body.asset.gas_limit)
     return fee

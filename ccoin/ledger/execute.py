@@ -18,8 +18,10 @@ from ccoin.crypto.address import address_raw, address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
 from ccoin.ledger import bridge, contracts
+from ccoin.ledger.context import BlockContext
 from ccoin.ledger.contracts import ContractEngine, check_contract_body, required_fee
 from ccoin.ledger.state import StateOverlay
+from ccoin.modules.catalog import MODULE_OF_TYPE, TYPE_SPECS
 from ccoin.storage import schema
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
@@ -53,22 +55,6 @@ ENABLED_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class BlockContext:
-    """What the rules may know about the block being built or checked."""
-
-    height: int
-    timestamp_ms: int  # the header's: chain milliseconds
-    generator_public_key: bytes
-    genesis: GenesisConfig
-    network_id: bytes
-
-    @property
-    def timestamp_seconds(self) -> int:
-        """Whole chain seconds, the unit of transactions' and contracts' timestamps."""
-        return self.timestamp_ms // 1000
-
-
 BRIDGE_TYPES = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
 # Types whose rules check their own co-signatures (keysgroup members, attesting delegates)
 # instead of the sender's multisignature group.
@@ -76,9 +62,19 @@ OWN_COSIGNER_TYPES = frozenset({TxType.MULTISIGNATURE, TxType.IN_TRANSFER})
 
 
 def check_type_enabled(tx_type: int, genesis: GenesisConfig) -> None:
-    """Known state logic, and for the bridge types a network with a bridge."""
+    """Known state logic, for the bridge types a network with a bridge, and for a module's
+    types a network whose genesis has the module's section."""
     if tx_type in BRIDGE_TYPES and genesis.bridge is not None:
         return
+    module = MODULE_OF_TYPE.get(tx_type)
+    if module is not None:
+        if module.enabled(genesis):
+            return
+        raise InvalidTransaction(
+            ErrorCode.TX_TYPE_NOT_ENABLED,
+            f"type {tx_type} ({TxType(tx_type).name.lower()}) needs the genesis's "
+            f"{module.name!r} section, which this network does not have",
+        )
     if tx_type not in ENABLED_TYPES:
         raise InvalidTransaction(
             ErrorCode.TX_TYPE_NOT_ENABLED,
@@ -499,4 +495,5 @@ RULES: dict[int, Rule] = {
     TxType.EVIDENCE: _evidence,
     **contracts.RULES,
     **bridge.RULES,
+    **{tx_type: spec.apply for tx_type, spec in TYPE_SPECS.items()},
 }

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ccoin.crypto.address import escrow_address
 from ccoin.crypto.keys import KeyPair
-from ccoin.types.assets import DelegateAsset, TxType
+from ccoin.modules.carbon.genesis import CarbonGenesis
+from ccoin.types.assets import DelegateAsset
 from ccoin.types.codec import UNIT
 from ccoin.types.genesis import (
     DEFAULT_MIN_FEES,
@@ -85,6 +86,7 @@ def whitepaper_genesis(
     max_block_transactions: int = 20_000,
     max_block_bytes: int = 8 * 1024 * 1024,
     bridge: BridgeSpec | None = None,
+    carbon_committee: KeyPair | None = None,
 ) -> GenesisConfig:
     """The whitepaper's allocation; test accounts are funded out of the liquidity fund, so
     the total stays 500 trillion C."""
@@ -106,6 +108,14 @@ def whitepaper_genesis(
         accounts.append(
             GenesisAccount(governance.address, 0, governance.public_key, False, "governance")
         )
+    carbon = None
+    if carbon_committee is not None:  # holds no C: its transactions have no minimum fee
+        accounts.append(
+            GenesisAccount(
+                carbon_committee.address, 0, carbon_committee.public_key, False, "carbon committee"
+            )
+        )
+        carbon = CarbonGenesis(carbon_committee.address)
     bridge_config = None
     if bridge is not None:
         escrow = escrow_address(chain_name)
@@ -123,10 +133,11 @@ def whitepaper_genesis(
         active_delegates=active_delegates or len(delegates),
         max_block_transactions=max_block_transactions,
         max_block_bytes=max_block_bytes,
-        min_fees=tuple(DEFAULT_MIN_FEES[t] for t in TxType),
+        min_fees=tuple(DEFAULT_MIN_FEES.values()),
         accounts=tuple(accounts),
         delegates=tuple(GenesisDelegate(d.key.public_key, d.asset) for d in delegates),
         governance=governance.address if governance is not None else "",
         rewards=RewardSchedule(reward_fund, 1, 3_000_000, tuple(c * UNIT for c in (5, 4, 3, 2, 1))),
         bridge=bridge_config,
+        carbon=carbon,
     )

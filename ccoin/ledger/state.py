@@ -37,6 +37,8 @@ class StateOverlay:
         self._journal: list[tuple[bytes, object, bool]] = []
         self._loaded: dict[bytes, Account | None] = {}  # decoded, as `writes`/the store hold
         self._changed: dict[bytes, Account] = {}  # written, not yet encoded into `writes`
+        # Keys written through `put_ordered`: the only writes `floor` must look at.
+        self._ordered: set[bytes] = set()
 
     def get(self, key: bytes) -> bytes | None:
         changed = self._changed.get(key)
@@ -56,6 +58,35 @@ class StateOverlay:
     def delete(self, key: bytes) -> None:
         self._journal.append((key, self.writes.get(key, _ABSENT), False))
         self.writes[key] = None
+
+    def put_ordered(self, key: bytes, value: bytes) -> None:
+        """`put` for a table read with `floor` (ordered lookups)."""
+        self.put(key, value)
+        self._ordered.add(key)
+
+    def floor(self, prefix: bytes, key: bytes) -> tuple[bytes, bytes] | None:
+        """The greatest (key, value) under `prefix` with key <= `key`, as the overlay stands.
+        Writes to the table must go through `put_ordered` (a reverted one falls back to the
+        store's value, which the journal restored)."""
+        writes = self.writes
+        best: tuple[bytes, bytes] | None = None
+        for stored, value in self._store.iterate(prefix, reverse=True, stop=key + b"\x00"):
+            if stored in writes:
+                current = writes[stored]
+                if current is None:
+                    continue  # deleted in this block: look further down
+                value = current
+            best = (stored, value)
+            break
+        for written in self._ordered:
+            if not written.startswith(prefix) or written > key:
+                continue
+            if best is not None and written <= best[0]:
+                continue
+            found = writes[written] if written in writes else self._store.get(written)
+            if found is not None:
+                best = (written, found)
+        return best
 
     def mark(self) -> int:
         return len(self._journal)

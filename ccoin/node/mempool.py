@@ -48,6 +48,7 @@ from ccoin.ledger.execute import (
     transaction_cost,
 )
 from ccoin.ledger.rounds import read_round
+from ccoin.modules.catalog import TYPE_SPECS
 from ccoin.types.account import Account
 from ccoin.types.assets import InTransferAsset, TxType
 from ccoin.types.genesis import GenesisConfig
@@ -254,6 +255,9 @@ class Mempool:
         if body.type == TxType.DELEGATE:
             check_admitted(self.state, address_raw_from_public_key(body.sender_public_key))
         check_contract_target(self.state.get, body)
+        spec = TYPE_SPECS.get(body.type)
+        if spec is not None and spec.admit is not None:
+            spec.admit(self.state.get, self.genesis, tx)
         if transaction_cost(body) > account.balance:
             raise InvalidTransaction(
                 ErrorCode.TX_INSUFFICIENT_BALANCE,

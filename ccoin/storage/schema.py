@@ -43,6 +43,12 @@ ASSET_TABLE_PREFIX = {
     TxType.CONTRACT_CALL: b"\x0e",  # Asset_ContractCalls
     TxType.GOVERNANCE: b"\x0f",  # Asset_Governance
     TxType.EVIDENCE: b"\x20",  # Asset_Evidence (0x10-0x1f are state tables)
+    TxType.CARBON_COMMITTEE: b"\x21",  # Asset_CarbonCommittee
+    TxType.CARBON_PROJECT: b"\x22",  # Asset_CarbonProjects
+    TxType.CARBON_ISSUE: b"\x23",  # Asset_CarbonIssues
+    TxType.CARBON_TRANSFER: b"\x24",  # Asset_CarbonTransfers
+    TxType.CARBON_RETIRE: b"\x25",  # Asset_CarbonRetirements
+    TxType.CARBON_CANCEL: b"\x26",  # Asset_CarbonCancellations
 }
 ASSET_TABLE_NAME = {
     TxType.TRANSFER: "Asset_Transfers",
@@ -56,7 +62,20 @@ ASSET_TABLE_NAME = {
     TxType.CONTRACT_CALL: "Asset_ContractCalls",
     TxType.GOVERNANCE: "Asset_Governance",
     TxType.EVIDENCE: "Asset_Evidence",
+    TxType.CARBON_COMMITTEE: "Asset_CarbonCommittee",
+    TxType.CARBON_PROJECT: "Asset_CarbonProjects",
+    TxType.CARBON_ISSUE: "Asset_CarbonIssues",
+    TxType.CARBON_TRANSFER: "Asset_CarbonTransfers",
+    TxType.CARBON_RETIRE: "Asset_CarbonRetirements",
+    TxType.CARBON_CANCEL: "Asset_CarbonCancellations",
 }
+
+# Chain tables of the carbon module: its audit-trail indexes (derived from the transactions
+# and the state they met; not in the stateRoot).
+CARBON_EVENT = b"\x27"  # batch + height + index -> [kind, tx id, from, to, ranges, quantity]
+CARBON_RETIRED_AT = b"\x28"  # height + index -> retirement id (block order = leaf order)
+CARBON_RETIRED_BY_BENEFICIARY = b"\x29"  # SHA-256(beneficiary)[:16] + height + index -> id
+CARBON_RETIRED_BY_PROJECT = b"\x2a"  # project + height + index -> retirement id
 
 # -- state tables (committed to by stateRoot) -----------------------------------------------
 ACCOUNT = b"\x10"  # address raw (14) -> Account
@@ -74,9 +93,18 @@ JAILED = b"\x1b"  # delegate public key -> u64 height jailed at (proven equivoca
 ROUND = b"\x1c"  # the current round: [round, [public keys], seed | nil]
 DELEGATE_STATS = b"\x1d"  # delegate public key -> [blocks produced, slots missed]
 RECEIPT = b"\x1e"  # tx id raw (14) -> Receipt of a contract deploy or call
+# State tables of the modules (0x30-0x4f). Strings in keys are length-prefixed (`_name`), so
+# no id is a prefix of another's key.
+CARBON_CLASS = b"\x30"  # class id -> ClassRecord
+CARBON_ISSUER = b"\x31"  # issuer address raw -> IssuerRecord
+CARBON_PROJECT = b"\x32"  # project id -> ProjectRecord
+CARBON_BATCH = b"\x33"  # batch id -> BatchRecord
+CARBON_ORIGIN = b"\x34"  # SHA-256(origin reference) -> batch id: each origin once, ever
+CARBON_SERIAL_BLOCK = b"\x35"  # class id + u64 first -> [last, batch id] (ordered lookups)
+CARBON_HOLDING = b"\x36"  # holder address raw + batch id -> Holding (serial ranges)
+CARBON_RETIREMENT = b"\x37"  # retirement id (the tx hash, 32) -> RetirementRecord
+CARBON_CANCELLATION = b"\x38"  # tx id raw (14) -> CancellationRecord
 
-_STATE_FIRST = 0x10
-_STATE_LAST = 0x1F
 
 # -- meta keys ------------------------------------------------------------------------------
 META_SCHEMA_VERSION = META + b"schema_version"
@@ -93,7 +121,8 @@ META_FINALITY_CERTIFICATE = META + b"finality_certificate"
 
 
 def is_state_key(key: bytes) -> bool:
-    return _STATE_FIRST <= key[0] <= _STATE_LAST
+    first = key[0]
+    return 0x10 <= first <= 0x1F or 0x30 <= first <= 0x4F
 
 
 def u64(value: int) -> bytes:
@@ -195,3 +224,91 @@ def deposit_consumed(bsc_chain_id: int, bridge: bytes, nonce: int) -> bytes:
 
 def withdrawal(withdrawal_id: bytes) -> bytes:
     return WITHDRAWAL + withdrawal_id
+
+
+# -- the carbon module ------------------------------------------------------------------
+
+
+def _name(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return bytes([len(raw)]) + raw
+
+
+def carbon_class(class_id: str) -> bytes:
+    return CARBON_CLASS + _name(class_id)
+
+
+def carbon_issuer(address_raw: bytes) -> bytes:
+    return CARBON_ISSUER + address_raw
+
+
+def carbon_project(project_id: str) -> bytes:
+    return CARBON_PROJECT + _name(project_id)
+
+
+def carbon_batch(batch_id: str) -> bytes:
+    return CARBON_BATCH + _name(batch_id)
+
+
+def carbon_origin(origin_hash: bytes) -> bytes:
+    return CARBON_ORIGIN + origin_hash
+
+
+def carbon_serial_block_prefix(class_id: str) -> bytes:
+    return CARBON_SERIAL_BLOCK + _name(class_id)
+
+
+def carbon_serial_block(class_id: str, first: int) -> bytes:
+    return carbon_serial_block_prefix(class_id) + _U64.pack(first)
+
+
+def carbon_holding_prefix(address_raw: bytes) -> bytes:
+    return CARBON_HOLDING + address_raw
+
+
+def carbon_holding(address_raw: bytes, batch_id: str) -> bytes:
+    return CARBON_HOLDING + address_raw + _name(batch_id)
+
+
+def carbon_retirement(retirement_id: bytes) -> bytes:
+    return CARBON_RETIREMENT + retirement_id
+
+
+def carbon_cancellation(tx_id_raw: bytes) -> bytes:
+    return CARBON_CANCELLATION + tx_id_raw
+
+
+def carbon_event_prefix(batch_id: str) -> bytes:
+    return CARBON_EVENT + _name(batch_id)
+
+
+def carbon_event(batch_id: str, height: int, index: int) -> bytes:
+    return carbon_event_prefix(batch_id) + _U64.pack(height) + _U32.pack(index)
+
+
+def carbon_retired_at_prefix(height: int) -> bytes:
+    return CARBON_RETIRED_AT + _U64.pack(height)
+
+
+def carbon_retired_at(height: int, index: int) -> bytes:
+    return carbon_retired_at_prefix(height) + _U32.pack(index)
+
+
+def carbon_retired_by_beneficiary_prefix(beneficiary_hash: bytes) -> bytes:
+    return CARBON_RETIRED_BY_BENEFICIARY + beneficiary_hash[:16]
+
+
+def carbon_retired_by_beneficiary(beneficiary_hash: bytes, height: int, index: int) -> bytes:
+    return (
+        carbon_retired_by_beneficiary_prefix(beneficiary_hash)
+        + _U64.pack(height)
+        + _U32.pack(index)
+    )
+
+
+def carbon_retired_by_project_prefix(project_id: str) -> bytes:
+    return CARBON_RETIRED_BY_PROJECT + _name(project_id)
+
+
+def carbon_retired_by_project(project_id: str, height: int, index: int) -> bytes:
+    return carbon_retired_by_project_prefix(project_id) + _U64.pack(height) + _U32.pack(index)

@@ -67,7 +67,7 @@ def make_testnet(
         active_delegates=delegates,
         max_block_transactions=max_block_transactions,
         max_block_bytes=16 * 1024 * 1024,
-        min_fees=tuple(DEFAULT_MIN_FEES[t] for t in TxType),
+        min_fees=tuple(DEFAULT_MIN_FEES.values()),
         accounts=tuple(
             GenesisAccount(k.address, balance, None, i < locked, f"test {i}")
             for i, k in enumerate(account_keys)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ccoin.crypto.address import address_from_public_key, address_from_raw
 from ccoin.crypto.keys import KeyPair
+from ccoin.testing.carbon_strategies import CARBON_ASSET_STRATEGIES
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
     BRIDGE_ADDRESS_LEN,
@@ -111,7 +112,9 @@ _METHOD_REST = string.ascii_lowercase + string.digits + "_"
 _HEX = "0123456789abcdef"
 
 # Transaction types that require a recipientId, and the ones that may carry an amount.
-_RECIPIENT_REQUIRED = frozenset({TxType.TRANSFER, TxType.IN_TRANSFER})
+_RECIPIENT_REQUIRED = frozenset(
+    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.CARBON_ISSUE, TxType.CARBON_TRANSFER}
+)
 _AMOUNT_ALLOWED = frozenset(
     {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.OUT_TRANSFER, TxType.CONTRACT_CALL}
 )
@@ -328,6 +331,7 @@ _ASSET_STRATEGIES: dict[int, Any] = {
         st.binary(min_size=1, max_size=64),
         st.binary(min_size=65, max_size=128),
     ),
+    **CARBON_ASSET_STRATEGIES,
 }
 
 

@@ -26,6 +26,13 @@ class TxType(IntEnum):
     CONTRACT_CALL = 8
     GOVERNANCE = 9
     EVIDENCE = 10
+    # The carbon module (ccoin.modules.carbon, docs/spec/carbon.md)
+    CARBON_COMMITTEE = 11
+    CARBON_PROJECT = 12
+    CARBON_ISSUE = 13
+    CARBON_TRANSFER = 14
+    CARBON_RETIRE = 15
+    CARBON_CANCEL = 16
 
 
 def bad_asset(message: str) -> InvalidTransaction:

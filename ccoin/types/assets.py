@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
+from ccoin.modules.carbon.wire import ASSETS as CARBON_ASSETS
+from ccoin.modules.carbon.wire import (
+    CancelAsset,
+    CarbonTransferAsset,
+    CommitteeAsset,
+    IssueAsset,
+    ProjectAsset,
+    RetireAsset,
+)
 from ccoin.types.asset_base import (
     BRIDGE_ADDRESS_LEN,
     FINGERPRINT_LEN,
@@ -263,6 +272,12 @@ Asset: TypeAlias = (
     | ContractCallAsset
     | GovernanceAsset
     | EvidenceAsset
+    | CommitteeAsset
+    | ProjectAsset
+    | IssueAsset
+    | CarbonTransferAsset
+    | RetireAsset
+    | CancelAsset
 )
 
 ASSET_CLASSES: dict[int, Any] = {
@@ -279,6 +294,8 @@ ASSET_CLASSES: dict[int, Any] = {
         ContractCallAsset,
         GovernanceAsset,
         EvidenceAsset,
+        # the modules' assets (each module's wire file lists its own)
+        *CARBON_ASSETS,
     )
 }
 

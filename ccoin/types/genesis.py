@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ccoin.crypto.address import address_from_public_key, address_raw
-from ccoin.errors import CcoinError, ConfigError, ErrorCode
+from ccoin.errors import CcoinError, ConfigError, ErrorCode, InvalidTransaction
+from ccoin.modules.carbon.genesis import CarbonGenesis
 from ccoin.types.assets import DelegateAsset, TxType
 from ccoin.types.codec import (
     MAX_BIGINT,
@@ -211,9 +212,19 @@ class GenesisConfig:
     governance: str = ""
     # The bridge to BSC; None: types 6 and 7 are not enabled on this network.
     bridge: BridgeConfig | None = None
+    # The carbon module's section (ccoin.modules.carbon); None: types 11-16 are not enabled.
+    carbon: CarbonGenesis | None = None
 
     def min_fee(self, tx_type: int) -> int:
-        return self.min_fees[tx_type]
+        """The type's minimum fee: the core types' from `minFees`, a module's types' from
+        the module's own section."""
+        if tx_type < len(self.min_fees):
+            return self.min_fees[tx_type]
+        if self.carbon is not None and tx_type >= TxType.CARBON_COMMITTEE:
+            return self.carbon.min_fee(tx_type)
+        raise InvalidTransaction(
+            ErrorCode.TX_TYPE_NOT_ENABLED, f"type {tx_type} is not enabled on this network"
+        )
 
     @property
     def total_supply(self) -> int:
@@ -237,6 +248,8 @@ class GenesisConfig:
             # Only when configured: a network without a bridge keeps the bytes (and so the
             # network id) it had before bridges existed.
             *([self.bridge.to_array()] if self.bridge is not None else []),
+            # Module sections follow, each a tagged array, only when configured.
+            *([self.carbon.to_array()] if self.carbon is not None else []),
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -254,6 +267,7 @@ class GenesisConfig:
             "rewards": self.rewards.to_json(),
             "governance": self.governance,
             **({"bridge": self.bridge.to_json()} if self.bridge is not None else {}),
+            **({"carbon": self.carbon.to_json()} if self.carbon is not None else {}),
         }
 
     @classmethod
@@ -289,9 +303,10 @@ _GENESIS_FIELDS = frozenset(
         "rewards",
         "governance",
         "bridge",
+        "carbon",
     }
 )
-_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance", "bridge"}
+_GENESIS_REQUIRED = _GENESIS_FIELDS - {"networkCa", "rewards", "governance", "bridge", "carbon"}
 
 
 def _genesis_from_json(obj: Any) -> GenesisConfig:
@@ -338,6 +353,7 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         rewards=RewardSchedule.from_json(obj.get("rewards", {}), accounts),
         governance=_governance(obj.get("governance", ""), accounts),
         bridge=BridgeConfig.from_json(obj["bridge"], accounts) if "bridge" in obj else None,
+        carbon=CarbonGenesis.from_json(obj["carbon"]) if "carbon" in obj else None,
     )
 
 

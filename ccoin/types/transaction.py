@@ -61,7 +61,9 @@ MAX_COSIGNATURES = 101
 _COSIG_TEXT_RE = re.compile(r"\A[0-9a-f]{192}\Z")
 
 # Types whose recipientId is required; all others must leave it absent.
-_RECIPIENT_REQUIRED = frozenset({TxType.TRANSFER, TxType.IN_TRANSFER})
+_RECIPIENT_REQUIRED = frozenset(
+    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.CARBON_ISSUE, TxType.CARBON_TRANSFER}
+)
 # Types that may move an amount; all others must have amount 0.
 _AMOUNT_ALLOWED = frozenset(
     {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.OUT_TRANSFER, TxType.CONTRACT_CALL}

@@ -358,7 +358,13 @@ def _account_roles(genesis: GenesisConfig) -> list[str]:
     }
     roles = [f"fund-{funds[a.label]}" for a in genesis.accounts if a.label in funds]
     tests = sum(a.label.startswith("test account") for a in genesis.accounts)
-    return [*roles, *(f"test-{i}" for i in range(tests)), "governance", "relayer"]
+    return [
+        *roles,
+        *(f"test-{i}" for i in range(tests)),
+        "governance",
+        "carbon-committee",
+        "relayer",
+    ]
 
 
 @pytest.mark.parametrize("file", GENESIS_FILES)

@@ -62,11 +62,16 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
     assert genesis.chain_name == "ccoin-devnet"
     assert genesis.active_delegates == 3
     assert len(genesis.delegates) == 3
-    # whitepaper funds, test accounts, governance, bridge escrow and relayer
-    assert len(genesis.accounts) == 6 + 2 + 1 + 2
+    # whitepaper funds, test accounts, governance, carbon committee, bridge escrow, relayer
+    assert len(genesis.accounts) == 6 + 2 + 1 + 1 + 2
     assert genesis.governance == next(
         a.address for a in genesis.accounts if a.label == "governance"
     )
+    assert genesis.carbon is not None
+    assert genesis.carbon.committee == next(
+        a.address for a in genesis.accounts if a.label == "carbon committee"
+    )
+    assert (root / "keys" / "carbon-committee.json").exists()
     assert sum(a.balance for a in genesis.accounts) == genesis.total_supply
 
     passphrase = (root / "keys" / "passphrase").read_text().rstrip("\n")

@@ -195,7 +195,8 @@ async def test_fee_estimates(still: ApiClient, autojump_clock: trio.testing.Mock
 @pytest.mark.parametrize(
     ("params", "code"),
     [
-        ([11], ErrorCode.TX_UNKNOWN_TYPE),
+        ([17], ErrorCode.TX_UNKNOWN_TYPE),
+        ([11], ErrorCode.TX_TYPE_NOT_ENABLED),  # a carbon type, on a network without carbon
         ([255], ErrorCode.TX_UNKNOWN_TYPE),
         ([256], ErrorCode.OUT_OF_RANGE),
         ([-1], ErrorCode.OUT_OF_RANGE),

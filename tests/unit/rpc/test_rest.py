@@ -73,7 +73,7 @@ ERRORS: list[tuple[str, int, ErrorCode]] = [
     (f"/v1/accounts/{ALICE.address}/votes?limit=ten", 400, ErrorCode.RPC_INVALID_PARAMS),
     (f"/v1/accounts/{ALICE.address}/votes?limit=-1", 400, ErrorCode.RPC_INVALID_PARAMS),
     (f"/v1/accounts/{ALICE.address}/votes?limit=\u00b9", 400, ErrorCode.RPC_INVALID_PARAMS),
-    ("/v1/fees/11", 400, ErrorCode.TX_UNKNOWN_TYPE),
+    ("/v1/fees/17", 400, ErrorCode.TX_UNKNOWN_TYPE),
     ("/v1/fees/256", 400, ErrorCode.OUT_OF_RANGE),
     ("/v1/fees/transfer", 400, ErrorCode.RPC_INVALID_PARAMS),
     ("/v1/fees/\u00b2", 400, ErrorCode.RPC_INVALID_PARAMS),

@@ -1,0 +1,172 @@
+"""Test factories for the carbon module: a test network with a carbon committee, and one
+builder per transaction type (shared by the tests, the benchmark and the e2e walkthrough)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from ccoin.crypto.keys import KeyPair
+from ccoin.modules.carbon.genesis import DEFAULT_FEES, CarbonGenesis
+from ccoin.modules.carbon.ranges import Ranges
+from ccoin.modules.carbon.wire import (
+    CancelAsset,
+    CarbonTransferAsset,
+    CommitteeAsset,
+    IssueAsset,
+    ProjectAsset,
+    RetireAsset,
+)
+from ccoin.testing.factories import LocalNet, make_testnet
+from ccoin.types.asset_base import TxType
+from ccoin.types.transaction import Transaction, TxBody
+
+METADATA = hashlib.sha256(b"project design document").digest()
+
+
+def carbon_testnet(
+    *, accounts: int = 8, max_holding_ranges: int = 256, **kwargs: object
+) -> LocalNet:
+    """`make_testnet` plus a carbon section whose committee is account 0."""
+    net = make_testnet(accounts=accounts, **kwargs)  # type: ignore[arg-type]
+    section = CarbonGenesis(net.accounts[0].address, max_holding_ranges)
+    return dataclasses.replace(net, genesis=dataclasses.replace(net.genesis, carbon=section))
+
+
+def _signed(
+    sender: KeyPair,
+    tx_type: TxType,
+    asset: object,
+    network_id: bytes,
+    *,
+    recipient: str | None = None,
+    fee: int | None = None,
+    timestamp: int = 0,
+) -> Transaction:
+    body = TxBody(
+        tx_type,
+        timestamp,
+        sender.public_key,
+        recipient,
+        0,
+        DEFAULT_FEES[tx_type] if fee is None else fee,
+        asset,  # type: ignore[arg-type]
+    )
+    return body.sign(sender, network_id)
+
+
+def admit_class(
+    committee: KeyPair,
+    class_id: str,
+    network_id: bytes,
+    *,
+    name: str = "Verified tCO2e",
+    timestamp: int = 0,
+) -> Transaction:
+    asset = CommitteeAsset("admit-class", class_id, name)
+    return _signed(committee, TxType.CARBON_COMMITTEE, asset, network_id, timestamp=timestamp)
+
+
+def remove_class(
+    committee: KeyPair, class_id: str, network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    asset = CommitteeAsset("remove-class", class_id)
+    return _signed(committee, TxType.CARBON_COMMITTEE, asset, network_id, timestamp=timestamp)
+
+
+def admit_issuer(
+    committee: KeyPair,
+    issuer: str,
+    classes: tuple[str, ...],
+    network_id: bytes,
+    *,
+    timestamp: int = 0,
+) -> Transaction:
+    asset = CommitteeAsset("admit-issuer", issuer=issuer, classes=tuple(sorted(classes)))
+    return _signed(committee, TxType.CARBON_COMMITTEE, asset, network_id, timestamp=timestamp)
+
+
+def remove_issuer(
+    committee: KeyPair, issuer: str, network_id: bytes, *, timestamp: int = 0
+) -> Transaction:
+    asset = CommitteeAsset("remove-issuer", issuer=issuer)
+    return _signed(committee, TxType.CARBON_COMMITTEE, asset, network_id, timestamp=timestamp)
+
+
+def register_project(
+    issuer: KeyPair,
+    project_id: str,
+    class_id: str,
+    network_id: bytes,
+    *,
+    jurisdiction: str = "KE",
+    name: str = "Kasigau Corridor REDD+",
+    methodology: str = "VM0009",
+    timestamp: int = 0,
+) -> Transaction:
+    asset = ProjectAsset(project_id, class_id, name, jurisdiction, methodology, METADATA)
+    return _signed(issuer, TxType.CARBON_PROJECT, asset, network_id, timestamp=timestamp)
+
+
+def issue(
+    issuer: KeyPair,
+    project_id: str,
+    first: int,
+    last: int,
+    origin: str,
+    recipient: str,
+    network_id: bytes,
+    *,
+    vintage: tuple[int, int] = (20240101, 20241231),
+    timestamp: int = 0,
+) -> Transaction:
+    asset = IssueAsset(project_id, vintage[0], vintage[1], first, last, origin, METADATA)
+    return _signed(
+        issuer, TxType.CARBON_ISSUE, asset, network_id, recipient=recipient, timestamp=timestamp
+    )
+
+
+def transfer(
+    sender: KeyPair,
+    recipient: str,
+    batch_id: str,
+    network_id: bytes,
+    *,
+    quantity: int = 0,
+    ranges: Ranges = (),
+    timestamp: int = 0,
+) -> Transaction:
+    asset = CarbonTransferAsset(batch_id, quantity, ranges)
+    return _signed(
+        sender, TxType.CARBON_TRANSFER, asset, network_id, recipient=recipient, timestamp=timestamp
+    )
+
+
+def retire(
+    sender: KeyPair,
+    batch_id: str,
+    network_id: bytes,
+    *,
+    quantity: int = 0,
+    ranges: Ranges = (),
+    beneficiary: str = "Acme Ltd",
+    jurisdiction: str = "GB",
+    reason: str = "2025 operational emissions",
+    timestamp: int = 0,
+) -> Transaction:
+    asset = RetireAsset(batch_id, quantity, ranges, beneficiary, jurisdiction, reason)
+    return _signed(sender, TxType.CARBON_RETIRE, asset, network_id, timestamp=timestamp)
+
+
+def cancel(
+    sender: KeyPair,
+    batch_id: str,
+    network_id: bytes,
+    *,
+    quantity: int = 0,
+    ranges: Ranges = (),
+    reason: str = "moved to another registry",
+    timestamp: int = 0,
+) -> Transaction:
+    asset = CancelAsset(batch_id, quantity, ranges, reason)
+    return _signed(sender, TxType.CARBON_CANCEL, asset, network_id, timestamp=timestamp)
