@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable, Iterable
 
 from ccoin.crypto.keys import KeyPair
+from ccoin.modules.carbon import ranges as R
 from ccoin.modules.carbon.genesis import DEFAULT_FEES, CarbonGenesis
 from ccoin.modules.carbon.ranges import Ranges
 from ccoin.modules.carbon.wire import (
+    BatchRecord,
     CancelAsset,
+    CancellationRecord,
     CarbonTransferAsset,
     CommitteeAsset,
+    Holding,
     IssueAsset,
     ProjectAsset,
     RetireAsset,
+    RetirementRecord,
 )
+from ccoin.storage import schema
 from ccoin.testing.factories import LocalNet, make_testnet
 from ccoin.types.asset_base import TxType
 from ccoin.types.transaction import Transaction, TxBody
@@ -170,3 +177,45 @@ def cancel(
 ) -> Transaction:
     asset = CancelAsset(batch_id, quantity, ranges, reason)
     return _signed(sender, TxType.CARBON_CANCEL, asset, network_id, timestamp=timestamp)
+
+
+# -- the module's invariants, checked over a whole store -------------------------------------
+
+
+def check_invariants(get_table: Callable[[bytes], Iterable[tuple[bytes, bytes]]]) -> int:
+    """Assert every carbon invariant over the tables `get_table(prefix)` yields (a store's
+    `iterate`): per batch issued = tradable + retired + cancelled, each count the size of
+    its records' ranges, every serial of [first, last] in exactly one place, holdings
+    canonical. Returns the number of batches checked."""
+    places: dict[str, list[tuple[str, Ranges]]] = {}
+    for key, value in get_table(schema.CARBON_HOLDING):
+        batch_id = key[1 + 14 + 1 :].decode()
+        ranges = Holding.decode(value).ranges
+        assert ranges and R.is_canonical(ranges), f"holding {key.hex()} is not canonical"
+        places.setdefault(batch_id, []).append(("tradable", ranges))
+    for _key, value in get_table(schema.CARBON_RETIREMENT):
+        retirement = RetirementRecord.decode(value)
+        assert retirement.quantity == R.size(retirement.ranges)
+        places.setdefault(retirement.batch_id, []).append(("retired", retirement.ranges))
+    for _key, value in get_table(schema.CARBON_CANCELLATION):
+        cancelled = CancellationRecord.decode(value)
+        assert cancelled.quantity == R.size(cancelled.ranges)
+        places.setdefault(cancelled.batch_id, []).append(("cancelled", cancelled.ranges))
+    batches = 0
+    for _key, value in get_table(schema.CARBON_BATCH):
+        batch = BatchRecord.decode(value)
+        batches += 1
+        assert batch.issued == batch.tradable + batch.retired + batch.cancelled, batch
+        counts = {"tradable": 0, "retired": 0, "cancelled": 0}
+        union: Ranges = ()
+        for where, ranges in places.pop(batch.batch_id, []):
+            counts[where] += R.size(ranges)
+            union = R.union(union, ranges)  # raises if a serial is in two places
+        assert counts == {
+            "tradable": batch.tradable,
+            "retired": batch.retired,
+            "cancelled": batch.cancelled,
+        }, (batch.batch_id, counts)
+        assert union == ((batch.first, batch.last),), (batch.batch_id, union)
+    assert not places, f"credits of unknown batches: {sorted(places)}"
+    return batches
