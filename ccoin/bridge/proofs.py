@@ -1,5 +1,5 @@
-"""The proof a withdrawal needs on BSC, from a node's own chain: the withdrawal leaf under
-its block's withdrawalRoot, and that block's leaf under an anchored range's root. Its
+"""The proofs BSC takes, from a node's own chain: a block's leaf under an anchored range's
+root (`BlockProof`), and under it a withdrawal leaf under the block's withdrawalRoot. The
 fields are `Bridge.withdraw`'s two arguments (docs/spec/bridge.md section 3)."""
 
 from __future__ import annotations
@@ -17,6 +17,71 @@ from ccoin.types.transaction import Transaction
 
 
 @dataclass(frozen=True)
+class BlockProof:
+    """Block `height`'s leaf (height, hash, withdrawalRoot, retirementRoot) at its place in
+    the range `range_from..range_to`, whose root an anchor carries."""
+
+    height: int
+    block_hash: bytes
+    withdrawal_root: bytes
+    retirement_root: bytes
+    range_from: int
+    range_to: int
+    range_root: bytes
+    path: list[bytes]
+
+    def arguments(self, range_index: int) -> tuple[Any, ...]:
+        """The contracts' `BlockProof`, for the range anchored at `range_index` on BSC."""
+        return (
+            range_index,
+            self.height,
+            self.block_hash,
+            self.withdrawal_root,
+            self.retirement_root,
+            self.path,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "height": self.height,
+            "blockHash": self.block_hash.hex(),
+            "withdrawalRoot": self.withdrawal_root.hex(),
+            "retirementRoot": self.retirement_root.hex(),
+            "rangeFrom": self.range_from,
+            "rangeTo": self.range_to,
+            "rangeRoot": self.range_root.hex(),
+            "blockPath": [p.hex() for p in self.path],
+        }
+
+
+def block_proof(chain: Chain, height: int, range_from: int, range_to: int) -> BlockProof:
+    """Block `height`'s proof in the range `range_from..range_to`, which must contain it and
+    be finalized on this node."""
+    if not range_from <= height <= range_to:
+        raise RpcError(
+            ErrorCode.RPC_INVALID_PARAMS, f"block {height} is outside {range_from}-{range_to}"
+        )
+    if range_to > chain.finalized_height:
+        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"height {range_to} is not finalized yet")
+    found = [chain.header_at(h) for h in range(range_from, range_to + 1)]
+    headers = [h for h in found if h is not None]
+    if len(headers) != len(found):
+        raise RpcError(ErrorCode.NOT_FOUND, "a block of the range is missing")
+    network_id = chain.network_id
+    header = headers[height - range_from]
+    return BlockProof(
+        height=height,
+        block_hash=header.hash(network_id),
+        withdrawal_root=header.withdrawal_root,
+        retirement_root=header.retirement_root,
+        range_from=range_from,
+        range_to=range_to,
+        range_root=range_root(headers, network_id),
+        path=range_proof(headers, height, network_id),
+    )
+
+
+@dataclass(frozen=True)
 class WithdrawalProof:
     withdrawal_id: bytes
     bsc_recipient: bytes
@@ -24,17 +89,10 @@ class WithdrawalProof:
     leaf_index: int
     leaf_count: int
     leaf_path: list[bytes]
-    height: int
-    block_hash: bytes
-    withdrawal_root: bytes
-    range_from: int
-    range_to: int
-    range_root: bytes
-    block_path: list[bytes]
+    block: BlockProof
 
     def bridge_arguments(self, range_index: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         """`(BlockProof, Withdrawal)` as `Bridge.withdraw` takes them."""
-        block = (range_index, self.height, self.block_hash, self.withdrawal_root, self.block_path)
         withdrawal = (
             self.withdrawal_id,
             "0x" + self.bsc_recipient.hex(),
@@ -43,7 +101,7 @@ class WithdrawalProof:
             self.leaf_count,
             self.leaf_path,
         )
-        return block, withdrawal
+        return self.block.arguments(range_index), withdrawal
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,13 +111,7 @@ class WithdrawalProof:
             "leafIndex": self.leaf_index,
             "leafCount": self.leaf_count,
             "leafPath": [p.hex() for p in self.leaf_path],
-            "height": self.height,
-            "blockHash": self.block_hash.hex(),
-            "withdrawalRoot": self.withdrawal_root.hex(),
-            "rangeFrom": self.range_from,
-            "rangeTo": self.range_to,
-            "rangeRoot": self.range_root.hex(),
-            "blockPath": [p.hex() for p in self.block_path],
+            **self.block.to_json(),
         }
 
 
@@ -82,17 +134,8 @@ def withdrawal_proof(chain: Chain, tx_id: str, range_from: int, range_to: int) -
     if located is None or not isinstance(located.transaction.body.asset, OutTransferAsset):
         raise RpcError(ErrorCode.NOT_FOUND, f"no withdrawal {tx_id} on this chain")
     height = located.height
-    if not range_from <= height <= range_to:
-        raise RpcError(
-            ErrorCode.RPC_INVALID_PARAMS, f"withdrawal at {height}, outside {range_from}-{range_to}"
-        )
-    if range_to > chain.finalized_height:
-        raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"height {range_to} is not finalized yet")
+    block_part = block_proof(chain, height, range_from, range_to)
     network_id = chain.network_id
-    headers = [chain.header_at(h) for h in range(range_from, range_to + 1)]
-    if any(h is None for h in headers):
-        raise RpcError(ErrorCode.NOT_FOUND, "a block of the range is missing")
-    full = [h for h in headers if h is not None]
     block = chain.block_at(height)
     assert block is not None
     leaves = _withdrawals_of(block.transactions, network_id)
@@ -108,11 +151,5 @@ def withdrawal_proof(chain: Chain, tx_id: str, range_from: int, range_to: int) -
         leaf_index=index,
         leaf_count=len(leaves),
         leaf_path=inclusion_proof(leaves, index),
-        height=height,
-        block_hash=block.header.hash(network_id),
-        withdrawal_root=block.header.withdrawal_root,
-        range_from=range_from,
-        range_to=range_to,
-        range_root=range_root(full, network_id),
-        block_path=range_proof(full, height, network_id),
+        block=block_part,
     )

@@ -282,6 +282,7 @@ def claim_arguments(proof: dict[str, Any], index: int) -> tuple[Any, Any]:
         proof["height"],
         bytes.fromhex(proof["blockHash"]),
         bytes.fromhex(proof["withdrawalRoot"]),
+        bytes.fromhex(proof["retirementRoot"]),
         [bytes.fromhex(p) for p in proof["blockPath"]],
     )
     withdrawal = (

@@ -30,9 +30,13 @@ def test_proofs_check_their_range() -> None:
     chain.set_finalized(2)
     proof = withdrawal_proof(chain, out.id(nid), 1, 2)
     assert proof.leaf_count == 1 and proof.leaf_path == []
-    assert proof.withdrawal_root == chain.header_at(1).withdrawal_root  # type: ignore[union-attr]
-    block_leaf = (1).to_bytes(8, "big") + proof.block_hash + proof.withdrawal_root
-    assert verify_inclusion(block_leaf, 0, 2, proof.block_path, proof.range_root)
+    block = proof.block
+    header = chain.header_at(1)
+    assert header is not None and block.withdrawal_root == header.withdrawal_root
+    assert block.retirement_root == header.retirement_root == bytes(32)  # retires nothing
+    leaf = (1).to_bytes(8, "big") + block.block_hash + block.withdrawal_root + bytes(32)
+    assert verify_inclusion(leaf, 0, 2, block.path, block.range_root)
+    assert proof.to_json()["retirementRoot"] == "00" * 32
     for tx_id, start, end, code in [
         (out.id(nid), 2, 2, ErrorCode.RPC_INVALID_PARAMS),  # outside the range
         (plain.id(nid), 1, 2, ErrorCode.NOT_FOUND),  # not a withdrawal
