@@ -1,19 +1,39 @@
 """The proofs BSC takes, from a node's own chain: a block's leaf under an anchored range's
-root (`BlockProof`), and under it a withdrawal leaf under the block's withdrawalRoot. The
-fields are `Bridge.withdraw`'s two arguments (docs/spec/bridge.md section 3)."""
+root (`BlockProof`), and with it a withdrawal leaf under the block's withdrawalRoot
+(`Bridge.withdraw`'s two arguments) or a carbon retirement leaf under its retirementRoot
+(`RetirementRegistry.record`'s two arguments); docs/spec/bridge.md section 3.
+
+A block's retirement leaves come from the carbon module; `retirement_proof_from_leaves`
+takes them as given and checks them against the header's retirementRoot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ccoin.bridge.anchors import range_proof, range_root
-from ccoin.errors import ErrorCode, RpcError
+from ccoin.errors import DecodeError, ErrorCode, RpcError
 from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
 from ccoin.types.assets import OutTransferAsset
-from ccoin.types.merkle import inclusion_proof
+from ccoin.types.block import ZERO_HASH, BlockHeader
+from ccoin.types.merkle import inclusion_proof, merkle_root
 from ccoin.types.transaction import Transaction
+
+RETIREMENT_LEAF_LEN = 72
+
+
+class FinalizedHeaders(Protocol):
+    """What a block proof reads of a chain (a `Chain` is one)."""
+
+    @property
+    def network_id(self) -> bytes: ...
+
+    @property
+    def finalized_height(self) -> int: ...
+
+    def header_at(self, height: int) -> BlockHeader | None: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +74,7 @@ class BlockProof:
         }
 
 
-def block_proof(chain: Chain, height: int, range_from: int, range_to: int) -> BlockProof:
+def block_proof(chain: FinalizedHeaders, height: int, range_from: int, range_to: int) -> BlockProof:
     """Block `height`'s proof in the range `range_from..range_to`, which must contain it and
     be finalized on this node."""
     if not range_from <= height <= range_to:
@@ -152,4 +172,105 @@ def withdrawal_proof(chain: Chain, tx_id: str, range_from: int, range_to: int) -
         leaf_count=len(leaves),
         leaf_path=inclusion_proof(leaves, index),
         block=block_part,
+    )
+
+
+@dataclass(frozen=True)
+class RetirementLeaf:
+    """One carbon retirement's leaf data: `retirement_id (32, the retiring transaction's
+    hash) || record_hash (32, SHA-256 of the retirement record's canonical bytes) ||
+    quantity (u64 big-endian)`, 72 bytes; a header's retirementRoot is the root of its
+    block's leaves, in block order."""
+
+    retirement_id: bytes
+    record_hash: bytes
+    quantity: int
+
+    def encode(self) -> bytes:
+        if len(self.retirement_id) != 32 or len(self.record_hash) != 32:
+            raise ValueError("a retirement id and a record hash are 32 bytes each")
+        if not 0 <= self.quantity < 2**64:
+            raise ValueError(f"quantity {self.quantity} is not a u64")
+        return self.retirement_id + self.record_hash + self.quantity.to_bytes(8, "big")
+
+    @classmethod
+    def decode(cls, data: bytes) -> RetirementLeaf:
+        if len(data) != RETIREMENT_LEAF_LEN:
+            raise DecodeError(
+                ErrorCode.BAD_FIELD,
+                f"a retirement leaf is {RETIREMENT_LEAF_LEN} bytes, not {len(data)}",
+            )
+        return cls(data[:32], data[32:64], int.from_bytes(data[64:], "big"))
+
+
+@dataclass(frozen=True)
+class RetirementProof:
+    retirement_id: bytes
+    record_hash: bytes
+    quantity: int
+    leaf_index: int
+    leaf_count: int
+    leaf_path: list[bytes]
+    block: BlockProof
+
+    def registry_arguments(self, range_index: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """`(BlockProof, Retirement)` as `RetirementRegistry.record` takes them."""
+        retirement = (
+            self.retirement_id,
+            self.record_hash,
+            self.quantity,
+            self.leaf_index,
+            self.leaf_count,
+            self.leaf_path,
+        )
+        return self.block.arguments(range_index), retirement
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "retirementId": self.retirement_id.hex(),
+            "recordHash": self.record_hash.hex(),
+            "quantity": str(self.quantity),
+            "leafIndex": self.leaf_index,
+            "leafCount": self.leaf_count,
+            "leafPath": [p.hex() for p in self.leaf_path],
+            **self.block.to_json(),
+        }
+
+
+def retirement_proof_from_leaves(
+    chain: FinalizedHeaders,
+    height: int,
+    leaves: Sequence[bytes],
+    index: int,
+    range_from: int,
+    range_to: int,
+) -> RetirementProof:
+    """The proof of retirement leaf `index` among `leaves`, block `height`'s retirement
+    leaves in block order (which must be the ones its header's retirementRoot commits), in
+    the anchored range `range_from..range_to`, which must be finalized on this node and
+    contain the block."""
+    block = block_proof(chain, height, range_from, range_to)
+    root = merkle_root(leaves) if leaves else ZERO_HASH
+    if root != block.retirement_root:
+        raise RpcError(
+            ErrorCode.RPC_INVALID_PARAMS,
+            f"the {len(leaves)} retirement leaves given have root {root.hex()}, not block "
+            f"{height}'s retirementRoot {block.retirement_root.hex()}",
+        )
+    if not leaves:
+        raise RpcError(ErrorCode.NOT_FOUND, f"block {height} retires nothing")
+    if not 0 <= index < len(leaves):
+        raise RpcError(
+            ErrorCode.RPC_INVALID_PARAMS,
+            f"retirement leaf {index}: block {height} has {len(leaves)}",
+        )
+    leaf = RetirementLeaf.decode(leaves[index])
+    return RetirementProof(
+        retirement_id=leaf.retirement_id,
+        record_hash=leaf.record_hash,
+        quantity=leaf.quantity,
+        leaf_index=index,
+        leaf_count=len(leaves),
+        leaf_path=inclusion_proof(leaves, index),
+        block=block,
     )

@@ -32,22 +32,19 @@ from ccoin.bridge.evm import (
     deploy,
     new_account,
 )
-from ccoin.bridge.proofs import withdrawal_proof
+from ccoin.bridge.proofs import RetirementLeaf, retirement_proof_from_leaves, withdrawal_proof
 from ccoin.bridge.solidity import load_artifact
 from ccoin.crypto.address import address_raw
 from ccoin.ledger.chain import Chain
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
+from ccoin.testing.bridge import RetiringHeaders, retirement_leaves
 from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 NETWORK_ID = keccak(b"ccoin-retirement-test-network")
 FIRST_HEIGHT = 7_000  # arbitrary: the synthetic ranges start here
 ZERO = bytes(32)
-
-
-def retirement_leaf(retirement_id: bytes, record_hash: bytes, quantity: int) -> bytes:
-    return retirement_id + record_hash + quantity.to_bytes(8, "big")
 
 
 @dataclass
@@ -123,7 +120,7 @@ class Retirements:
 
     @property
     def leaves(self) -> list[bytes]:
-        return [retirement_leaf(*e) for e in self.entries]
+        return [RetirementLeaf(*e).encode() for e in self.entries]
 
     @property
     def root(self) -> bytes:
@@ -245,6 +242,34 @@ def test_a_forged_retirement_is_refused(env: Env) -> None:
     assert not env.registry.read(env.client, "isRecorded", retirement_id)
     env.record(block, genuine)  # the genuine proof still records
     assert env.registry.read(env.client, "isRecorded", retirement_id)
+
+
+def test_a_nodes_proof_records_the_retirement(env: Env) -> None:
+    """The proof a node builds from a block's retirement leaves (given here as the carbon
+    module will give them) records on BSC once its range is anchored."""
+    net = f.make_testnet(accounts=2, delegates=1)
+    sidechain = Chain(MemoryStore(), net.genesis)
+    for _ in range(5):
+        sidechain.build_block([], sidechain.head.timestamp_ms + 1000, net.delegates[0])
+    sidechain.set_finalized(5)
+    leaves = retirement_leaves("node", [70, 8])
+    headers = RetiringHeaders(sidechain, {3: leaves})
+    nid = sidechain.network_id
+    anchor = deploy(
+        env.client, env.owner, load_artifact("Anchor"), nid, [k.address for k in env.keys], 1
+    )
+    registry = deploy(env.client, env.owner, load_artifact("RetirementRegistry"), anchor.address)
+    proof = retirement_proof_from_leaves(headers, 3, leaves, 1, 1, 5)
+    root = proof.block.range_root
+    digest = digests.anchor_digest(97, anchor.address, nid, 0, 1, 5, root)
+    signed = ordered((k.address, sign_digest(k, digest)) for k in env.keys[1:])
+    anchor.send(env.client, env.owner, "submitAnchor", 1, 5, root, signed)
+
+    registry.send(env.client, env.owner, "record", *proof.registry_arguments(range_index=0))
+    recorded = registry.read(env.client, "retirement", proof.retirement_id)
+    assert recorded == (proof.record_hash, 8, 3)
+    with reverted("already recorded"):
+        registry.send(env.client, env.owner, "record", *proof.registry_arguments(range_index=0))
 
 
 def test_a_block_that_retires_nothing_proves_nothing(env: Env) -> None:
