@@ -192,7 +192,7 @@ def whitepaper_preset() -> GenesisConfig:
     """A mainnet-like network: `ccoin genesis new --delegates 21` with the bridge to BSC
     mainnet (its defaults), no test accounts, and a network CA."""
     deployer = sample_bridge_key(WHITEPAPER, "bsc-deployer").address
-    _token, _anchor, bridge_contract = plan_addresses(deployer, 0)
+    _token, _anchor, bridge_contract, _registry = plan_addresses(deployer, 0)
     bridge = BridgeSpec(
         bsc_chain_id=DEFAULT_BSC_CHAIN_ID,
         contract=bytes.fromhex(bridge_contract[2:]),

@@ -1,10 +1,11 @@
 """What an anchor commits to: per-block leaves over a contiguous range of finalized
 heights, their Merkle root, and the audit path of one block (DESIGN section 9).
 
-Block leaf data: `height (u64 big-endian) || block hash (32) || withdrawalRoot (32)`; the
-tree is the sidechain's (RFC 6962 shape, SHA-256, `ccoin.types.merkle`), which the BSC
-`Anchor` and `Bridge` contracts verify with the same hashing (`contracts/Merkle.sol` here).
-A withdrawal's leaf is `ccoin.ledger.bridge.withdrawal_leaf`.
+Block leaf data: `height (u64 big-endian) || block hash (32) || withdrawalRoot (32) ||
+retirementRoot (32)` (104 bytes), so one anchor commits both of a block's roots; the tree is
+the sidechain's (RFC 6962 shape, SHA-256, `ccoin.types.merkle`), which the BSC `Anchor`,
+`Bridge` and `RetirementRegistry` contracts verify with the same hashing
+(`contracts/Merkle.sol` here). A withdrawal's leaf is `ccoin.ledger.bridge.withdrawal_leaf`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from ccoin.types.block import BlockHeader
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 
-def block_leaf(height: int, block_hash: bytes, withdrawal_root: bytes) -> bytes:
-    return height.to_bytes(8, "big") + block_hash + withdrawal_root
+def block_leaf(
+    height: int, block_hash: bytes, withdrawal_root: bytes, retirement_root: bytes
+) -> bytes:
+    return height.to_bytes(8, "big") + block_hash + withdrawal_root + retirement_root
 
 
 def header_leaf(header: BlockHeader, network_id: bytes) -> bytes:
-    return block_leaf(header.height, header.hash(network_id), header.withdrawal_root)
+    return block_leaf(
+        header.height, header.hash(network_id), header.withdrawal_root, header.retirement_root
+    )
 
 
 def range_root(headers: Sequence[BlockHeader], network_id: bytes) -> bytes:

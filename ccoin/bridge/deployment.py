@@ -2,10 +2,11 @@
 
 A genesis names its Bridge contract before the contract exists: it is the address the
 deployer's CREATE at nonce n + 2 gives, where CarbonCoin and Anchor take nonces n and n + 1
-(`plan_addresses`). `deploy_bridge` deploys the three in that order from the deployer's
-current nonce, and refuses before sending anything unless that order lands the Bridge where
-the genesis says; the Anchor starts with the genesis active set's bridge addresses (the same
-election the chain stores at genesis) and anchors from height 1.
+and the RetirementRegistry (over that Anchor) takes n + 3 (`plan_addresses`). `deploy_bridge`
+deploys the four in that order from the deployer's current nonce, and refuses before sending
+anything unless that order lands the Bridge where the genesis says; the Anchor starts with
+the genesis active set's bridge addresses (the same election the chain stores at genesis)
+and anchors from height 1.
 """
 
 from __future__ import annotations
@@ -35,27 +36,30 @@ def _fail(message: str) -> ConfigError:
 
 @dataclass(frozen=True)
 class Deployed:
-    """The three contracts, deployed."""
+    """The four contracts, deployed."""
 
     token: Contract
     anchor: Contract
     bridge: Contract
+    retirement_registry: Contract
 
     def to_json(self) -> dict[str, str]:
         return {
             "token": self.token.address,
             "anchor": self.anchor.address,
             "bridge": self.bridge.address,
+            "retirementRegistry": self.retirement_registry.address,
         }
 
 
-def plan_addresses(deployer: str, nonce: int) -> tuple[str, str, str]:
-    """(token, anchor, bridge): where `deployer` creates them from `nonce` on."""
+def plan_addresses(deployer: str, nonce: int) -> tuple[str, str, str, str]:
+    """(token, anchor, bridge, retirement registry): where `deployer` creates them from
+    `nonce` on."""
     deployer = json_evm_address(deployer, "deployer")
     if nonce < 0:
         raise _fail(f"nonce {nonce}: must be 0 or more")
-    token, anchor, bridge = (create_address(deployer, nonce + i) for i in range(3))
-    return token, anchor, bridge
+    token, anchor, bridge, registry = (create_address(deployer, nonce + i) for i in range(4))
+    return token, anchor, bridge, registry
 
 
 def genesis_members(genesis: GenesisConfig) -> list[str]:
@@ -83,9 +87,10 @@ def deploy_bridge(
     guardian: str,
     token_supply: int | None = None,
 ) -> Deployed:
-    """Deploy CarbonCoin(token_supply), Anchor(network id, genesis active set, height 1) and
-    Bridge(token, anchor, guardian) from the deployer's current nonce; every check (the
-    endpoint's chain id, the deployer's nonce, the inputs) comes before anything is sent.
+    """Deploy CarbonCoin(token_supply), Anchor(network id, genesis active set, height 1),
+    Bridge(token, anchor, guardian) and RetirementRegistry(anchor) from the deployer's
+    current nonce; every check (the endpoint's chain id, the deployer's nonce, the inputs)
+    comes before anything is sent.
 
     The token supply is the genesis escrow's balance (the default): every C on BSC stands
     for C in the escrow, so escrow + locked stays constant; another supply is refused."""
@@ -100,7 +105,7 @@ def deploy_bridge(
             f"token supply {token_supply}: must be the genesis escrow's {escrow} base units "
             "(every C on BSC stands for C in the escrow)"
         )
-    token_at, anchor_at, bridge_at = _check_deployable(client, deployer.address, genesis)
+    planned = _check_deployable(client, deployer.address, genesis)
     members = genesis_members(genesis)
     token = deploy(client, deployer, load_artifact("CarbonCoin"), token_supply)
     anchor = deploy(
@@ -110,19 +115,19 @@ def deploy_bridge(
     bridge = deploy(
         client, deployer, load_artifact("Bridge"), token.address, anchor.address, guardian
     )
-    landed = (token.address, anchor.address, bridge.address)
-    if landed != (token_at, anchor_at, bridge_at):
+    registry = deploy(client, deployer, load_artifact("RetirementRegistry"), anchor.address)
+    landed = (token.address, anchor.address, bridge.address, registry.address)
+    if landed != planned:
         raise _fail(
             f"the contracts landed at {', '.join(landed)}, not at the planned "
-            f"{token_at}, {anchor_at}, {bridge_at} (did something else send from "
-            f"{deployer.address}?)"
+            f"{', '.join(planned)} (did something else send from {deployer.address}?)"
         )
-    return Deployed(token, anchor, bridge)
+    return Deployed(token, anchor, bridge, registry)
 
 
 def _check_deployable(
     client: EvmClient, address: str, genesis: GenesisConfig
-) -> tuple[str, str, str]:
+) -> tuple[str, str, str, str]:
     """Where the deployment lands from `address`'s nonce, once the endpoint's chain, the
     nonce and the planned addresses all say it lands where the genesis expects."""
     assert genesis.bridge is not None
@@ -140,7 +145,8 @@ def _check_deployable(
             "they are mined (the contracts' addresses follow from its nonce)"
         )
     contract = to_checksum_address("0x" + genesis.bridge.contract.hex())
-    token_at, anchor_at, bridge_at = plan_addresses(address, nonce)
+    planned = plan_addresses(address, nonce)
+    bridge_at = planned[2]
     if bridge_at != contract:
         needed = needed_nonce(address, contract, nonce + NONCE_SEARCH)
         if needed is None:
@@ -162,7 +168,7 @@ def _check_deployable(
             f"the genesis bridge contract {contract} {why}; from nonce {nonce} the Bridge "
             f"would be at {bridge_at}"
         )
-    for planned in (token_at, anchor_at, bridge_at):
-        if client.rpc("eth_getCode", planned, "latest") not in ("0x", None):
-            raise _fail(f"there is code at {planned} already")
-    return token_at, anchor_at, bridge_at
+    for at in planned:
+        if client.rpc("eth_getCode", at, "latest") not in ("0x", None):
+            raise _fail(f"there is code at {at} already")
+    return planned

@@ -32,7 +32,7 @@ SOURCES = Path(__file__).resolve().parent / SOURCES_DIR
 BUILD = Path(__file__).resolve().parent / ARTIFACTS_DIR
 REPO = Path(__file__).resolve().parents[2]
 SOLCJS = REPO / "node_modules" / "solc"  # the package (its solc.js is a CLI)
-CONTRACTS = ("CarbonCoin", "Anchor", "Bridge")
+CONTRACTS = ("CarbonCoin", "Anchor", "Bridge", "RetirementRegistry")
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "paris",  # no PUSH0: runs on every BSC fork and on anvil

@@ -282,6 +282,7 @@ def claim_arguments(proof: dict[str, Any], index: int) -> tuple[Any, Any]:
         proof["height"],
         bytes.fromhex(proof["blockHash"]),
         bytes.fromhex(proof["withdrawalRoot"]),
+        bytes.fromhex(proof["retirementRoot"]),
         [bytes.fromhex(p) for p in proof["blockPath"]],
     )
     withdrawal = (
@@ -313,8 +314,9 @@ def _evm_address(value: str, option: str) -> str:
 @click.option("--bsc", "bsc_url", help="A BSC JSON-RPC URL to read the deployer's nonce from.")
 @reports_errors
 def bridge_plan(deployer: str, nonce: int | None, bsc_url: str | None) -> None:
-    """Print where DEPLOYER's `ccoin bridge deploy` puts CarbonCoin, Anchor and Bridge (at
-    nonces N, N+1, N+2): the Bridge is what `ccoin genesis new --bridge-contract` takes."""
+    """Print where DEPLOYER's `ccoin bridge deploy` puts CarbonCoin, Anchor, Bridge and
+    RetirementRegistry (at nonces N to N+3): the Bridge is what `ccoin genesis new
+    --bridge-contract` takes."""
     address = _evm_address(deployer, "--deployer")
     if nonce is None and bsc_url is not None:
         with EvmClient(bsc_url) as client:
@@ -323,8 +325,16 @@ def bridge_plan(deployer: str, nonce: int | None, bsc_url: str | None) -> None:
             except EvmError as exc:
                 raise ConfigError(ErrorCode.CONFIG_INVALID, f"BSC: {exc}") from None
     start = nonce if nonce is not None else 0
-    token, anchor, bridge = plan_addresses(address, start)
-    print_json({"token": token, "anchor": anchor, "bridge": bridge, "nonce": start})
+    token, anchor, bridge, registry = plan_addresses(address, start)
+    print_json(
+        {
+            "token": token,
+            "anchor": anchor,
+            "bridge": bridge,
+            "retirementRegistry": registry,
+            "nonce": start,
+        }
+    )
 
 
 @bridge_group.command("deploy")
@@ -358,8 +368,9 @@ def bridge_deploy(
     token_supply: str | None,
     guardian: str,
 ) -> None:
-    """Deploy CarbonCoin, Anchor (the genesis active set) and Bridge for a genesis; refuses
-    before sending anything unless the Bridge lands where the genesis names it."""
+    """Deploy CarbonCoin, Anchor (the genesis active set), Bridge and RetirementRegistry
+    for a genesis; refuses before sending anything unless the Bridge lands where the genesis
+    names it."""
     supply = None
     if token_supply is not None:
         try:

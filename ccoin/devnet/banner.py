@@ -44,6 +44,7 @@ class BscFacts:
     anchor: str
     bridge: str
     token: str
+    retirement_registry: str
     user: str  # anvil's dev account 2: holds C on BSC for `ccoin bridge deposit --devnet`
     relayer_metrics: str | None
 
@@ -122,6 +123,7 @@ def _bsc_json(bsc: BscFacts) -> dict[str, Any]:
         "anchor": bsc.anchor,
         "bridge": bsc.bridge,
         "token": bsc.token,
+        "retirementRegistry": bsc.retirement_registry,
         "user": bsc.user,
         "relayerMetrics": bsc.relayer_metrics,
     }
@@ -151,6 +153,7 @@ def render_banner(facts: DevnetFacts) -> list[str]:
             f"  Anchor     {bsc.anchor}",
             f"  Bridge     {bsc.bridge}",
             f"  token (C)  {bsc.token}",
+            f"  Registry   {bsc.retirement_registry}  carbon retirements proven on BSC",
             f"  BSC user   {bsc.user}  C to deposit (ccoin bridge deposit --devnet)",
         ]
         if bsc.relayer_metrics is not None:
@@ -227,6 +230,7 @@ def _bsc_facts(devnet: Devnet) -> BscFacts | None:
         anchor=bsc.anchor,
         bridge=bsc.bridge,
         token=bsc.token,
+        retirement_registry=bsc.retirement_registry,
         user=devbsc.dev_keys()[devbsc.USER].address,
         relayer_metrics=_relayer_metrics(devnet.root),
     )

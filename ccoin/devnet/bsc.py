@@ -2,10 +2,11 @@
 contracts, and the relayer, as devnet processes beside the nodes (ADR 0016).
 
 `devnet init` plans it all before anything runs: the contracts' addresses are those anvil's
-first dev account (the deployer) creates at nonces 0, 1 and 2, so the genesis can name the
-Bridge and every node.json the Anchor. `devnet up` then starts anvil on base+200 with its
-state kept in `bsc/state.json`, deploys the contracts if that state has none yet (checking
-they land where planned), starts the nodes and then the relayer (`relay/relay.json`).
+first dev account (the deployer) creates at nonces 0, 1, 2 and 3 (CarbonCoin, Anchor, Bridge,
+RetirementRegistry), so the genesis can name the Bridge and every node.json the Anchor.
+`devnet up` then starts anvil on base+200 with its state kept in `bsc/state.json`, deploys
+the contracts if that state has none yet (checking they land where planned), starts the
+nodes and then the relayer (`relay/relay.json`).
 
 Dev accounts (anvil's public test mnemonic, so never fund them anywhere real): 0 deploys
 and holds the token supply; 1 pays the relayer's BSC gas (`keys/payer.json`); 2 is a user
@@ -86,6 +87,7 @@ class DevnetBsc:
     token: str
     anchor: str
     bridge: str
+    retirement_registry: str
     host: str = LOOPBACK
 
     @property
@@ -100,12 +102,15 @@ class DevnetBsc:
             "token": self.token,
             "anchor": self.anchor,
             "bridge": self.bridge,
+            "retirementRegistry": self.retirement_registry,
             **({"host": self.host} if self.host != LOOPBACK else {}),
         }
 
     @classmethod
     def from_json(cls, value: Any) -> DevnetBsc:
-        fields = frozenset({"port", "chainId", "deployer", "token", "anchor", "bridge"})
+        fields = frozenset(
+            {"port", "chainId", "deployer", "token", "anchor", "bridge", "retirementRegistry"}
+        )
         obj = json_object(value, "bsc", fields | {"host"})
         if set(obj) - {"host"} != fields:
             raise _fail(f"bsc: an object with {', '.join(sorted(fields))} and optionally host")
@@ -117,15 +122,18 @@ class DevnetBsc:
             token=json_evm_address(obj["token"], "bsc.token"),
             anchor=json_evm_address(obj["anchor"], "bsc.anchor"),
             bridge=json_evm_address(obj["bridge"], "bsc.bridge"),
+            retirement_registry=json_evm_address(
+                obj["retirementRegistry"], "bsc.retirementRegistry"
+            ),
             host=host,
         )
 
     @classmethod
     def plan(cls, base_port: int, host: str = LOOPBACK) -> DevnetBsc:
         deployer = dev_keys()[DEPLOYER].address
-        token, anchor, bridge = (create_address(deployer, n) for n in range(3))
+        token, anchor, bridge, registry = (create_address(deployer, n) for n in range(4))
         port = base_port + BSC_PORT_OFFSET
-        return cls(port, BSC_CHAIN_ID, deployer, token, anchor, bridge, host)
+        return cls(port, BSC_CHAIN_ID, deployer, token, anchor, bridge, registry, host)
 
 
 def bsc_url(host: str, port: int) -> str:
@@ -211,9 +219,10 @@ class Deployment:
 def deploy_contracts(
     root: Path, bsc: DevnetBsc, genesis: GenesisConfig, url: str | None = None
 ) -> Deployment:
-    """Deploy CarbonCoin, Anchor (the genesis delegates' bridge keys) and Bridge where the
-    devnet planned them, unless anvil's state has them already; anvil at `url` when the
-    deployer reaches it by another name than devnet.json's (a compose service)."""
+    """Deploy CarbonCoin, Anchor (the genesis delegates' bridge keys), Bridge and
+    RetirementRegistry where the devnet planned them, unless anvil's state has them
+    already; anvil at `url` when the deployer reaches it by another name than devnet.json's
+    (a compose service)."""
     marker = root / BSC_DIR / DEPLOYED_FILE
     deployer, _, user = dev_keys()
     with EvmClient(url or bsc.url) as client:
@@ -237,11 +246,12 @@ def deploy_contracts(
             raise _fail("genesis.json's bridge is not the Bridge devnet.json plans")
         deployed = deploy_bridge(client, deployer, genesis, guardian=deployer.address)
         token = deployed.token
-        landed = (deployed.token.address, deployed.anchor.address, deployed.bridge.address)
-        if landed != (bsc.token, bsc.anchor, bsc.bridge):
+        landed = (token.address, deployed.anchor.address, deployed.bridge.address,
+                  deployed.retirement_registry.address)  # fmt: skip
+        if landed != (bsc.token, bsc.anchor, bsc.bridge, bsc.retirement_registry):
             raise _fail(f"the contracts landed at {landed}, not where devnet.json says")
         token.send(client, deployer, "transfer", user.address, USER_TOKENS)
-    marker.write_text(json.dumps({"token": bsc.token, "anchor": bsc.anchor, "bridge": bsc.bridge}))
+    marker.write_text(json.dumps(deployed.to_json()))
     return Deployment(deployed=True)
 
 

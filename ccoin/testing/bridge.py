@@ -1,10 +1,12 @@
 """The bridge's relayer ports over chains in this process, for tests: delegates whose
 signers and attesters run here, and a sidechain whose submitted transactions go straight
-into a block; and a testnet whose delegates hold real bridge keys."""
+into a block; a testnet whose delegates hold real bridge keys; and a chain's headers as
+they will be once blocks retire carbon."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,13 +14,16 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from ccoin.bridge.attester import DepositAttester
+from ccoin.bridge.proofs import RetirementLeaf
 from ccoin.bridge.signer import BridgeSigner
 from ccoin.crypto.keys import KeyPair
 from ccoin.ledger.chain import Chain
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
+from ccoin.types.block import BlockHeader
 from ccoin.types.genesis import GenesisDelegate
+from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import Transaction
 
 
@@ -94,3 +99,41 @@ class LocalSidechain:
 
     def wait_included(self) -> None:
         """Nothing to wait for: `submit` put the transaction in a block at once."""
+
+
+def retirement_leaves(label: str, quantities: Sequence[int]) -> list[bytes]:
+    """One block's retirement leaves, one per quantity, with ids and record hashes made
+    from `label`."""
+    return [
+        RetirementLeaf(
+            hashlib.sha256(f"{label}-tx-{i}".encode()).digest(),
+            hashlib.sha256(f"{label}-record-{i}".encode()).digest(),
+            quantity,
+        ).encode()
+        for i, quantity in enumerate(quantities)
+    ]
+
+
+@dataclass(frozen=True)
+class RetiringHeaders:
+    """`chain`'s headers as they will be once blocks retire carbon (the carbon module makes
+    the leaves; chains here retire nothing yet): the heights in `leaves` have those leaves'
+    root as their retirementRoot, and so their own hashes. What a block proof reads of a
+    chain (`ccoin.bridge.proofs.FinalizedHeaders`)."""
+
+    chain: Chain
+    leaves: dict[int, list[bytes]]
+
+    @property
+    def network_id(self) -> bytes:
+        return self.chain.network_id
+
+    @property
+    def finalized_height(self) -> int:
+        return self.chain.finalized_height
+
+    def header_at(self, height: int) -> BlockHeader | None:
+        header = self.chain.header_at(height)
+        if header is None or height not in self.leaves:
+            return header
+        return dataclasses.replace(header, retirement_root=merkle_root(self.leaves[height]))

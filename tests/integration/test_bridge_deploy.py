@@ -76,9 +76,8 @@ def test_plan_genesis_deploy_and_refusals(tmp_path: Path) -> None:
         bsc.transact(deployer, other.address, b"", value=1)  # the deployer is at nonce 1
         plan = ok("bridge", "plan", "--deployer", deployer.address, "--bsc", node.url)
         assert plan["nonce"] == 1
-        assert (plan["token"], plan["anchor"], plan["bridge"]) == plan_addresses(
-            deployer.address, 1
-        )
+        planned = (plan["token"], plan["anchor"], plan["bridge"], plan["retirementRegistry"])
+        assert planned == plan_addresses(deployer.address, 1)
         offline = ok("bridge", "plan", "--deployer", deployer.address.lower(), "--nonce", "1")
         assert offline == plan
 
@@ -131,12 +130,10 @@ def test_plan_genesis_deploy_and_refusals(tmp_path: Path) -> None:
         assert "--token-supply" in refused(*deploy[:-3], "x", *deploy[-2:], "--genesis", "g")
 
         deployed = ok(*deploy, "--genesis", str(genesis_path))
-        assert (deployed["token"], deployed["anchor"], deployed["bridge"]) == (
-            plan["token"],
-            plan["anchor"],
-            plan["bridge"],
-        )
-        assert nonce_of(bsc, deployer.address) == 4
+        assert {k: deployed[k] for k in plan if k != "nonce"} == {
+            k: v for k, v in plan.items() if k != "nonce"
+        }
+        assert nonce_of(bsc, deployer.address) == 5
         token = Contract(plan["token"], tuple(load_artifact("CarbonCoin")["abi"]))
         anchor = Contract(plan["anchor"], tuple(load_artifact("Anchor")["abi"]))
         bridge = Contract(plan["bridge"], tuple(load_artifact("Bridge")["abi"]))
@@ -151,8 +148,11 @@ def test_plan_genesis_deploy_and_refusals(tmp_path: Path) -> None:
         assert bridge.read(bsc, "token").lower() == plan["token"].lower()
         assert bridge.read(bsc, "anchor").lower() == plan["anchor"].lower()
         assert bridge.read(bsc, "guardian").lower() == guardian.lower()
+        registry_abi = tuple(load_artifact("RetirementRegistry")["abi"])
+        registry = Contract(plan["retirementRegistry"], registry_abi)
+        assert registry.read(bsc, "anchor").lower() == plan["anchor"].lower()
 
         # deployed already: the deployer is now past the genesis's nonce
         message = refused(*deploy, "--genesis", str(genesis_path))
-        assert "at nonce 4 already" in message
-        assert nonce_of(bsc, deployer.address) == 4
+        assert "at nonce 5 already" in message
+        assert nonce_of(bsc, deployer.address) == 5

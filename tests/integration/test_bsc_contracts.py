@@ -104,9 +104,10 @@ def reverted(reason: str) -> Any:
 
 
 def block_leaves(start: int, roots: list[bytes]) -> list[bytes]:
-    """Per-block leaf data (height, block hash, withdrawalRoot), as the sidechain makes it."""
+    """Per-block leaf data (height, block hash, withdrawalRoot, retirementRoot), as the
+    sidechain makes it, for blocks that retire nothing."""
     return [
-        block_leaf(start + i, keccak(b"block-%d" % (start + i)), roots[i])
+        block_leaf(start + i, keccak(b"block-%d" % (start + i)), roots[i], bytes(32))
         for i in range(len(roots))
     ]
 
@@ -197,7 +198,7 @@ def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
     range_root = merkle_root(blocks)
     submit(env, 1, 3, range_root, sign(anchor_digest(env, 1, 3, range_root), env.keys[:3]))
 
-    block = (0, 2, keccak(b"block-2"), withdrawal_root, inclusion_proof(blocks, 1))
+    block = (0, 2, keccak(b"block-2"), withdrawal_root, bytes(32), inclusion_proof(blocks, 1))
     first = (*withdrawals[0], 0, 2, inclusion_proof(leaves, 0))
     env.bridge.send(client, user, "withdraw", block, first)
     assert env.token.read(client, "balanceOf", payee.address) == 1_200
@@ -206,7 +207,7 @@ def test_deposits_lock_and_withdrawals_release_once(env: Deployed) -> None:
     forged = (keccak(b"w-3"), user.address, 4_000, 0, 2, inclusion_proof(leaves, 0))
     with reverted("withdrawal not in the block"):
         env.bridge.send(client, user, "withdraw", block, forged)
-    unanchored = (1, 2, keccak(b"block-2"), withdrawal_root, inclusion_proof(blocks, 1))
+    unanchored = (1, 2, keccak(b"block-2"), withdrawal_root, bytes(32), inclusion_proof(blocks, 1))
     second = (*withdrawals[1], 1, 2, inclusion_proof(leaves, 1))
     with reverted("block not anchored"):
         env.bridge.send(client, user, "withdraw", unanchored, second)
@@ -262,12 +263,12 @@ def test_a_sidechain_withdrawal_is_released_once_on_bsc(env: Deployed) -> None:
         chain.build_block(batch, chain.head.timestamp_ms + 1000, net.delegates[0])
     chain.set_finalized(chain.height)
     proof = withdrawal_proof(chain, txs[0].id(nid), 1, 3)
-    assert (proof.height, proof.leaf_index, proof.leaf_count) == (2, 0, 2)
+    assert (proof.block.height, proof.leaf_index, proof.leaf_count) == (2, 0, 2)
 
     # The Bridge holds C (a deposit), the range 1-3 is anchored by the delegate set.
     env.token.send(client, user, "approve", env.bridge.address, 1_000)
     env.bridge.send(client, user, "deposit", address_raw(f.key("someone").address), 1_000)
-    root = proof.range_root
+    root = proof.block.range_root
     submit(env, 1, 3, root, sign(anchor_digest(env, 1, 3, root), env.keys[:3]))
     block, withdrawal = proof.bridge_arguments(range_index=0)
     env.bridge.send(client, user, "withdraw", block, withdrawal)

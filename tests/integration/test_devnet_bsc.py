@@ -1,8 +1,10 @@
-"""`deploy_contracts` on a real anvil: the contracts land where `devnet init` planned them,
-carry the genesis delegate set and network id, and a lost BSC state is refused loudly."""
+"""`deploy_contracts` on a real anvil: the contracts land where `devnet init` planned them
+(the RetirementRegistry over the Anchor too), carry the genesis delegate set and network
+id, and a lost BSC state is refused loudly."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,11 +41,17 @@ def test_deploy_lands_where_planned_once_and_refuses_a_lost_state(tmp_path: Path
             assert anchor.read(client, "nextHeight") == 1
             assert bridge.read(client, "token").lower() == bsc.token.lower()
             assert bridge.read(client, "anchor").lower() == bsc.anchor.lower()
+            registry_abi = tuple(load_artifact("RetirementRegistry")["abi"])
+            registry = Contract(bsc.retirement_registry, registry_abi)
+            assert registry.read(client, "anchor").lower() == bsc.anchor.lower()
             assert genesis.bridge is not None
             escrow = next(a for a in genesis.accounts if a.address == genesis.bridge.escrow)
             assert token.read(client, "totalSupply") == devbsc.TOKEN_SUPPLY == escrow.balance
             user = devbsc.dev_keys()[devbsc.USER].address
             assert token.read(client, "balanceOf", user) == devbsc.USER_TOKENS
+        marker = json.loads((tmp_path / "bsc" / "deployed.json").read_text())
+        assert marker == {k: v for k, v in bsc.to_json().items() if k in marker}
+        assert set(marker) == {"token", "anchor", "bridge", "retirementRegistry"}
         assert not devbsc.deploy_contracts(tmp_path, bsc, genesis).deployed  # there already
 
     with start_anvil(chain_id=97, block_time=0, accounts=3, port=bsc.port):  # a fresh state

@@ -3,10 +3,22 @@ pragma solidity ^0.8.20;
 
 import {Merkle} from "./Merkle.sol";
 
+/// @notice A block leaf and its audit path under anchored range `rangeIndex`: what
+/// `Anchor.blockAnchored` checks, as `Bridge.withdraw` and `RetirementRegistry.record` take it.
+struct BlockProof {
+    uint256 rangeIndex;
+    uint64 height;
+    bytes32 blockHash;
+    bytes32 withdrawalRoot;
+    bytes32 retirementRoot;
+    bytes32[] path; // the block leaf in the anchored range
+}
+
 /// @title Finalized sidechain heights, anchored by the sidechain's delegates.
 /// @notice Holds the current delegate set (bridge-key addresses, sorted, and its set id). An
 /// anchor covers the next contiguous range of finalized sidechain heights and commits the
-/// Merkle root over its per-block leaves (height, block hash, withdrawalRoot). It is accepted
+/// Merkle root over its per-block leaves (height, block hash, withdrawalRoot, retirementRoot),
+/// so one anchor commits both of a block's roots. It is accepted
 /// only with at least floor(2n/3)+1 distinct signatures of the current set, sorted by signer,
 /// over a digest with a domain tag, block.chainid, this contract's address, the sidechain's
 /// network id, the set id and the range. A new set is accepted only when the current one
@@ -100,19 +112,22 @@ contract Anchor {
         emit SetChanged(setId, newMembers);
     }
 
-    /// @notice Whether the block leaf (height, blockHash, withdrawalRoot) is in anchored range
-    /// `index`, at its place (the height's offset in the range), by the given audit path.
+    /// @notice Whether the block leaf (height, blockHash, withdrawalRoot, retirementRoot) is in
+    /// anchored range `index`, at its place (the height's offset in the range), by the given
+    /// audit path.
     function blockAnchored(
         uint256 index,
         uint64 height,
         bytes32 blockHash,
         bytes32 withdrawalRoot,
+        bytes32 retirementRoot,
         bytes32[] calldata path
     ) external view returns (bool) {
         if (index >= _ranges.length) return false;
         Range memory r = _ranges[index];
         if (height < r.fromHeight || height > r.toHeight) return false;
-        bytes32 leaf = Merkle.leafHash(abi.encodePacked(height, blockHash, withdrawalRoot));
+        bytes32 leaf =
+            Merkle.leafHash(abi.encodePacked(height, blockHash, withdrawalRoot, retirementRoot));
         uint256 size = uint256(r.toHeight - r.fromHeight) + 1;
         return Merkle.verify(leaf, height - r.fromHeight, size, path, r.root);
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {Anchor} from "./Anchor.sol";
+import {Anchor, BlockProof} from "./Anchor.sol";
 import {Merkle} from "./Merkle.sol";
 
 interface IBEP20 {
@@ -15,14 +15,6 @@ interface IBEP20 {
 /// on a proof that a withdrawal leaf is under a block's withdrawalRoot under an anchored
 /// range, once per withdrawal id. The guardian can pause, and only pause.
 contract Bridge {
-    struct BlockProof {
-        uint256 rangeIndex;
-        uint64 height;
-        bytes32 blockHash;
-        bytes32 withdrawalRoot;
-        bytes32[] path; // the block leaf in the anchored range
-    }
-
     struct Withdrawal {
         bytes32 id;
         address recipient;
@@ -72,7 +64,10 @@ contract Bridge {
         require(!paused, "Bridge: paused");
         require(!withdrawn[w.id], "Bridge: already withdrawn");
         require(
-            anchor.blockAnchored(blk.rangeIndex, blk.height, blk.blockHash, blk.withdrawalRoot, blk.path),
+            anchor.blockAnchored(
+                blk.rangeIndex, blk.height, blk.blockHash, blk.withdrawalRoot, blk.retirementRoot,
+                blk.path
+            ),
             "Bridge: block not anchored"
         );
         bytes32 leaf = Merkle.leafHash(abi.encodePacked(w.id, w.recipient, w.amount));

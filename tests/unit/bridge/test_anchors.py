@@ -1,5 +1,5 @@
 """Anchor ranges over real headers: the root covers contiguous heights only, and every
-block's path proves its leaf (height, hash, withdrawalRoot) under it."""
+block's path proves its leaf (height, hash, withdrawalRoot, retirementRoot) under it."""
 
 from __future__ import annotations
 
@@ -30,5 +30,13 @@ def test_every_block_of_a_range_proves_under_its_root() -> None:
         range_root([headers[0], headers[2]], nid)
     with pytest.raises(ValueError):
         range_root([], nid)
-    changed = dataclasses.replace(headers[1], withdrawal_root=b"\x01" * 32)
-    assert range_root([headers[0], changed, *headers[2:]], nid) != root
+    for field in ("withdrawal_root", "retirement_root"):  # the leaf commits both roots
+        changed = dataclasses.replace(headers[1], **{field: b"\x01" * 32})
+        assert range_root([headers[0], changed, *headers[2:]], nid) != root
+    header = headers[0]
+    assert header_leaf(header, nid) == (
+        header.height.to_bytes(8, "big")
+        + header.hash(nid)
+        + header.withdrawal_root
+        + header.retirement_root
+    )

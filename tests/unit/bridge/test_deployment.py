@@ -18,12 +18,13 @@ CREATED = (
     "0x5FbDB2315678afecb367f032d93F642f64180aa3",
     "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
     "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+    "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
 )
 
 
 def test_plan_addresses_are_anvils_create_addresses() -> None:
     assert plan_addresses(DEV0, 0) == CREATED
-    assert plan_addresses(DEV0.lower(), 1)[:2] == CREATED[1:]
+    assert plan_addresses(DEV0.lower(), 1)[:3] == CREATED[1:]
     assert needed_nonce(DEV0, CREATED[2], 10) == 0
     assert needed_nonce(DEV0, CREATED[1], 10) is None  # nonce 1 is no Bridge's (n + 2)
     with pytest.raises(CcoinError):

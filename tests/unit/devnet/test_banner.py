@@ -26,6 +26,7 @@ from tests.unit.devnet.helpers import init, ok
 ANCHOR = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 BRIDGE = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+REGISTRY = "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9"
 USER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 MILLION_C = 10**6 * UNIT
 
@@ -56,6 +57,7 @@ def facts(*, bsc: bool = True, accounts: int = 3, total: int = 1000) -> DevnetFa
             anchor=ANCHOR,
             bridge=BRIDGE,
             token=TOKEN,
+            retirement_registry=REGISTRY,
             user=USER,
             relayer_metrics="http://127.0.0.1:26801/metrics",
         )
@@ -79,7 +81,8 @@ def test_the_banner_says_where_everything_is() -> None:
             f"http://127.0.0.1:{26700 + i}/metrics",
         ]
     assert "BSC (anvil)  http://127.0.0.1:26800  chain id 97" in text
-    for label, address in (("Anchor", ANCHOR), ("Bridge", BRIDGE), ("token (C)", TOKEN)):
+    shown = (("Anchor", ANCHOR), ("Bridge", BRIDGE), ("token (C)", TOKEN), ("Registry", REGISTRY))
+    for label, address in shown:
         assert f"  {label:<9}  {address}" in text
     assert USER in text and "relayer    metrics http://127.0.0.1:26801/metrics" in text
     assert "\x1b" not in text  # the banner is plain text, on a terminal too
@@ -125,6 +128,7 @@ def test_the_json_form_holds_the_same_facts() -> None:
         "anchor": ANCHOR,
         "bridge": BRIDGE,
         "token": TOKEN,
+        "retirementRegistry": REGISTRY,
         "user": USER,
         "relayerMetrics": "http://127.0.0.1:26801/metrics",
     }

@@ -121,12 +121,13 @@ def test_init_writes_the_layout(tmp_path: Path) -> None:
         "bsc": {
             "port": 30200,
             "chainId": 97,
-            # anvil's dev account 0 and what it creates at nonces 0, 1, 2 (as anvil and
+            # anvil's dev account 0 and what it creates at nonces 0, 1, 2, 3 (as anvil and
             # Hardhat users know them)
             "deployer": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
             "token": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
             "anchor": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
             "bridge": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+            "retirementRegistry": "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
         },
     }
     assert summary["networkId"] == devnet["networkId"]

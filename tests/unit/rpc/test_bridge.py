@@ -55,7 +55,9 @@ async def test_a_withdrawal_proof_verifies(
         path = [bytes.fromhex(p) for p in proof["leafPath"]]
         root = bytes.fromhex(proof["withdrawalRoot"])
         assert verify_inclusion(leaf, proof["leafIndex"], proof["leafCount"], path, root)
+        retirements = bytes.fromhex(proof["retirementRoot"])
         block_leaf = height.to_bytes(8, "big") + bytes.fromhex(proof["blockHash"]) + root
+        block_leaf += retirements
         block_path = [bytes.fromhex(p) for p in proof["blockPath"]]
         range_root = bytes.fromhex(proof["rangeRoot"])
         assert verify_inclusion(block_leaf, height - 1, height + 1, block_path, range_root)
