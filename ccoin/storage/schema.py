@@ -73,9 +73,9 @@ ASSET_TABLE_NAME = {
 # Chain tables of the carbon module: its audit-trail indexes (derived from the transactions
 # and the state they met; not in the stateRoot).
 CARBON_EVENT = b"\x27"  # batch + height + index -> [kind, tx id, from, to, ranges, quantity]
-CARBON_RETIRED_AT = b"\x28"  # height + index -> retirement id (block order = leaf order)
-CARBON_RETIRED_BY_BENEFICIARY = b"\x29"  # SHA-256(beneficiary)[:16] + height + index -> id
-CARBON_RETIRED_BY_PROJECT = b"\x2a"  # project + height + index -> retirement id
+CARBON_RETIRED_AT = b"\x28"  # height + index -> tx id raw (block order = leaf order)
+CARBON_RETIRED_BY_BENEFICIARY = b"\x29"  # SHA-256(beneficiary)[:16] + height + index -> tx id
+CARBON_RETIRED_BY_PROJECT = b"\x2a"  # project + height + index -> tx id raw
 
 # -- state tables (committed to by stateRoot) -----------------------------------------------
 ACCOUNT = b"\x10"  # address raw (14) -> Account
@@ -102,7 +102,7 @@ CARBON_BATCH = b"\x33"  # batch id -> BatchRecord
 CARBON_ORIGIN = b"\x34"  # SHA-256(origin reference) -> batch id: each origin once, ever
 CARBON_SERIAL_BLOCK = b"\x35"  # class id + u64 first -> [last, batch id] (ordered lookups)
 CARBON_HOLDING = b"\x36"  # holder address raw + batch id -> Holding (serial ranges)
-CARBON_RETIREMENT = b"\x37"  # retirement id (the tx hash, 32) -> RetirementRecord
+CARBON_RETIREMENT = b"\x37"  # retirement id (the tx id raw, 14) -> RetirementRecord
 CARBON_CANCELLATION = b"\x38"  # tx id raw (14) -> CancellationRecord
 
 
@@ -270,8 +270,8 @@ def carbon_holding(address_raw: bytes, batch_id: str) -> bytes:
     return CARBON_HOLDING + address_raw + _name(batch_id)
 
 
-def carbon_retirement(retirement_id: bytes) -> bytes:
-    return CARBON_RETIREMENT + retirement_id
+def carbon_retirement(tx_id_raw: bytes) -> bytes:
+    return CARBON_RETIREMENT + tx_id_raw
 
 
 def carbon_cancellation(tx_id_raw: bytes) -> bytes:

@@ -307,6 +307,7 @@ def apply_retire(ex: TxScope, tx: Transaction, sender_raw: bytes, sender: Accoun
     quantity = R.size(taken)
     state.put(schema.carbon_batch(batch.batch_id), _with_counts(batch, retired=quantity).encode())
     tx_hash = tx.digest(ctx.network_id)[1]
+    tx_id = tx_hash[:14]
     record = RetirementRecord(
         tx_hash,
         tx.body.sender_id,
@@ -318,24 +319,24 @@ def apply_retire(ex: TxScope, tx: Transaction, sender_raw: bytes, sender: Accoun
         asset.reason,
         ctx.height,
     )
-    state.put(schema.carbon_retirement(tx_hash), record.encode())
+    state.put(schema.carbon_retirement(tx_id), record.encode())
     index = len(ex.retirements)
     ex.retirements.append(record.leaf())
-    state.put(schema.carbon_retired_at(ctx.height, index), tx_hash)
+    state.put(schema.carbon_retired_at(ctx.height, index), tx_id)
     state.put(
         schema.carbon_retired_by_beneficiary(
             S.beneficiary_hash(asset.beneficiary), ctx.height, index
         ),
-        tx_hash,
+        tx_id,
     )
-    state.put(schema.carbon_retired_by_project(batch.project_id, ctx.height, index), tx_hash)
+    state.put(schema.carbon_retired_by_project(batch.project_id, ctx.height, index), tx_id)
     S.put_event(
         state,
         batch.batch_id,
         ctx.height,
         len(ex.included_ids),
         "retire",
-        tx_hash[:14],
+        tx_id,
         tx.body.sender_id,
         None,
         taken,

@@ -61,9 +61,9 @@ def holding(get: KeyGet, address_raw: bytes, batch_id: str) -> Holding:
     return found if found is not None else Holding(())
 
 
-def retirement(get: KeyGet, retirement_id: bytes) -> RetirementRecord | None:
+def retirement(get: KeyGet, tx_id_raw: bytes) -> RetirementRecord | None:
     record: RetirementRecord | None = _load(
-        get, schema.carbon_retirement(retirement_id), RetirementRecord
+        get, schema.carbon_retirement(tx_id_raw), RetirementRecord
     )
     return record
 

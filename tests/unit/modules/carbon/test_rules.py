@@ -20,31 +20,7 @@ from ccoin.types.block import ZERO_HASH
 from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import Transaction
 from tests.unit.ledger.chain_helpers import block_with, rejected_code
-
-BATCH = "VCS-1234-001"
-ORIGIN = "VCS-1234-2024-000001-1000000"
-
-
-@pytest.fixture
-def registry(chain: Chain, net: LocalNet) -> Chain:
-    """Class VCS admitted, account 1 its issuer, project VCS-1234, one batch of 1,000,000
-    credits (serials 1-1,000,000) issued to account 2."""
-    nid = chain.network_id
-    committee, issuer, holder = net.accounts[0], net.accounts[1], net.accounts[2]
-    execution = block_with(
-        chain,
-        net,
-        c.admit_class(committee, "VCS", nid),
-        c.admit_class(committee, "GS", nid, timestamp=1),
-        c.admit_issuer(committee, issuer.address, ("VCS",), nid),
-        c.register_project(issuer, "VCS-1234", "VCS", nid),
-    )
-    assert execution.rejected == []
-    execution = block_with(
-        chain, net, c.issue(issuer, "VCS-1234", 1, 1_000_000, ORIGIN, holder.address, nid)
-    )
-    assert execution.rejected == []
-    return chain
+from tests.unit.modules.carbon.conftest import BATCH, ORIGIN
 
 
 def held(
@@ -71,7 +47,7 @@ def test_the_walkthrough_issue_transfer_retire(registry: Chain, net: LocalNet) -
     batch = S.batch(chain.store.get, BATCH)
     assert batch is not None
     assert (batch.tradable, batch.retired, batch.cancelled) == (999_960, 40, 0)
-    record = S.retirement(chain.store.get, retire.digest(nid)[1])
+    record = S.retirement(chain.store.get, retire.digest(nid)[1][:14])
     assert record is not None
     assert (record.ranges, record.quantity, record.beneficiary) == (((1, 40),), 40, "Acme Ltd")
     assert record.holder == b.address and record.height == chain.head.height
@@ -315,7 +291,7 @@ def test_carbon_state_is_in_the_state_root_and_its_indexes_are_not() -> None:
         schema.carbon_class("VCS"),
         schema.carbon_batch(BATCH),
         schema.carbon_holding(b"\x00" * 14, BATCH),
-        schema.carbon_retirement(b"\x00" * 32),
+        schema.carbon_retirement(b"\x00" * 14),
         schema.carbon_serial_block("VCS", 1),
     ):
         assert schema.is_state_key(key)
