@@ -5,7 +5,7 @@ Block leaf data: `height (u64 big-endian) || block hash (32) || withdrawalRoot (
 retirementRoot (32)` (104 bytes), so one anchor commits both of a block's roots; the tree is
 the sidechain's (RFC 6962 shape, SHA-256, `ccoin.types.merkle`), which the BSC `Anchor`,
 `Bridge` and `RetirementRegistry` contracts verify with the same hashing
-(`contracts/Merkle.sol` here). A withdrawal's leaf is `ccoin.ledger.bridge.withdrawal_leaf`.
+(`contracts/Merkle.sol` here). A withdrawal's leaf is `ccoin.modules.bridge.rules.withdrawal_leaf`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from ccoin.bridge.signer import BridgeRefusal
 from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ErrorCode
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.types.assets import InTransferAsset
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.transaction import CoSignature, Transaction
 
 

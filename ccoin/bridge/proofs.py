@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from ccoin.bridge.anchors import range_proof, range_root
 from ccoin.errors import DecodeError, ErrorCode, RpcError
-from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
+from ccoin.modules.bridge.rules import withdrawal_leaf
 from ccoin.types.assets import OutTransferAsset
 from ccoin.types.block import ZERO_HASH, BlockHeader
 from ccoin.types.merkle import inclusion_proof, merkle_root

@@ -33,7 +33,7 @@ from ccoin.bridge.signer import SignedAnchor, SignedSet
 from ccoin.crypto.address import address_from_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import CcoinError
-from ccoin.ledger.bridge import attestation_quorum
+from ccoin.modules.bridge.rules import attestation_quorum
 from ccoin.types.assets import InTransferAsset
 from ccoin.types.transaction import CoSignature, Transaction, TxBody
 

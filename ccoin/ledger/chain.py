@@ -32,7 +32,6 @@ from ccoin.errors import (
     InvalidTransaction,
 )
 from ccoin.ledger.context import BlockContext
-from ccoin.ledger.contracts import ContractEngine, block_gas, load_contract
 from ccoin.ledger.execute import TxExecutor
 from ccoin.ledger.genesis import genesis_header, genesis_state
 from ccoin.ledger.rounds import (
@@ -46,6 +45,9 @@ from ccoin.ledger.rounds import (
     read_stats,
 )
 from ccoin.ledger.state import StateOverlay, next_state_root
+from ccoin.modules.catalog import TYPE_SPECS, enabled_modules
+from ccoin.modules.contracts.records import ContractRecord, Receipt
+from ccoin.modules.contracts.rules import ContractEngine, load_contract
 from ccoin.storage import schema
 from ccoin.storage.kv import KeyValueStore
 from ccoin.types.account import Account, DelegateRecord
@@ -58,7 +60,6 @@ from ccoin.types.block import (
     payload_hash,
 )
 from ccoin.types.codec import field_bytes, field_int, field_list, packb, unpack_canonical
-from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import Transaction
@@ -113,6 +114,10 @@ class Chain:
         self.genesis = genesis
         # Runs contract code; its sandbox process starts on the first contract transaction.
         self.contracts = contracts or ContractEngine()
+        # The enabled modules' end-of-block hooks, in the catalog's order (ADR 0025).
+        self._end_block_modules = tuple(
+            m for m in enabled_modules(genesis) if m.end_block is not None
+        )
         writes = genesis_state(genesis)
         header0 = genesis_header(genesis, writes)
         self.network_id = hashlib.sha256(header0.encode()).digest()
@@ -220,7 +225,8 @@ class Chain:
             size = len(tx.encode()) if not strict else 0
             if not strict and used + size > budget:
                 continue
-            tx_gas = block_gas(tx.body)
+            gas_of = TYPE_SPECS[tx.body.type].block_gas
+            tx_gas = gas_of(tx.body) if gas_of is not None else 0
             if gas_used + tx_gas > BLOCK_GAS_CAP:
                 if strict:
                     raise InvalidBlock(
@@ -241,6 +247,9 @@ class Chain:
         if executor.total_fee:
             executor.credit(generator, executor.total_fee)
         reward = self._pay_reward(executor, generator, ctx.height)
+        for module in self._end_block_modules:
+            assert module.end_block is not None
+            module.end_block(executor)
         overlay.forget_journal()
         return Execution(
             overlay,

@@ -1,109 +1,72 @@
-"""Transaction rules against state (DESIGN sections 2-4, 6).
+"""The common part of applying a transaction (DESIGN sections 2-4, 6), and the dispatch to
+the type's module (ADR 0025).
 
 `TxExecutor.apply` checks one transaction against the overlay and writes its effects, or
 raises `InvalidTransaction` and leaves the overlay exactly as it was (journal revert). The
-rules for each type are small functions in `RULES`; the common part (replay, fee, sender
-account, signatures, balance) runs first for every type.
+common part (type enabled, timestamp, fee, replay, sender account, signatures, balance) runs
+first for every type; then the rule of the module that declares the type
+(`ccoin.modules.catalog`). The executor is the rules' `TxScope`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from ccoin.consensus.schedule import slot_of
-from ccoin.consensus.votes import Vote, conflicting
-from ccoin.crypto.address import address_raw, address_raw_from_public_key
+from ccoin.crypto.address import address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
-from ccoin.ledger import bridge, contracts
 from ccoin.ledger.context import BlockContext
-from ccoin.ledger.contracts import ContractEngine, check_contract_body, required_fee
 from ccoin.ledger.state import StateOverlay
+from ccoin.modules.base import Rule
 from ccoin.modules.catalog import MODULE_OF_TYPE, TYPE_SPECS
+from ccoin.modules.contracts.rules import ContractEngine
+from ccoin.modules.core.rules import count_cosignatures
 from ccoin.storage import schema
-from ccoin.types.account import Account, DelegateRecord, MultisigGroup
-from ccoin.types.assets import (
-    DelegateAsset,
-    EvidenceAsset,
-    GovernanceAsset,
-    MultisignatureAsset,
-    SecondSignatureAsset,
-    TxType,
-    VoteAsset,
-)
-from ccoin.types.block import BlockHeader
+from ccoin.types.account import Account, DelegateRecord
+from ccoin.types.assets import TxType
 from ccoin.types.codec import MAX_BIGINT
 from ccoin.types.genesis import GenesisConfig
 from ccoin.types.transaction import Transaction, TxBody
 
 MAX_FUTURE_SECONDS = 15
-# Types whose state logic exists; the rest are rejected until their issues land.
-ENABLED_TYPES = frozenset(
-    {
-        TxType.TRANSFER,
-        TxType.SECOND_SIGNATURE,
-        TxType.DELEGATE,
-        TxType.VOTE,
-        TxType.MULTISIGNATURE,
-        TxType.CONTRACT_DEPLOY,
-        TxType.CONTRACT_CALL,
-        TxType.GOVERNANCE,
-        TxType.EVIDENCE,
-    }
-)
-
-
-BRIDGE_TYPES = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
 # Types whose rules check their own co-signatures (keysgroup members, attesting delegates)
 # instead of the sender's multisignature group.
 OWN_COSIGNER_TYPES = frozenset({TxType.MULTISIGNATURE, TxType.IN_TRANSFER})
 
 
 def check_type_enabled(tx_type: int, genesis: GenesisConfig) -> None:
-    """Known state logic, for the bridge types a network with a bridge, and for a module's
-    types a network whose genesis has the module's section."""
-    if tx_type in BRIDGE_TYPES and genesis.bridge is not None:
-        return
+    """A module declares the type, and this network's genesis turns that module on (the
+    bridge's types need the `bridge` section, carbon's the `carbon` section)."""
     module = MODULE_OF_TYPE.get(tx_type)
-    if module is not None:
-        if module.enabled(genesis):
-            return
+    if module is None:
+        raise InvalidTransaction(ErrorCode.TX_UNKNOWN_TYPE, f"unknown transaction type {tx_type}")
+    if not module.enabled(genesis):
         raise InvalidTransaction(
             ErrorCode.TX_TYPE_NOT_ENABLED,
             f"type {tx_type} ({TxType(tx_type).name.lower()}) needs the genesis's "
             f"{module.name!r} section, which this network does not have",
         )
-    if tx_type not in ENABLED_TYPES:
-        raise InvalidTransaction(
-            ErrorCode.TX_TYPE_NOT_ENABLED,
-            f"type {tx_type} ({TxType(tx_type).name.lower()}) is not enabled yet",
-        )
+
+
+def required_fee(body: TxBody, genesis: GenesisConfig) -> int:
+    """The type's minimum fee, plus what its module adds (a contract call's gas)."""
+    spec = TYPE_SPECS[body.type]
+    extra = spec.extra_fee(body) if spec.extra_fee is not None else 0
+    return genesis.min_fee(body.type) + extra
 
 
 def check_min_fee(body: TxBody, genesis: GenesisConfig) -> None:
-    """The fee covers the type's minimum (and a contract call's gas limit); a contract
-    body is within its own stateless limits (shared with the pool's admission)."""
+    """The fee covers the type's minimum; the body passes its module's stateless checks
+    (a deploy's code lints). Shared with the pool's admission."""
     min_fee = required_fee(body, genesis)
     if body.fee < min_fee:
         raise InvalidTransaction(
             ErrorCode.TX_FEE_TOO_LOW, f"fee {body.fee} below the minimum {min_fee}"
         )
-    check_contract_body(body)
-
-
-class KeyReader(Protocol):
-    def get(self, key: bytes) -> bytes | None: ...
-
-
-def check_admitted(state: KeyReader, sender_raw: bytes) -> None:
-    """A delegate registration needs an admitted sender (shared with the pool, so a
-    refusal comes at submission rather than at block building)."""
-    if state.get(schema.admitted(sender_raw)) is None:
-        raise InvalidTransaction(
-            ErrorCode.TX_NOT_ADMITTED, "only admitted accounts can register as delegates"
-        )
+    check_body = TYPE_SPECS[body.type].check_body
+    if check_body is not None:
+        check_body(body)
 
 
 def transaction_cost(body: TxBody) -> int:
@@ -278,222 +241,4 @@ class TxExecutor:
         )
 
 
-def count_cosignatures(tx: Transaction, keysgroup: tuple[bytes, ...], message: bytes) -> int:
-    """Valid co-signatures from `keysgroup`; any co-signature from outside it, or one that
-    does not verify, makes the transaction invalid (it was never signed as presented)."""
-    members = set(keysgroup)
-    for cosig in tx.signatures:
-        if cosig.public_key not in members:
-            raise InvalidTransaction(
-                ErrorCode.TX_BAD_COSIGNATURE,
-                f"co-signer {cosig.public_key.hex()[:16]}... is not in the keysgroup",
-            )
-        if not verify(cosig.public_key, message, cosig.signature):
-            raise InvalidTransaction(
-                ErrorCode.TX_BAD_COSIGNATURE,
-                f"co-signature of {cosig.public_key.hex()[:16]}... does not verify",
-            )
-    return len(tx.signatures)
-
-
-# -- rules per type ----------------------------------------------------------------------------
-
-Rule = Callable[[TxExecutor, Transaction, bytes, Account], None]
-
-
-def _transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    recipient = tx.body.recipient_id
-    assert recipient is not None  # TxBody requires it for transfers
-    ex.credit(address_raw(recipient), tx.body.amount)
-
-
-def _second_signature(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, SecondSignatureAsset)
-    if sender.second_public_key is not None:
-        raise InvalidTransaction(ErrorCode.TX_SECOND_KEY_EXISTS)
-    ex.state.put_account(
-        sender_raw,
-        Account(
-            sender.balance,
-            sender.public_key,
-            asset.public_key,
-            sender.multisignature,
-            sender.votes,
-            sender.locked,
-        ),
-    )
-
-
-def _delegate(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, DelegateAsset)
-    key = tx.body.sender_public_key
-    state = ex.state
-    check_admitted(state, sender_raw)
-    if state.get(schema.revoked_cert(asset.cert_fingerprint)) is not None:
-        raise InvalidTransaction(ErrorCode.TX_CERT_REVOKED)
-    if state.get(schema.delegate(key)) is not None:
-        raise InvalidTransaction(ErrorCode.TX_DELEGATE_EXISTS)
-    if state.get(schema.delegate_username(asset.username)) is not None:
-        raise InvalidTransaction(ErrorCode.TX_USERNAME_TAKEN, f"{asset.username!r} is taken")
-    if state.get(schema.bridge_address(asset.bridge_address)) is not None:
-        raise InvalidTransaction(ErrorCode.TX_BRIDGE_ADDRESS_TAKEN)
-    state.put_delegate(
-        DelegateRecord(
-            key, asset.username, asset.bridge_address, asset.cert_fingerprint, 0, ex.ctx.height
-        )
-    )
-    state.put(schema.delegate_username(asset.username), key)
-    state.put(schema.bridge_address(asset.bridge_address), key)
-
-
-def _vote(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, VoteAsset)
-    state = ex.state
-    votes = list(sender.votes)
-    for add, key in asset.changes:
-        if add:
-            if key in votes:
-                raise InvalidTransaction(ErrorCode.TX_ALREADY_VOTED, f"+{key.hex()}")
-            if state.get(schema.delegate(key)) is None:
-                raise InvalidTransaction(ErrorCode.TX_NOT_A_DELEGATE, f"+{key.hex()}")
-            votes.append(key)
-            state.put(schema.vote(key, sender_raw), b"")
-        else:
-            if key not in votes:
-                raise InvalidTransaction(ErrorCode.TX_NOT_VOTED, f"-{key.hex()}")
-            votes.remove(key)
-            state.delete(schema.vote(key, sender_raw))
-    limit = ex.ctx.genesis.active_delegates
-    if len(votes) > limit:
-        raise InvalidTransaction(
-            ErrorCode.TX_TOO_MANY_VOTES, f"{len(votes)} votes, the active set has {limit} seats"
-        )
-    old_share = sender.vote_share()
-    for key in sender.votes:
-        ex.add_weight(key, -old_share)
-    updated = Account(
-        sender.balance,
-        sender.public_key,
-        sender.second_public_key,
-        sender.multisignature,
-        tuple(sorted(votes)),
-        sender.locked,
-    )
-    new_share = updated.vote_share()
-    for key in updated.votes:
-        ex.add_weight(key, new_share)
-    state.put_account(sender_raw, updated)
-
-
-def _multisignature(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, MultisignatureAsset)
-    if sender.multisignature is not None:
-        raise InvalidTransaction(ErrorCode.TX_MULTISIG_EXISTS)
-    if tx.body.sender_public_key in asset.keysgroup:
-        raise InvalidTransaction(
-            ErrorCode.TX_BAD_ASSET, "asset.keysgroup: must not contain the sender's own key"
-        )
-    message = tx.digest(ex.ctx.network_id)[0]
-    # Every member consents by co-signing the registration (as in Lisk).
-    valid = count_cosignatures(tx, asset.keysgroup, message)
-    if valid != len(asset.keysgroup):
-        raise InvalidTransaction(
-            ErrorCode.TX_NOT_ENOUGH_COSIGNATURES,
-            f"every keysgroup member must co-sign the registration ({valid} of "
-            f"{len(asset.keysgroup)})",
-        )
-    group = MultisigGroup(asset.min, asset.lifetime, asset.keysgroup)
-    ex.state.put_account(
-        sender_raw,
-        Account(
-            sender.balance,
-            sender.public_key,
-            sender.second_public_key,
-            group,
-            sender.votes,
-            sender.locked,
-        ),
-    )
-
-
-def _governance(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, GovernanceAsset)
-    governance = ex.ctx.genesis.governance
-    if not governance or address_raw(governance) != sender_raw:
-        raise InvalidTransaction(ErrorCode.TX_NOT_GOVERNANCE)
-    if asset.kind == "account":
-        key = schema.admitted(address_raw(asset.subject))
-        present_means = "admit"
-    else:
-        key = schema.revoked_cert(bytes.fromhex(asset.subject))
-        present_means = "revoke"
-    present = ex.state.get(key) is not None
-    wanted = asset.action == present_means
-    if present == wanted:
-        raise InvalidTransaction(
-            ErrorCode.TX_GOVERNANCE_NO_CHANGE, f"{asset.kind} {asset.subject} already so"
-        )
-    if wanted:
-        ex.state.put(key, b"")
-    else:
-        ex.state.delete(key)
-
-
-def _evidence(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
-    asset = tx.body.asset
-    assert isinstance(asset, EvidenceAsset)
-    offender = proven_offender(asset, ex.ctx.network_id, ex.ctx.genesis.block_time_ms)
-    if ex.state.get(schema.delegate(offender)) is None:
-        raise InvalidTransaction(ErrorCode.TX_BAD_EVIDENCE, "the signer is not a delegate")
-    if ex.state.get(schema.jailed(offender)) is not None:
-        raise InvalidTransaction(ErrorCode.TX_ALREADY_JAILED)
-    ex.state.put(schema.jailed(offender), schema.u64(ex.ctx.height))
-
-
-def proven_offender(asset: EvidenceAsset, network_id: bytes, block_time_ms: int) -> bytes:
-    """The delegate whose two signed messages in `asset` break a rule, or TX_BAD_EVIDENCE."""
-
-    def bad(why: str) -> InvalidTransaction:
-        return InvalidTransaction(ErrorCode.TX_BAD_EVIDENCE, why)
-
-    if asset.kind == "double-block":
-        a, b = BlockHeader.decode(asset.first), BlockHeader.decode(asset.second)
-        offender = a.generator_public_key
-        if b.generator_public_key != offender:
-            raise bad("the two headers have different generators")
-        if slot_of(a.timestamp_ms, block_time_ms) != slot_of(b.timestamp_ms, block_time_ms):
-            raise bad("the two headers are for different slots")
-        if a.hash(network_id) == b.hash(network_id):
-            raise bad("the two headers are the same block")
-        for header in (a, b):
-            if not verify(offender, header.signing_bytes(network_id), header.block_signature):
-                raise bad("a header signature does not verify")
-        return offender
-    va, vb = Vote.decode(asset.first), Vote.decode(asset.second)
-    if va.voter != vb.voter:
-        raise bad("the two votes have different voters")
-    if not conflicting(va.data, vb.data):
-        raise bad("the two votes do not conflict")
-    for v in (va, vb):
-        if not verify(v.voter, v.data.signing_bytes(network_id), v.signature):
-            raise bad("a vote signature does not verify")
-    return va.voter
-
-
-RULES: dict[int, Rule] = {
-    TxType.TRANSFER: _transfer,
-    TxType.SECOND_SIGNATURE: _second_signature,
-    TxType.DELEGATE: _delegate,
-    TxType.VOTE: _vote,
-    TxType.MULTISIGNATURE: _multisignature,
-    TxType.GOVERNANCE: _governance,
-    TxType.EVIDENCE: _evidence,
-    **contracts.RULES,
-    **bridge.RULES,
-    **{tx_type: spec.apply for tx_type, spec in TYPE_SPECS.items()},
-}
+RULES: dict[int, Rule] = {tx_type: spec.apply for tx_type, spec in TYPE_SPECS.items()}

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from ccoin.crypto.address import escrow_address
 from ccoin.crypto.keys import KeyPair
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.modules.carbon.genesis import CarbonGenesis
 from ccoin.types.assets import DelegateAsset
 from ccoin.types.codec import UNIT
 from ccoin.types.genesis import (
     DEFAULT_MIN_FEES,
-    BridgeConfig,
     GenesisAccount,
     GenesisConfig,
     GenesisDelegate,

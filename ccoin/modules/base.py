@@ -12,7 +12,7 @@ from ccoin.ledger.state import StateOverlay
 from ccoin.types.account import Account
 from ccoin.types.asset_base import TxType
 from ccoin.types.genesis import GenesisConfig
-from ccoin.types.transaction import Transaction
+from ccoin.types.transaction import Transaction, TxBody
 
 KeyGet = Callable[[bytes], bytes | None]
 
@@ -30,6 +30,8 @@ class TxScope(Protocol):
     def set_balance(self, address_raw: bytes, account: Account, balance: int) -> Account: ...
 
     def credit(self, address_raw: bytes, amount: int) -> None: ...
+
+    def add_weight(self, delegate_key: bytes, delta: int) -> None: ...
 
 
 # A type's state rule: called after the common checks (replay, fee, signatures, balance) and
@@ -50,6 +52,12 @@ class TxTypeSpec:
     default_fee: int
     apply: Rule
     admit: Admission | None = None
+    # Stateless checks beyond the asset's own (a deploy's code lints), shared by the pool.
+    check_body: Callable[[TxBody], None] | None = None
+    # Paid on top of the type's minimum fee (a call's gas limit).
+    extra_fee: Callable[[TxBody], int] | None = None
+    # What the transaction counts against the block's contract gas cap.
+    block_gas: Callable[[TxBody], int] | None = None
 
 
 @dataclass(frozen=True)

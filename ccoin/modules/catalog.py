@@ -4,10 +4,13 @@ place the ledger, the pool, the RPC server and the CLI learn which module owns a
 from __future__ import annotations
 
 from ccoin.modules.base import Module, TxTypeSpec
+from ccoin.modules.bridge.module import MODULE as BRIDGE
 from ccoin.modules.carbon.module import MODULE as CARBON
+from ccoin.modules.contracts.module import MODULE as CONTRACTS
+from ccoin.modules.core.module import MODULE as CORE
 from ccoin.types.genesis import GenesisConfig
 
-MODULES: tuple[Module, ...] = (CARBON,)
+MODULES: tuple[Module, ...] = (CORE, CONTRACTS, BRIDGE, CARBON)
 
 TYPE_SPECS: dict[int, TxTypeSpec] = {
     int(spec.tx_type): spec for module in MODULES for spec in module.types

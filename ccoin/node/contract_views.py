@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ccoin.crypto.address import address_raw
 from ccoin.ledger.chain import Chain
-from ccoin.ledger.contracts import ContractEngine, view
+from ccoin.modules.contracts.records import Receipt
+from ccoin.modules.contracts.rules import ContractEngine, view
 from ccoin.node.bounded_work import BoundedWork
-from ccoin.types.contract_records import Receipt
 from ccoin.vm.api import CallContext
 
 

@@ -14,7 +14,7 @@ for `fault_suspension_seconds`; its other types are still admitted. The table of
 senders holds at most `max_suspended_senders` (beyond, the oldest suspension is dropped).
 
 A bridge credit (type 6) is admitted only on the rule block execution applies to it
-(`ccoin.ledger.bridge`): this network's Bridge, a deposit not credited yet, and attestations
+(`ccoin.modules.bridge.rules`): this network's Bridge, a deposit not credited yet, and attestations
 by a quorum of the head's active delegates, each valid. The caller verifies the attestations
 off the event loop and passes the answers (`attested`). Attestations are not in the id, so
 for a pooled credit whose attestations no longer pass (the active set changed), a copy with
@@ -35,20 +35,18 @@ from sortedcontainers import SortedList
 from ccoin.crypto.address import ID_RAW_LEN, address_raw_from_public_key
 from ccoin.crypto.keys import verify
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
-from ccoin.ledger.bridge import check_attestations, check_deposit_open
-from ccoin.ledger.contracts import check_contract_target
 from ccoin.ledger.execute import (
     MAX_FUTURE_SECONDS,
     OWN_COSIGNER_TYPES,
-    check_admitted,
     check_min_fee,
     check_sender,
     check_type_enabled,
-    count_cosignatures,
     transaction_cost,
 )
 from ccoin.ledger.rounds import read_round
+from ccoin.modules.bridge.rules import check_attestations, check_deposit_open
 from ccoin.modules.catalog import TYPE_SPECS
+from ccoin.modules.core.rules import count_cosignatures
 from ccoin.types.account import Account
 from ccoin.types.assets import InTransferAsset, TxType
 from ccoin.types.genesis import GenesisConfig
@@ -252,9 +250,7 @@ class Mempool:
     def _check_sender(self, tx: Transaction, account: Account | None, now: int) -> int | None:
         body = tx.body
         account = check_sender(body, account)
-        if body.type == TxType.DELEGATE:
-            check_admitted(self.state, address_raw_from_public_key(body.sender_public_key))
-        check_contract_target(self.state.get, body)
+        # the type's own stateful check (its module's), before the balance
         spec = TYPE_SPECS.get(body.type)
         if spec is not None and spec.admit is not None:
             spec.admit(self.state.get, self.genesis, tx)

@@ -1,7 +1,7 @@
 """The key-value contract every storage backend implements.
 
 This module owns the `KeyValueStore` / `WriteBatch` protocols, the `StorageError` raised for
-backend failures, the `open_store` factory, and the small helpers (byte validation, prefix
+backend failures, and the small helpers (byte validation, prefix
 range arithmetic) that the backends share so they agree exactly on semantics.
 """
 
@@ -16,7 +16,6 @@ __all__ = [
     "StorageError",
     "WriteBatch",
     "key_range",
-    "open_store",
     "require_bytes",
 ]
 
@@ -136,22 +135,3 @@ def key_range(
     if upper is not None and lower >= upper:
         return None
     return lower, upper
-
-
-def open_store(kind: str, path: str | None) -> KeyValueStore:
-    """Build a store from configuration, so callers never import a backend directly.
-
-    `kind` is "memory" (`path` is ignored) or "leveldb" (`path` is required; the directory
-    and its parents are created if missing).
-    """
-    if kind == "memory":
-        from ccoin.storage.memory import MemoryStore
-
-        return MemoryStore()
-    if kind == "leveldb":
-        if path is None:
-            raise ValueError("leveldb store requires a path")
-        from ccoin.storage.leveldb import LevelDBStore
-
-        return LevelDBStore(path, create_if_missing=True)
-    raise ValueError(f"unknown store kind: {kind!r} (expected 'memory' or 'leveldb')")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from ccoin.ledger.contracts import ContractEngine
+from ccoin.modules.contracts.rules import ContractEngine
 from ccoin.vm.runner import CallResult, ContractCall, ContractHost, SandboxRunner, WorkerFault
 
 DEFAULT_REASON = "worker died: killed by SIGKILL"

@@ -50,7 +50,7 @@ from ccoin.devnet.processes import (
     stop_started,
 )
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import required_fee
+from ccoin.ledger.execute import required_fee
 from ccoin.testing.hostile import BALANCE, Case
 from ccoin.types.assets import Asset, ContractCallAsset, ContractDeployAsset, TxType
 from ccoin.types.genesis import GenesisConfig

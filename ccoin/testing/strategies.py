@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 
 from ccoin.crypto.address import address_from_public_key, address_from_raw
 from ccoin.crypto.keys import KeyPair
+from ccoin.modules.contracts.wire import MAX_CONTRACT_NAME, MAX_GAS_LIMIT, MAX_METHOD_NAME
 from ccoin.testing.carbon_strategies import CARBON_ASSET_STRATEGIES
 from ccoin.types.account import Account, DelegateRecord, MultisigGroup
 from ccoin.types.assets import (
+    AMOUNT_TYPES,
     BRIDGE_ADDRESS_LEN,
     FINGERPRINT_LEN,
     MAX_ARGS_DEPTH,
@@ -29,7 +31,9 @@ from ccoin.types.assets import (
     MAX_MULTISIG_LIFETIME_HOURS,
     MAX_TRANSFER_DATA,
     MAX_VOTES_PER_TX,
+    POSITIVE_AMOUNT_TYPES,
     PUBLIC_KEY_LEN,
+    RECIPIENT_REQUIRED_TYPES,
     Asset,
     ContractCallAsset,
     ContractDeployAsset,
@@ -56,7 +60,6 @@ from ccoin.types.block import (
     payload_hash,
 )
 from ccoin.types.codec import MAX_BIGINT, MAX_UINT64, MIN_BIGINT
-from ccoin.types.contract_assets import MAX_CONTRACT_NAME, MAX_GAS_LIMIT, MAX_METHOD_NAME
 from ccoin.types.network_assets import GOVERNANCE_ACTIONS
 from ccoin.types.transaction import (
     MAX_COSIGNATURES,
@@ -111,14 +114,10 @@ _METHOD_FIRST = string.ascii_lowercase
 _METHOD_REST = string.ascii_lowercase + string.digits + "_"
 _HEX = "0123456789abcdef"
 
-# Transaction types that require a recipientId, and the ones that may carry an amount.
-_RECIPIENT_REQUIRED = frozenset(
-    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.CARBON_ISSUE, TxType.CARBON_TRANSFER}
-)
-_AMOUNT_ALLOWED = frozenset(
-    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.OUT_TRANSFER, TxType.CONTRACT_CALL}
-)
-_AMOUNT_POSITIVE = frozenset({TxType.IN_TRANSFER, TxType.OUT_TRANSFER})
+# The envelope's rules per type (from the asset classes).
+_RECIPIENT_REQUIRED = RECIPIENT_REQUIRED_TYPES
+_AMOUNT_ALLOWED = AMOUNT_TYPES
+_AMOUNT_POSITIVE = POSITIVE_AMOUNT_TYPES
 
 
 # -- primitives ----------------------------------------------------------------------------

@@ -25,6 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccoin.crypto.keys import KeyPair
+from ccoin.modules.carbon.genesis import DEFAULT_FEES as DEFAULT_CARBON_FEES
+from ccoin.modules.carbon.wire import (
+    CancelAsset,
+    CarbonTransferAsset,
+    CommitteeAsset,
+    IssueAsset,
+    ProjectAsset,
+    RetireAsset,
+)
 from ccoin.testing.factories import delegate_asset, key
 from ccoin.types.assets import (
     Asset,
@@ -263,8 +272,121 @@ def vectors() -> list[Vector]:
                 ),
             ),
         ),
+        *_carbon_vectors(alice, bob, authority),
     ]
     return out
+
+
+def _carbon_vectors(alice: KeyPair, bob: KeyPair, committee: KeyPair) -> list[Vector]:
+    """Types 11-16 (docs/spec/carbon.md), on a network whose carbon committee is key
+    'authority'."""
+    metadata = hashlib.sha256(b"ccoin-test-vectors:project-document").digest()
+    fee = DEFAULT_CARBON_FEES
+    return [
+        Vector(
+            "type 11 carbon committee: key 'authority' (the committee) admits credit class "
+            "'VCS' named 'Verified Carbon Units'",
+            _sign(
+                committee,
+                11,
+                1_200,
+                CommitteeAsset("admit-class", "VCS", "Verified Carbon Units"),
+                fee=fee[TxType.CARBON_COMMITTEE],
+            ),
+        ),
+        Vector(
+            "type 11 carbon committee: key 'authority' admits key 'alice' as an issuer for "
+            "classes GS and VCS",
+            _sign(
+                committee,
+                11,
+                1_210,
+                CommitteeAsset("admit-issuer", issuer=alice.address, classes=("GS", "VCS")),
+                fee=fee[TxType.CARBON_COMMITTEE],
+            ),
+        ),
+        Vector(
+            "type 12 carbon project: key 'alice' registers project VCS-1234 in class VCS, "
+            "jurisdiction KE, methodology VM0009",
+            _sign(
+                alice,
+                12,
+                1_220,
+                ProjectAsset("VCS-1234", "VCS", "Kasigau Corridor REDD+", "KE", "VM0009", metadata),
+                fee=fee[TxType.CARBON_PROJECT],
+            ),
+        ),
+        Vector(
+            "type 13 carbon issue: key 'alice' issues serials 1-1000000 of project VCS-1234, "
+            "vintage 2024, origin VCS-1234-2024-000001-1000000, to key 'bob'",
+            _sign(
+                alice,
+                13,
+                1_230,
+                IssueAsset(
+                    "VCS-1234",
+                    20240101,
+                    20241231,
+                    1,
+                    1_000_000,
+                    "VCS-1234-2024-000001-1000000",
+                    metadata,
+                ),
+                recipient=bob.address,
+                fee=fee[TxType.CARBON_ISSUE],
+            ),
+        ),
+        Vector(
+            "type 14 carbon transfer: key 'bob' sends 250 credits of batch VCS-1234-001 (the "
+            "lowest serials) to key 'alice'",
+            _sign(
+                bob,
+                14,
+                1_240,
+                CarbonTransferAsset("VCS-1234-001", 250, ()),
+                recipient=alice.address,
+                fee=fee[TxType.CARBON_TRANSFER],
+            ),
+        ),
+        Vector(
+            "type 14 carbon transfer by ranges: key 'bob' sends serials 300-399 and 500 of "
+            "batch VCS-1234-001 to key 'alice'",
+            _sign(
+                bob,
+                14,
+                1_250,
+                CarbonTransferAsset("VCS-1234-001", 0, ((300, 399), (500, 500))),
+                recipient=alice.address,
+                fee=fee[TxType.CARBON_TRANSFER],
+            ),
+        ),
+        Vector(
+            "type 15 carbon retire: key 'alice' retires 40 credits of batch VCS-1234-001 for "
+            "'Acme Ltd', jurisdiction GB-LND, reason '2025 operational emissions'",
+            _sign(
+                alice,
+                15,
+                1_260,
+                RetireAsset(
+                    "VCS-1234-001", 40, (), "Acme Ltd", "GB-LND", "2025 operational emissions"
+                ),
+                fee=fee[TxType.CARBON_RETIRE],
+            ),
+        ),
+        Vector(
+            "type 16 carbon cancel: key 'bob' cancels serials 900001-1000000 of batch "
+            "VCS-1234-001, reason 'moved to another registry'",
+            _sign(
+                bob,
+                16,
+                1_270,
+                CancelAsset(
+                    "VCS-1234-001", 0, ((900_001, 1_000_000),), "moved to another registry"
+                ),
+                fee=fee[TxType.CARBON_CANCEL],
+            ),
+        ),
+    ]
 
 
 def generate(network_id: bytes = NETWORK_ID) -> list[dict[str, Any]]:

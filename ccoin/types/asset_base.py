@@ -1,5 +1,11 @@
 """What every transaction asset shares: the type numbers, the field sizes and the helpers
-that turn a bad asset into a typed error (`TX_BAD_ASSET`)."""
+that turn a bad asset into a typed error (`TX_BAD_ASSET`).
+
+An asset class is a frozen dataclass with `TYPE` (its number), `to_array` / `from_array`,
+`to_json` / `from_json`, and, where its type differs from the envelope's defaults,
+`RECIPIENT_REQUIRED = True` (default: recipientId must be absent) and `AMOUNT` = "any" or
+"positive" (default "zero": amount must be 0). The envelope (`ccoin.types.transaction`)
+reads those two, so a module's new type never edits the envelope."""
 
 from __future__ import annotations
 

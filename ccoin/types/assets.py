@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from ccoin.errors import CcoinError, ErrorCode, InvalidTransaction
+from ccoin.modules.bridge.wire import InTransferAsset, OutTransferAsset
 from ccoin.modules.carbon.wire import ASSETS as CARBON_ASSETS
 from ccoin.modules.carbon.wire import (
     CancelAsset,
@@ -22,6 +23,14 @@ from ccoin.modules.carbon.wire import (
     ProjectAsset,
     RetireAsset,
 )
+from ccoin.modules.contracts.wire import (
+    MAX_ARGS_DEPTH,
+    MAX_CONTRACT_ASSET_BYTES,
+    MAX_CONTRACT_CODE,
+    ContractCallAsset,
+    ContractDeployAsset,
+    ContractValue,
+)
 from ccoin.types.asset_base import (
     BRIDGE_ADDRESS_LEN,
     FINGERPRINT_LEN,
@@ -30,7 +39,6 @@ from ccoin.types.asset_base import (
     asset_fields,
     bad_asset,
 )
-from ccoin.types.bridge_assets import InTransferAsset, OutTransferAsset
 from ccoin.types.codec import (
     MAX_UINT64,
     field_bytes,
@@ -41,14 +49,6 @@ from ccoin.types.codec import (
     json_int,
     json_object,
     json_str,
-)
-from ccoin.types.contract_assets import (
-    MAX_ARGS_DEPTH,
-    MAX_CONTRACT_ASSET_BYTES,
-    MAX_CONTRACT_CODE,
-    ContractCallAsset,
-    ContractDeployAsset,
-    ContractValue,
 )
 from ccoin.types.network_assets import EvidenceAsset, GovernanceAsset
 
@@ -67,6 +67,8 @@ class TransferAsset:
 
     data: bytes = b""
     TYPE: ClassVar[TxType] = TxType.TRANSFER
+    RECIPIENT_REQUIRED: ClassVar[bool] = True
+    AMOUNT: ClassVar[str] = "any"
 
     def __post_init__(self) -> None:
         field_bytes(self.data, "asset.data", max_size=MAX_TRANSFER_DATA)
@@ -300,6 +302,18 @@ ASSET_CLASSES: dict[int, Any] = {
 }
 
 
+# The envelope's rules per type, from the asset classes (see ccoin.types.asset_base).
+RECIPIENT_REQUIRED_TYPES = frozenset(
+    t for t, cls in ASSET_CLASSES.items() if getattr(cls, "RECIPIENT_REQUIRED", False)
+)
+AMOUNT_TYPES = frozenset(
+    t for t, cls in ASSET_CLASSES.items() if getattr(cls, "AMOUNT", "zero") != "zero"
+)
+POSITIVE_AMOUNT_TYPES = frozenset(
+    t for t, cls in ASSET_CLASSES.items() if getattr(cls, "AMOUNT", "zero") == "positive"
+)
+
+
 def asset_class(tx_type: int) -> Any:
     try:
         return ASSET_CLASSES[tx_type]
@@ -330,6 +344,7 @@ def asset_from_json(tx_type: int, obj: Any) -> Asset:
 
 
 __all__ = [
+    "AMOUNT_TYPES",
     "ASSET_CLASSES",
     "BRIDGE_ADDRESS_LEN",
     "FINGERPRINT_LEN",
@@ -337,7 +352,9 @@ __all__ = [
     "MAX_CONTRACT_ASSET_BYTES",
     "MAX_CONTRACT_CODE",
     "MAX_MULTISIG_KEYS",
+    "POSITIVE_AMOUNT_TYPES",
     "PUBLIC_KEY_LEN",
+    "RECIPIENT_REQUIRED_TYPES",
     "Asset",
     "ContractCallAsset",
     "ContractDeployAsset",

@@ -14,6 +14,7 @@ from typing import Any
 
 from ccoin.crypto.address import address_from_public_key, address_raw
 from ccoin.errors import CcoinError, ConfigError, ErrorCode, InvalidTransaction
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.modules.carbon.genesis import CarbonGenesis
 from ccoin.types.assets import DelegateAsset, TxType
 from ccoin.types.codec import (
@@ -141,45 +142,6 @@ class RewardSchedule:
             json_int(obj.get("offset", 1), "rewards.offset", 1, MAX_BIGINT),
             json_int(obj.get("distance", 3_000_000), "rewards.distance", 1, MAX_BIGINT),
             tuple(json_bigint(m, "rewards.milestones[]") for m in milestones),
-        )
-
-
-@dataclass(frozen=True)
-class BridgeConfig:
-    """The relay bridge to BSC (DESIGN section 9): the sidechain account holding C that
-    stands for C locked on BSC, and the one BSC Bridge contract deposits may come from."""
-
-    escrow: str  # a genesis account
-    bsc_chain_id: int
-    contract: bytes  # the Bridge contract's address on BSC (20 bytes)
-    confirmations: int  # BSC blocks a deposit must be buried under before it is attested
-
-    def to_array(self) -> list[Any]:
-        return [self.escrow, self.bsc_chain_id, self.contract, self.confirmations]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "escrow": self.escrow,
-            "bscChainId": self.bsc_chain_id,
-            "contract": self.contract.hex(),
-            "confirmations": self.confirmations,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Any, accounts: tuple[GenesisAccount, ...]) -> BridgeConfig:
-        fields = frozenset({"escrow", "bscChainId", "contract", "confirmations"})
-        obj = json_object(obj, "bridge", fields)
-        missing = sorted(fields - set(obj))
-        if missing:
-            raise _fail(f"bridge: missing field(s) {', '.join(missing)}")
-        escrow = json_str(obj["escrow"], "bridge.escrow", max_len=21)
-        if escrow not in {a.address for a in accounts}:
-            raise _fail("bridge.escrow: must be one of the genesis accounts")
-        return cls(
-            escrow,
-            json_int(obj["bscChainId"], "bridge.bscChainId", 1, 2**63 - 1),
-            json_hex(obj["contract"], "bridge.contract", size=20),
-            json_int(obj["confirmations"], "bridge.confirmations", 0, 10_000),
         )
 
 
@@ -352,7 +314,11 @@ def _genesis_from_json(obj: Any) -> GenesisConfig:
         network_ca=_network_ca(obj.get("networkCa", "")),
         rewards=RewardSchedule.from_json(obj.get("rewards", {}), accounts),
         governance=_governance(obj.get("governance", ""), accounts),
-        bridge=BridgeConfig.from_json(obj["bridge"], accounts) if "bridge" in obj else None,
+        bridge=(
+            BridgeConfig.from_json(obj["bridge"], {a.address for a in accounts})
+            if "bridge" in obj
+            else None
+        ),
         carbon=CarbonGenesis.from_json(obj["carbon"]) if "carbon" in obj else None,
     )
 

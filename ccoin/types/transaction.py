@@ -27,7 +27,10 @@ from ccoin.crypto.address import MAX_ADDRESS_LEN, address_from_public_key, addre
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import DecodeError, ErrorCode, InvalidTransaction
 from ccoin.types.assets import (
+    AMOUNT_TYPES,
     MAX_MULTISIG_KEYS,
+    POSITIVE_AMOUNT_TYPES,
+    RECIPIENT_REQUIRED_TYPES,
     Asset,
     TxType,
     asset_class,
@@ -60,14 +63,11 @@ MAX_COSIGNATURES = 101
 
 _COSIG_TEXT_RE = re.compile(r"\A[0-9a-f]{192}\Z")
 
-# Types whose recipientId is required; all others must leave it absent.
-_RECIPIENT_REQUIRED = frozenset(
-    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.CARBON_ISSUE, TxType.CARBON_TRANSFER}
-)
-# Types that may move an amount; all others must have amount 0.
-_AMOUNT_ALLOWED = frozenset(
-    {TxType.TRANSFER, TxType.IN_TRANSFER, TxType.OUT_TRANSFER, TxType.CONTRACT_CALL}
-)
+# Types whose recipientId is required (all others must leave it absent), that may carry an
+# amount (all others must have 0), and whose amount must be positive: from the asset classes.
+_RECIPIENT_REQUIRED = RECIPIENT_REQUIRED_TYPES
+_AMOUNT_ALLOWED = AMOUNT_TYPES
+_AMOUNT_POSITIVE = POSITIVE_AMOUNT_TYPES
 
 
 @dataclass(frozen=True, order=True)
@@ -115,8 +115,10 @@ class TxBody:
             raise InvalidTransaction(ErrorCode.TX_RECIPIENT_FORBIDDEN)
         if tx_type not in _AMOUNT_ALLOWED and self.amount != 0:
             raise InvalidTransaction(ErrorCode.TX_AMOUNT_FORBIDDEN)
-        if tx_type in (TxType.IN_TRANSFER, TxType.OUT_TRANSFER) and self.amount == 0:
-            raise InvalidTransaction(ErrorCode.TX_BAD_ASSET, "a bridge transfer moves amount > 0")
+        if tx_type in _AMOUNT_POSITIVE and self.amount == 0:
+            raise InvalidTransaction(
+                ErrorCode.TX_BAD_ASSET, f"type {tx_type} moves an amount above 0"
+            )
 
     @property
     def sender_id(self) -> str:

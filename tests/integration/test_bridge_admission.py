@@ -12,10 +12,11 @@ from pathlib import Path
 import trio
 
 from ccoin.errors import ErrorCode
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.node.service import Node, SubmitResult
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
-from ccoin.types.genesis import UNIT, BridgeConfig
+from ccoin.types.genesis import UNIT
 from ccoin.types.transaction import CoSignature, Transaction
 from tests.integration.test_nodes_inprocess import build_network as build_nodes
 

@@ -26,9 +26,9 @@ from ccoin.consensus.schedule import producer_for, round_of, round_order, slot_o
 from ccoin.crypto.keys import KeyPair
 from ccoin.ledger.chain import Chain
 from ccoin.ledger.rounds import elect_active, read_round_record
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.testing import factories as f
 from ccoin.testing.bridge import LocalDelegate, LocalSidechain, bridged_testnet
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.transaction import Transaction
 
 BSC_CHAIN_ID = 97

@@ -33,12 +33,12 @@ from ccoin.bridge.solidity import load_artifact
 from ccoin.cli.main import cli
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode
-from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
+from ccoin.modules.bridge.genesis import BridgeConfig
+from ccoin.modules.bridge.rules import withdrawal_leaf
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.bridge import LocalDelegate, LocalSidechain, bridged_testnet, sole_producer
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import inclusion_proof, merkle_root
 from ccoin.types.transaction import Transaction
 

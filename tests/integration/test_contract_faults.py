@@ -12,7 +12,7 @@ from pathlib import Path
 import trio
 
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import deploy_address
+from ccoin.modules.contracts.rules import deploy_address
 from ccoin.node.service import Node
 from ccoin.node.tx_status import Status
 from ccoin.p2p.certs import fingerprint

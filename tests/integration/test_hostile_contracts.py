@@ -11,7 +11,7 @@ from pathlib import Path
 import trio
 
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import deploy_address
+from ccoin.modules.contracts.rules import deploy_address
 from ccoin.node.service import Node
 from ccoin.testing import factories as f
 from ccoin.testing.hostile import ALL, Case

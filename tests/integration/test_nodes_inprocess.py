@@ -11,6 +11,7 @@ from pathlib import Path
 
 import trio
 
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig, P2PConfig
 from ccoin.node.mempool import PoolLimits
@@ -21,7 +22,7 @@ from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
 from ccoin.testing.ports import free_port_range
 from ccoin.types.assets import DelegateAsset
-from ccoin.types.genesis import BridgeConfig, GenesisDelegate
+from ccoin.types.genesis import GenesisDelegate
 
 N = 4
 

@@ -36,10 +36,10 @@ from ccoin.bridge.proofs import RetirementLeaf, retirement_proof_from_leaves, wi
 from ccoin.bridge.solidity import load_artifact
 from ccoin.crypto.address import address_raw
 from ccoin.ledger.chain import Chain
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.bridge import RetiringHeaders, retirement_leaves
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
 NETWORK_ID = keccak(b"ccoin-retirement-test-network")

@@ -320,6 +320,7 @@ class IssueAsset:
     origin: str
     metadata_hash: bytes
     TYPE: ClassVar[TxType] = TxType.CARBON_ISSUE
+    RECIPIENT_REQUIRED: ClassVar[bool] = True  # the batch's first holder
 
     def __post_init__(self) -> None:
         project_id(self.project_id)
@@ -442,6 +443,7 @@ class CarbonTransferAsset(MoveAsset):
     """Type 14: credits of one batch to `recipientId`."""
 
     TYPE: ClassVar[TxType] = TxType.CARBON_TRANSFER
+    RECIPIENT_REQUIRED: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._check_move()

@@ -12,10 +12,10 @@ from ccoin.bridge.anchors import header_leaf, range_root
 from ccoin.bridge.proofs import RetirementLeaf, retirement_proof_from_leaves, withdrawal_proof
 from ccoin.errors import DecodeError, ErrorCode, RpcError
 from ccoin.ledger.chain import Chain
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.bridge import RetiringHeaders, retirement_leaves
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.merkle import verify_inclusion
 
 

@@ -11,7 +11,7 @@ from ccoin.bridge.relay_metrics import RelayMetrics
 from ccoin.bridge.relayer import MAX_BACKOFF, Relayer, RoundReport, backoff_delay, run_forever
 from ccoin.bridge.signer import BridgeRefusal, SignedAnchor
 from ccoin.errors import ErrorCode
-from ccoin.ledger.bridge import attestation_quorum
+from ccoin.modules.bridge.rules import attestation_quorum
 
 MEMBER = "0x" + "11" * 20
 

@@ -13,15 +13,16 @@ import pytest
 
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ErrorCode, InvalidBlock
-from ccoin.ledger.bridge import withdrawal_leaf
 from ccoin.ledger.chain import Chain
+from ccoin.modules.bridge.genesis import BridgeConfig
+from ccoin.modules.bridge.rules import withdrawal_leaf
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
 from ccoin.types.assets import TxType
 from ccoin.types.block import ZERO_HASH, Block
-from ccoin.types.genesis import DEFAULT_MIN_FEES, UNIT, BridgeConfig
+from ccoin.types.genesis import DEFAULT_MIN_FEES, UNIT
 from ccoin.types.merkle import merkle_root
 from ccoin.types.transaction import Transaction
 from tests.unit.ledger.chain_helpers import balance, block_with, rejected_code

@@ -11,9 +11,9 @@ import pytest
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ErrorCode, InvalidBlock, InvalidTransaction
 from ccoin.ledger.chain import Chain, InvalidBlockTransaction
-from ccoin.ledger.contracts import ContractEngine, deploy_address
 from ccoin.ledger.execute import TxExecutor
 from ccoin.ledger.state import StateOverlay
+from ccoin.modules.contracts.rules import ContractEngine, deploy_address
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f

@@ -11,14 +11,14 @@ from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import KeyPair
 from ccoin.errors import ErrorCode, InvalidBlock
 from ccoin.ledger.chain import Chain
-from ccoin.ledger.contracts import ContractEngine, deploy_address
+from ccoin.modules.contracts.records import ContractRecord, Receipt
+from ccoin.modules.contracts.rules import ContractEngine, deploy_address
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
 from ccoin.testing.vm import SHOP, TOKEN
 from ccoin.types.assets import TxType
-from ccoin.types.contract_records import ContractRecord, Receipt
 from ccoin.types.genesis import DEFAULT_MIN_FEES, UNIT
 from ccoin.types.transaction import Transaction
 from ccoin.vm import gas

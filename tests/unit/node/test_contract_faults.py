@@ -16,7 +16,7 @@ import trio.testing
 from ccoin.client.async_client import AsyncClient
 from ccoin.client.errors import NodeError, TransactionRejected
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import deploy_address
+from ccoin.modules.contracts.rules import deploy_address
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig, RpcConfig
 from ccoin.node.mempool import PoolLimits

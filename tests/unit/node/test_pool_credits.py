@@ -16,13 +16,14 @@ from ccoin.crypto.keys import KeyPair, verify
 from ccoin.errors import ErrorCode, InvalidTransaction, PoolError
 from ccoin.ledger.chain import Chain
 from ccoin.ledger.rounds import encode_round
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.node.mempool import Mempool
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet
 from ccoin.types.account import Account
-from ccoin.types.genesis import UNIT, BridgeConfig
+from ccoin.types.genesis import UNIT
 from ccoin.types.transaction import CoSignature, Transaction
 from tests.unit.ledger.chain_helpers import rejected_code
 

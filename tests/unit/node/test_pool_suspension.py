@@ -13,7 +13,7 @@ import pytest
 from ccoin.crypto.address import address_raw
 from ccoin.errors import ConfigError, ErrorCode, InvalidTransaction, PoolError
 from ccoin.ledger.chain import Chain
-from ccoin.ledger.contracts import deploy_address
+from ccoin.modules.contracts.rules import deploy_address
 from ccoin.node.config import NodeConfig
 from ccoin.node.mempool import Mempool, PoolLimits, drop_invalid
 from ccoin.storage.memory import MemoryStore

@@ -12,13 +12,14 @@ import trio
 import trio.testing
 
 from ccoin.errors import ErrorCode
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.node.clock import ChainClock
 from ccoin.node.config import NodeConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
 from ccoin.node.verify import Item, SignatureVerifier
 from ccoin.testing import factories as f
-from ccoin.types.genesis import UNIT, BridgeConfig
+from ccoin.types.genesis import UNIT
 from ccoin.types.transaction import CoSignature
 
 _NET = f.make_testnet(accounts=8, delegates=1, genesis_time=1_800_000_000)

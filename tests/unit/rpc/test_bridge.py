@@ -21,11 +21,12 @@ from ccoin.bridge.digests import anchor_digest
 from ccoin.bridge.evm import new_account
 from ccoin.client import AsyncClient
 from ccoin.errors import ConfigError, ErrorCode
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.node.config import BridgeNodeConfig
 from ccoin.node.mempool import PoolLimits
 from ccoin.node.service import Node
 from ccoin.testing import factories as f
-from ccoin.types.genesis import BridgeConfig, GenesisConfig, GenesisDelegate
+from ccoin.types.genesis import GenesisConfig, GenesisDelegate
 from ccoin.types.merkle import verify_inclusion
 from tests.unit.rpc.conftest import ALICE, NET, ApiClient, node_config, open_api
 

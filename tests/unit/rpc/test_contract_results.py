@@ -20,12 +20,12 @@ import trio.testing
 
 from ccoin.crypto.address import id_raw
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import ContractEngine, deploy_address
+from ccoin.modules.contracts.records import EXT_BIG_INT, Receipt
+from ccoin.modules.contracts.rules import ContractEngine, deploy_address
 from ccoin.storage import schema
 from ccoin.testing import factories as f
 from ccoin.testing.vm import TOKEN
 from ccoin.testing.waits import within_blocks
-from ccoin.types.contract_records import EXT_BIG_INT, Receipt
 from ccoin.types.transaction import Transaction
 from ccoin.vm.runner import CallResult, ContractCall, ContractHost, WorkerFault
 from tests.unit.rpc.asgi_ws import open_websocket

@@ -10,7 +10,7 @@ import trio
 import trio.testing
 
 from ccoin.errors import ErrorCode
-from ccoin.ledger.contracts import deploy_address
+from ccoin.modules.contracts.rules import deploy_address
 from ccoin.storage import schema
 from ccoin.testing import factories as f
 from ccoin.testing.vm import TOKEN

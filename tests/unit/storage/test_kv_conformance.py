@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccoin.storage.kv import KeyValueStore, StorageError, open_store
+from ccoin.storage.backends import open_store
+from ccoin.storage.kv import KeyValueStore, StorageError
 from ccoin.storage.leveldb import LevelDBStore
 from ccoin.storage.memory import MemoryStore
 

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccoin.crypto.address import ADDRESS_RAW_LEN
-from ccoin.types.contract_records import (
+from ccoin.modules.contracts.records import (
     EXT_BIG_INT,
     EXT_DECIMAL,
     MAX_DECIMAL_DIGITS,

@@ -28,6 +28,8 @@ class InTransferAsset:
     deposit_nonce: int
     bsc_tx_hash: bytes
     TYPE: ClassVar[TxType] = TxType.IN_TRANSFER
+    RECIPIENT_REQUIRED: ClassVar[bool] = True
+    AMOUNT: ClassVar[str] = "positive"
 
     def __post_init__(self) -> None:
         field_int(self.bsc_chain_id, "asset.bscChainId", 1, MAX_UINT64)
@@ -75,6 +77,7 @@ class OutTransferAsset:
 
     bsc_recipient: bytes
     TYPE: ClassVar[TxType] = TxType.OUT_TRANSFER
+    AMOUNT: ClassVar[str] = "positive"
 
     def __post_init__(self) -> None:
         field_bytes(self.bsc_recipient, "asset.bscRecipient", size=BRIDGE_ADDRESS_LEN)

@@ -15,7 +15,8 @@ depend on its own machine: it becomes `TX_SANDBOX_FAULT`, an invalid transaction
 executor writes nothing of it (no fee, no value moved, no receipt). A block being built
 drops it; a block being checked is refused (ADR 0017).
 
-May import: `ccoin.vm`, `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`.
+May import what `ccoin.modules` may (`ccoin.vm` among it); never the executor, which
+reaches these rules through the catalog.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ccoin.crypto.address import (
     address_from_raw,
@@ -34,11 +35,11 @@ from ccoin.crypto.address import (
     is_address,
 )
 from ccoin.errors import ErrorCode, InvalidTransaction
+from ccoin.modules.base import TxScope
+from ccoin.modules.contracts.records import ContractRecord, Receipt
 from ccoin.storage import schema
 from ccoin.types.account import Account
-from ccoin.types.assets import ContractCallAsset, ContractDeployAsset, TxType
-from ccoin.types.contract_records import ContractRecord, Receipt
-from ccoin.types.genesis import GenesisConfig
+from ccoin.types.assets import ContractCallAsset, ContractDeployAsset
 from ccoin.types.transaction import Transaction, TxBody
 from ccoin.vm import gas
 from ccoin.vm.api import CallContext, encode_value
@@ -51,8 +52,12 @@ from ccoin.vm.runner import (
     WorkerFault,
 )
 
-if TYPE_CHECKING:
-    from ccoin.ledger.execute import TxExecutor
+
+class ContractScope(TxScope, Protocol):
+    """A contract rule's scope: the executor's, plus the node's contract runner."""
+
+    contracts: ContractEngine
+
 
 INIT_FUNCTION = "init"
 # Every contract source this process compiled: the deploy checks (pool and blocks) and every
@@ -97,12 +102,12 @@ class ContractEngine:
 # -- stateless checks (the pool's admission and block execution share them) -----------------
 
 
-def required_fee(body: TxBody, genesis: GenesisConfig) -> int:
-    """The type's minimum fee, plus a call's gas at `gas.GAS_PER_FEE_UNIT`."""
-    fee = genesis.min_fee(body.type)
+def call_gas_fee(body: TxBody) -> int:
+    """What a call pays for its gas limit, at `gas.GAS_PER_FEE_UNIT`, on top of the type's
+    minimum fee."""
     if isinstance(body.asset, ContractCallAsset):
-        fee += gas.gas_fee(body.asset.gas_limit)
-    return fee
+        return gas.gas_fee(body.asset.gas_limit)
+    return 0
 
 
 def block_gas(body: TxBody) -> int:
@@ -165,7 +170,7 @@ def load_contract(state: Callable[[bytes], bytes | None], raw: bytes) -> Contrac
 # -- the rules ---------------------------------------------------------------------------------
 
 
-def apply_deploy(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+def apply_deploy(ex: ContractScope, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
     asset = tx.body.asset
     assert isinstance(asset, ContractDeployAsset)
     exports = contract_exports(asset.code)
@@ -189,7 +194,7 @@ def apply_deploy(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Acc
 
 
 def _upgrade(
-    ex: TxExecutor, asset: ContractDeployAsset, sender_raw: bytes, tx: Transaction
+    ex: ContractScope, asset: ContractDeployAsset, sender_raw: bytes, tx: Transaction
 ) -> None:
     assert asset.contract is not None
     raw = address_raw(asset.contract)
@@ -208,7 +213,7 @@ def _upgrade(
     _put_receipt(ex, tx.digest(ex.ctx.network_id)[1], Receipt(True, 0, 0, raw))
 
 
-def apply_call(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+def apply_call(ex: ContractScope, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
     body = tx.body
     asset = body.asset
     assert isinstance(asset, ContractCallAsset)
@@ -230,7 +235,7 @@ def apply_call(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Accou
     _put_receipt(ex, tx_hash, receipt)
 
 
-def _run(ex: TxExecutor, call: ContractCall) -> CallResult:
+def _run(ex: ContractScope, call: ContractCall) -> CallResult:
     """The sandbox's result of `call` over the block's overlay, or `TX_SANDBOX_FAULT`."""
     try:
         return ex.contracts.call(call, StateHost(ex.state.get))
@@ -250,7 +255,9 @@ def sandbox_fault_message(call: ContractCall, fault: WorkerFault) -> str:
     )
 
 
-def _context(ex: TxExecutor, tx_hash: bytes, sender: str, raw: bytes, *, value: int) -> CallContext:
+def _context(
+    ex: ContractScope, tx_hash: bytes, sender: str, raw: bytes, *, value: int
+) -> CallContext:
     account = ex.state.account(raw)
     return CallContext(
         sender=sender,
@@ -284,7 +291,7 @@ class StateHost:
         return record.code, 0 if data is None else Account.decode(data).balance
 
 
-def _settle(ex: TxExecutor, raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
+def _settle(ex: ContractScope, raw: bytes, result: CallResult, gas_limit: int) -> Receipt:
     """Apply a successful result's writes and transfers; the receipt either way (on
     failure nothing of the result is applied)."""
     refused = _refusal(raw, result, gas_limit)
@@ -351,7 +358,7 @@ def _error_code(error: str | None) -> ErrorCode:
     return _ERROR_CODES.get(kind, ErrorCode.CONTRACT_FAILED)
 
 
-def _put_receipt(ex: TxExecutor, tx_hash: bytes, receipt: Receipt) -> None:
+def _put_receipt(ex: ContractScope, tx_hash: bytes, receipt: Receipt) -> None:
     ex.state.put(schema.receipt(tx_hash[:14]), receipt.encode())
 
 
@@ -385,9 +392,3 @@ def deploy_address(tx: Transaction, network_id: bytes) -> str:
     if asset.contract is not None:
         return asset.contract
     return address_from_raw(contract_address_raw(tx.digest(network_id)[1]))
-
-
-RULES: dict[int, Callable[[TxExecutor, Transaction, bytes, Account], None]] = {
-    TxType.CONTRACT_DEPLOY: apply_deploy,
-    TxType.CONTRACT_CALL: apply_call,
-}

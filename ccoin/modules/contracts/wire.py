@@ -152,6 +152,7 @@ class ContractCallAsset:
     args: tuple[ContractValue, ...]
     gas_limit: int
     TYPE: ClassVar[TxType] = TxType.CONTRACT_CALL
+    AMOUNT: ClassVar[str] = "any"  # C attached to the call
 
     def __post_init__(self) -> None:
         _check_contract_address(self.contract)

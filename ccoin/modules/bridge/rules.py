@@ -14,27 +14,25 @@
 
 So C in the escrow plus C locked in the BSC Bridge stays constant.
 
-May import: `ccoin.types`, `ccoin.storage.schema`, `ccoin.crypto`, `ccoin.ledger.rounds`.
+May import what `ccoin.modules` may; never the executor, which reaches these rules through
+the catalog.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from ccoin.crypto.address import address_raw
 from ccoin.crypto.keys import verify
 from ccoin.errors import ErrorCode, InvalidTransaction
 from ccoin.ledger.rounds import read_round
+from ccoin.modules.base import TxScope
+from ccoin.modules.bridge.genesis import BridgeConfig
 from ccoin.storage import schema
 from ccoin.types.account import Account
-from ccoin.types.assets import InTransferAsset, OutTransferAsset, TxType
+from ccoin.types.assets import InTransferAsset, OutTransferAsset
 from ccoin.types.codec import packb
-from ccoin.types.genesis import BridgeConfig
 from ccoin.types.transaction import CoSignature, Transaction
-
-if TYPE_CHECKING:
-    from ccoin.ledger.execute import TxExecutor
 
 
 def withdrawal_leaf(withdrawal_id: bytes, bsc_recipient: bytes, amount: int) -> bytes:
@@ -46,13 +44,13 @@ def attestation_quorum(active: int) -> int:
     return (2 * active) // 3 + 1
 
 
-def _config(ex: TxExecutor) -> BridgeConfig:
+def _config(ex: TxScope) -> BridgeConfig:
     config = ex.ctx.genesis.bridge
     assert config is not None  # types 6 and 7 are enabled only with a bridge
     return config
 
 
-def apply_out_transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+def apply_out_transfer(ex: TxScope, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
     asset = tx.body.asset
     assert isinstance(asset, OutTransferAsset)
     if tx.body.amount <= 0:
@@ -64,7 +62,7 @@ def apply_out_transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sende
     ex.withdrawals.append(withdrawal_leaf(withdrawal_id, asset.bsc_recipient, tx.body.amount))
 
 
-def apply_in_transfer(ex: TxExecutor, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
+def apply_in_transfer(ex: TxScope, tx: Transaction, sender_raw: bytes, sender: Account) -> None:
     body = tx.body
     asset = body.asset
     assert isinstance(asset, InTransferAsset)
@@ -135,10 +133,3 @@ def check_attestations(
                 ErrorCode.TX_BAD_COSIGNATURE,
                 f"attestation of {cosig.public_key.hex()[:16]}... does not verify",
             )
-
-
-Rule = Callable[["TxExecutor", Transaction, bytes, Account], None]
-RULES: dict[int, Rule] = {
-    TxType.IN_TRANSFER: apply_in_transfer,
-    TxType.OUT_TRANSFER: apply_out_transfer,
-}
