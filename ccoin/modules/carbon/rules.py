@@ -209,22 +209,24 @@ def apply_issue(ex: TxScope, tx: Transaction, sender_raw: bytes, sender: Account
 # -- moving credits ------------------------------------------------------------------------
 
 
-def check_move(get: KeyGet, tx: Transaction, sender_raw: bytes) -> BatchRecord:
+def check_move(get: KeyGet, tx: Transaction, sender_raw: bytes) -> tuple[BatchRecord, R.Ranges]:
     """The batch exists and the sender holds enough of it (the pool's check too; explicit
-    ranges are checked serial by serial when the block applies)."""
+    ranges are checked serial by serial when the block applies). Returns the batch and the
+    sender's ranges of it."""
     asset = tx.body.asset
     assert isinstance(asset, MoveAsset)
     batch = S.batch(get, asset.batch_id)
     if batch is None:
         raise _fail(ErrorCode.TX_CARBON_BATCH_UNKNOWN, f"no batch {asset.batch_id!r}")
-    held = S.holding(get, sender_raw, asset.batch_id).quantity
+    ranges = S.holding(get, sender_raw, asset.batch_id).ranges
+    held = R.size(ranges)
     if held < asset.selected:
         raise _fail(
             ErrorCode.TX_CARBON_INSUFFICIENT,
             f"{tx.body.sender_id} holds {held} tradable credits of {asset.batch_id}, "
             f"the transaction moves {asset.selected}",
         )
-    return batch
+    return batch, ranges
 
 
 def _take(ex: TxScope, tx: Transaction, sender_raw: bytes) -> tuple[BatchRecord, R.Ranges]:
@@ -232,8 +234,7 @@ def _take(ex: TxScope, tx: Transaction, sender_raw: bytes) -> tuple[BatchRecord,
     serials taken."""
     asset = tx.body.asset
     assert isinstance(asset, MoveAsset)
-    batch = check_move(ex.state.get, tx, sender_raw)
-    held = S.holding(ex.state.get, sender_raw, asset.batch_id).ranges
+    batch, held = check_move(ex.state.get, tx, sender_raw)
     try:
         if asset.quantity:
             taken, rest = R.take_lowest(held, asset.quantity)
