@@ -220,6 +220,7 @@ def test_a_forged_retirement_is_refused(env: Env) -> None:
         retired.argument(1, path=[]),
     ]
     for forged in not_in_block:
+        assert env.registry.read(env.client, "verify", block, forged) is False
         with reverted("retirement not in the block"):
             env.record(block, forged)
 
@@ -236,9 +237,14 @@ def test_a_forged_retirement_is_refused(env: Env) -> None:
         anchored.block_proof(2, path=inclusion_proof(anchored.leaves, 1)),
     ]
     for forged_block in not_anchored:
+        assert env.registry.read(env.client, "verify", forged_block, genuine) is False
         with reverted("block not anchored"):
             env.record(forged_block, genuine)
 
+    assert not env.registry.read(env.client, "isRecorded", retirement_id)
+    assert (
+        env.registry.read(env.client, "verify", block, genuine) is True
+    )  # checks, records nothing
     assert not env.registry.read(env.client, "isRecorded", retirement_id)
     env.record(block, genuine)  # the genuine proof still records
     assert env.registry.read(env.client, "isRecorded", retirement_id)
@@ -283,6 +289,7 @@ def test_a_block_that_retires_nothing_proves_nothing(env: Env) -> None:
         retired.argument(0, path=[ZERO]),
         retired.argument(0, count=0),
     ]:
+        assert env.registry.read(env.client, "verify", empty, claim) is False
         with reverted("the block retires nothing"):
             env.record(empty, claim)
     with reverted("block not anchored"):  # nor is the zero block's leaf anchored with a root

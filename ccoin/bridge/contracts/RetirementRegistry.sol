@@ -35,6 +35,22 @@ contract RetirementRegistry {
         anchor = anchor_;
     }
 
+    /// @notice Whether `r` is a retirement of an anchored sidechain block: its leaf under
+    /// `blk.retirementRoot`, that block's leaf under anchored range `blk.rangeIndex`. A view:
+    /// anyone can check a retirement certificate's proof without recording it.
+    function verify(BlockProof calldata blk, Retirement calldata r) public view returns (bool) {
+        // A block that retires nothing has a zero root, which no leaf can be under.
+        if (blk.retirementRoot == bytes32(0)) return false;
+        if (
+            !anchor.blockAnchored(
+                blk.rangeIndex, blk.height, blk.blockHash, blk.withdrawalRoot, blk.retirementRoot,
+                blk.path
+            )
+        ) return false;
+        bytes32 leaf = Merkle.leafHash(abi.encodePacked(r.id, r.recordHash, r.quantity));
+        return Merkle.verify(leaf, r.index, r.count, r.path, blk.retirementRoot);
+    }
+
     function record(BlockProof calldata blk, Retirement calldata r) external {
         require(!_retirements[r.id].recorded, "RetirementRegistry: already recorded");
         // A block that retires nothing has a zero root, which no leaf can be under.
