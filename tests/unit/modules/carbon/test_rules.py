@@ -297,3 +297,15 @@ def test_carbon_state_is_in_the_state_root_and_its_indexes_are_not() -> None:
         assert schema.is_state_key(key)
     for key in (schema.carbon_event(BATCH, 1, 0), schema.carbon_retired_at(1, 0)):
         assert not schema.is_state_key(key)
+
+
+def test_a_rollback_undoes_carbon_state_and_its_indexes(registry: Chain, net: LocalNet) -> None:
+    chain, nid = registry, registry.network_id
+    a, b = net.accounts[2], net.accounts[3]
+    before = dict(chain.store.iterate())
+    height = chain.head.height
+    block_with(chain, net, c.transfer(a, b.address, BATCH, nid, quantity=10))
+    block_with(chain, net, c.retire(b, BATCH, nid, quantity=4), c.cancel(a, BATCH, nid, quantity=2))
+    assert dict(chain.store.iterate(schema.CARBON_RETIRED_AT))
+    chain.rollback_to(height)
+    assert dict(chain.store.iterate()) == before
