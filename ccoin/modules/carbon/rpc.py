@@ -1,6 +1,6 @@
 """The carbon module's API (docs/spec/rpc.md section 7): the audit trail's JSON-RPC
-methods, each with its REST route under `/v1/carbon`, and the retirement proof BSC's
-RetirementRegistry takes.
+methods, each with its REST route under `/v1/carbon`, the retirement proof BSC's
+RetirementRegistry takes, and the WebSocket topics `carbon` and `carbonRetirements`.
 
 `ccoin.rpc.methods` mounts `RPC` (the catalog names it) and answers MODULE_NOT_ENABLED for
 all of it on a network without the carbon section. Parameters are checked here with the
@@ -18,6 +18,7 @@ from ccoin.bridge.proofs import RetirementProof, retirement_proof_from_leaves
 from ccoin.bridge.signer import MAX_ANCHOR_RANGE
 from ccoin.crypto.address import address_raw
 from ccoin.errors import DecodeError, ErrorCode
+from ccoin.modules.carbon import events
 from ccoin.modules.carbon import queries as Q
 from ccoin.modules.carbon import schemas as J
 from ccoin.modules.carbon.wire import (
@@ -26,7 +27,7 @@ from ccoin.modules.carbon.wire import (
     MAX_BENEFICIARY,
     PROJECT_ID_RE,
 )
-from ccoin.rpc.table import Method, Param, Rest, RpcTable
+from ccoin.rpc.table import Method, Param, Rest, RpcTable, Topic
 from ccoin.types.codec import json_bigint, json_int, json_str
 
 if TYPE_CHECKING:
@@ -299,6 +300,20 @@ RPC = RpcTable(
             "/v1/carbon/retirements/{id}/proof",
             "What RetirementRegistry.record on BSC takes for a retirement",
             J.RETIREMENT_PROOF,
+        ),
+    ),
+    topics=(
+        Topic(
+            "carbon",
+            "head",
+            events.block_events,
+            "each carbon transaction of each block joining the head chain",
+        ),
+        Topic(
+            "carbonRetirements",
+            "finalized",
+            events.finalized_retirements,
+            "each retirement of each newly finalized block",
         ),
     ),
 )
