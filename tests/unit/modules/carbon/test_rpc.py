@@ -18,6 +18,7 @@ from ccoin.errors import ErrorCode
 from ccoin.modules.carbon import queries as Q
 from ccoin.rpc.methods import METHODS, NODE_METHODS
 from ccoin.types.merkle import leaf_hash, verify_inclusion
+from tests.unit.cli.test_main import loaded_by
 from tests.unit.modules.carbon.api_scenario import (
     BATCH,
     CARBON,
@@ -267,3 +268,11 @@ async def test_a_network_without_carbon_refuses_all_of_it(
         body = await get(plain, path, 404)
         expect_error_body(body["error"], ErrorCode.MODULE_NOT_ENABLED)
     await plain.still_serves()
+
+
+def test_the_ledger_loads_none_of_the_interfaces() -> None:
+    """The catalog names the API table and the CLI group as strings: the chain and the pool
+    never import them (nor the server they mount into)."""
+    interfaces = ("ccoin.rpc", "ccoin.client", "ccoin.cli", "ccoin.modules.carbon.rpc",
+                  "ccoin.modules.carbon.cli", "ccoin.modules.carbon.metrics")  # fmt: skip
+    assert loaded_by("import ccoin.ledger.chain, ccoin.node.mempool", interfaces) == []
