@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs  # schemathesis's validator (a test dependency)
 import pytest
 import trio.testing
 
@@ -138,6 +139,9 @@ async def test_the_retirement_proof_verifies_as_the_registry_checks_it(
         f"/v1/carbon/retirements/{registry.acme.id(nid)}/proof?fromHeight=1&toHeight={end}"
     )
     assert rest.status_code == 200
+    route = METHODS["ccoin_getRetirementProof"].rest
+    assert route is not None
+    jsonschema_rs.validate(route.schema, rest.json())
     assert rest.json() == await carbon.result(
         "ccoin_getRetirementProof", [registry.acme.id(nid), 1, end]
     )
@@ -229,7 +233,11 @@ async def test_rest_routes_answer_as_json_rpc(
         (f"/v1/carbon/retirements/{acme}/certificate", "ccoin_carbonCertificate", [acme]),
     ]
     for path, method, params in pairs:
-        assert await get(carbon, path) == await carbon.result(method, params), path
+        body = await get(carbon, path)
+        assert body == await carbon.result(method, params), path
+        rest = METHODS[method].rest
+        assert rest is not None
+        jsonschema_rs.validate(rest.schema, body)  # what the OpenAPI document promises
     errors = [
         ("/v1/carbon/projects/VCS-9999", 404, ErrorCode.NOT_FOUND),
         ("/v1/carbon/projects?limit=0", 400, ErrorCode.OUT_OF_RANGE),
