@@ -148,6 +148,7 @@ class ErrorCode(Enum):
     RPC_BODY_TOO_LARGE = (6003, "request body larger than this node accepts")
     RPC_BATCH_TOO_LARGE = (6004, "batch larger than this node accepts")
     RPC_UNSUPPORTED_MEDIA_TYPE = (6005, "request body of a content type this route does not take")
+    MODULE_NOT_ENABLED = (6006, "this network's genesis does not enable the module asked for")
 
     # 7xxx: contract outcomes (a receipt's errorCode; the transaction is included, fee paid)
     CONTRACT_FAILED = (7000, "the contract raised an error; its writes were reverted")

@@ -45,6 +45,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "bridge": LazyCommand(
         "ccoin.cli.bridge:bridge_group", "The bridge to BNB Smart Chain (docs/spec/bridge.md)."
     ),
+    "carbon": LazyCommand(
+        "ccoin.modules.carbon.cli:carbon",
+        "Carbon credits: classes, issuers, projects, batches, retirements (docs/spec/carbon.md).",
+    ),
     "contract": LazyCommand(
         "ccoin.cli.contract:contract_group",
         "Deploy, upgrade, call and read contracts (docs/spec/vm.md).",

@@ -141,18 +141,29 @@ class Submit:
     def fee_units(self) -> int | None:
         return None if self.fee is None else parse_amount(self.fee, "--fee")
 
-    def finish(self, client: Client, tx_id: str) -> None:
-        """Wait as asked, then print the id and where the transaction stands."""
+    def finish(
+        self,
+        client: Client,
+        tx_id: str,
+        more: Callable[[Client], dict[str, Any]] | None = None,
+    ) -> None:
+        """Wait as asked, then print the id and where the transaction stands; once it is
+        in a block, also what `more` reads of its outcome (a line `name: value` each)."""
         out: dict[str, Any] = {"id": tx_id, "status": "submitted"}
+        extra: dict[str, Any] = {}
         if self.wait != "none":
             found = client.wait_for(tx_id, self.wait, timeout=self.timeout)
             out.update(status=found["status"], blockId=found["blockId"], height=found["height"])
+            extra = more(client) if more is not None else {}
         if self.as_json:
-            print_json(out)
-        elif out["status"] == "submitted":
+            print_json({**out, **extra})
+            return
+        if out["status"] == "submitted":
             click.echo(f"submitted {tx_id}")
         else:
             click.echo(f"{out['status']} {tx_id} in block {out['blockId']} at {out['height']}")
+        for name, value in extra.items():
+            click.echo(f"{name}: {value}")
 
 
 def submit_options(*, keystore: bool = True, second: bool = True) -> Callable[[F], F]:

@@ -5,7 +5,8 @@ that sign and submit the common transaction types.
 same methods. Each operation is written once in `flows` as a generator of JSON-RPC calls and
 sleeps; the two clients only perform those steps (see `protocol`). The node's refusals
 arrive as `NodeError` with the `ErrorCode` of their name; transport failures as
-`NodeUnreachable`; `wait_for` raises `TransactionRejected` or `WaitTimeout`.
+`NodeUnreachable`; `wait_for` raises `TransactionRejected` or `WaitTimeout`. Each client's `carbon`
+(`ccoin.client.carbon`) holds the carbon module's reads and transaction builders.
 
 May import `ccoin.types`, `ccoin.crypto` and `ccoin.errors`; never the node or the server.
 Names are imported from their modules when first used, so the blocking client (the CLI's)

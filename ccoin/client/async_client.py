@@ -14,6 +14,7 @@ import httpx
 import trio
 
 from ccoin.client import flows
+from ccoin.client.carbon_async import AsyncCarbonClient
 from ccoin.client.errors import NodeError, NodeUnreachable
 from ccoin.client.flows import BytesLike, Signers, SubmitResult, TxLike
 from ccoin.client.protocol import (
@@ -58,6 +59,9 @@ class AsyncClient:
         self.backoff = backoff
         self.clock = clock
         self._session = Session(self.url)
+        self.carbon = AsyncCarbonClient(
+            self._run, self._submit
+        )  # the carbon module's reads and builders
         self._http = httpx.AsyncClient(base_url=self.url, transport=transport, timeout=timeout)
 
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ccoin.client import flows
+from ccoin.client.carbon import CarbonClient
 from ccoin.client.errors import NodeError
 from ccoin.client.flows import BytesLike, Signers, SubmitResult, TxLike
 from ccoin.client.protocol import (
@@ -54,6 +55,9 @@ class Client:
         self.backoff = backoff
         self.clock = clock
         self._session = Session(self.url)
+        self.carbon = CarbonClient(
+            self._run, self._submit
+        )  # the carbon module's reads and builders
         self._http = transport if transport is not None else HttpTransport(self.url, timeout)
 
     def close(self) -> None:

@@ -21,6 +21,10 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ccoin.modules.carbon.metrics import CarbonMetrics
+from ccoin.modules.carbon.queries import ChainView
+from ccoin.types.block import Block
+
 # `*_created` samples double the exposition for a timestamp nobody graphs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -63,9 +67,14 @@ class _GaugeCollector(Collector):
 
 
 class NodeMetrics:
-    def __init__(self, read_gauges: Callable[[], NodeGauges]) -> None:
+    def __init__(
+        self, read_gauges: Callable[[], NodeGauges], *, carbon: ChainView | None = None
+    ) -> None:
+        """`carbon`: the chain, on a network with the carbon module (its `ccoin_carbon_*`
+        gauges read it)."""
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(_GaugeCollector(read_gauges))
+        self.carbon = None if carbon is None else CarbonMetrics(self.registry, carbon)
         self.tx_verified = Counter(
             "ccoin_transactions_verified",
             "Transactions whose signature was checked on submission (RPC or gossip).",
@@ -106,6 +115,11 @@ class NodeMetrics:
             ["method", "outcome"],
             registry=self.registry,
         )
+
+    def observe_block(self, block: Block) -> None:
+        """A block joined the head chain (built here, or applied from a peer)."""
+        if self.carbon is not None:
+            self.carbon.observe(block.transactions)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

@@ -165,7 +165,9 @@ class Node:
         self.evidence: deque[m.Evidence] = deque(maxlen=100)
         self.block_seconds = genesis.block_time_ms / 1000
         self._faulted = FaultedBlocks(FAULT_RETRY_SLOTS * self.block_seconds)
-        self.metrics = NodeMetrics(self._gauges)
+        self.metrics = NodeMetrics(
+            self._gauges, carbon=self.chain if genesis.carbon is not None else None
+        )
         self.rejected = RejectedLog()
         self.verifying = 0  # transactions submitted and still in signature checks
         self.rpc_url: str | None = None  # set once the RPC server listens
@@ -383,6 +385,7 @@ class Node:
             if exc.code is not ErrorCode.TX_TIMESTAMP_IN_FUTURE:
                 self.rejected.add(tx.hash(self.network_id)[:ID_RAW_LEN], tx, exc)
         self.metrics.block_apply_seconds.labels("produced").observe(trio.current_time() - started)
+        self.metrics.observe_block(block)
         if self.link is not None:
             self.link.broadcast_block(block)
         self._after_new_head()  # building committed it: the block is our head now
@@ -447,6 +450,7 @@ class Node:
             self.metrics.block_apply_seconds.labels("received").observe(
                 trio.current_time() - started
             )
+            self.metrics.observe_block(block)
         self._after_new_head()
         return [m.HeadApplied(action.hash)]
 

@@ -26,10 +26,11 @@ from ccoin.errors import CcoinError, ErrorCode, RpcError
 from ccoin.node.log import event
 from ccoin.rpc.contract_methods import contract_json
 from ccoin.rpc.json_text import json_bytes
-from ccoin.rpc.jsonrpc import Dispatcher, error_response, parse_body
+from ccoin.rpc.jsonrpc import Dispatcher, bind, error_response, parse_body
 from ccoin.rpc.limits import RateLimiter, read_limited
-from ccoin.rpc.methods import Api, submission_json
+from ccoin.rpc.methods import METHODS, Api, submission_json
 from ccoin.rpc.openapi import openapi_document
+from ccoin.rpc.table import Method
 from ccoin.rpc.ws import Connection
 from ccoin.types.codec import unpack_canonical
 
@@ -42,6 +43,7 @@ JSON = "application/json"
 MSGPACK = frozenset({"application/msgpack", "application/vnd.msgpack", "application/x-msgpack"})
 _HTTP_STATUS = {
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.MODULE_NOT_ENABLED: 404,
     ErrorCode.RPC_BODY_TOO_LARGE: 413,
     ErrorCode.RPC_BATCH_TOO_LARGE: 413,
     ErrorCode.RPC_UNSUPPORTED_MEDIA_TYPE: 415,
@@ -88,6 +90,11 @@ class RpcApp:
         ]
         routes: list[Any] = [Route("/rpc", self.rpc, methods=["POST"])]
         routes += [Route(path, self._rest(fn), methods=["GET"]) for path, fn in rest]
+        routes += [  # the modules' reads: each method with a route
+            Route(m.rest.path, self._rest(self._method_route(m), m.name), methods=["GET"])
+            for m in METHODS.values()
+            if m.rest is not None
+        ]
         routes += [Route("/v1/transactions", self._rest(self._submit), methods=["POST"])]
         routes += [
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
@@ -116,9 +123,9 @@ class RpcApp:
     # -- REST -----------------------------------------------------------------------------
 
     def _rest(
-        self, fn: Callable[[Request], Awaitable[Any]]
+        self, fn: Callable[[Request], Awaitable[Any]], name: str | None = None
     ) -> Callable[[Request], Awaitable[Response]]:
-        name = fn.__name__.lstrip("_")
+        name = name or fn.__name__.lstrip("_")
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -134,6 +141,28 @@ class RpcApp:
             return Response(body, media_type=JSON)
 
         return endpoint
+
+    def _method_route(self, method: Method) -> Callable[[Request], Awaitable[Any]]:
+        """A method's GET route: its parameters from the path and the query string."""
+        params = {p.name: p for p in method.params}
+
+        async def call(request: Request) -> Any:
+            if method.requires is not None:
+                method.requires(self.api)
+            given: dict[str, Any] = {}
+            for source in (request.path_params, request.query_params):
+                for name, text in source.items():
+                    param = params.get(name)
+                    if param is None:
+                        taken = ", ".join(params) or "none"
+                        raise RpcError(
+                            ErrorCode.RPC_INVALID_PARAMS,
+                            f"unknown query parameter {name[:64]!r}; this route takes {taken}",
+                        )
+                    given[name] = _int_text(text, name) if param.integer else text
+            return await method.handler(self.api, bind(method, given))
+
+        return call
 
     async def _status(self, request: Request) -> Any:
         return self.api.status()

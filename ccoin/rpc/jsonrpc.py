@@ -21,7 +21,8 @@ import orjson
 from ccoin.errors import CcoinError, ErrorCode, RpcError
 from ccoin.node.log import event
 from ccoin.rpc.json_text import json_bytes
-from ccoin.rpc.methods import METHODS, Api, Method
+from ccoin.rpc.methods import METHODS, Api
+from ccoin.rpc.table import Method
 
 # A request id may be a string, a number or null; bound it so answers stay small.
 MAX_ID_LENGTH = 256
@@ -177,5 +178,7 @@ class Dispatcher:
         method = METHODS.get(name)
         if method is None:
             raise RpcError(ErrorCode.RPC_METHOD_NOT_FOUND, f"no method {name[:64]!r}")
+        if method.requires is not None:
+            method.requires(self.api)
         call: Callable[[Api, dict[str, Any]], Awaitable[Any]] = method.handler
         return await call(self.api, bind(method, params))

@@ -8,8 +8,9 @@ except `Node.submit`, which admits valid transactions to the pool.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import dataclasses
+import importlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ccoin import __version__
@@ -20,8 +21,11 @@ from ccoin.crypto.address import (
     id_raw,
 )
 from ccoin.errors import CcoinError, DecodeError, ErrorCode, RpcError
+from ccoin.modules.base import Module
+from ccoin.modules.catalog import MODULES
 from ccoin.node.tx_status import TxStatus
 from ccoin.rpc import bridge_methods, contract_methods
+from ccoin.rpc.table import Method, Param, RpcTable, Topic
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block
@@ -33,27 +37,6 @@ if TYPE_CHECKING:
     from ccoin.node.service import Node
 
 MAX_VOTE_RECORDS = 1_000
-_REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    default: Any = _REQUIRED
-
-    @property
-    def required(self) -> bool:
-        return self.default is _REQUIRED
-
-
-Handler = Callable[["Api", dict[str, Any]], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    params: tuple[Param, ...]
-    handler: Handler
 
 
 class Api:
@@ -383,7 +366,7 @@ async def _estimate_fee(api: Api, p: dict[str, Any]) -> Any:
     return api.estimate_fee(p["type"], p["size"])
 
 
-METHODS: dict[str, Method] = {
+NODE_METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method("ccoin_status", (), _status),
@@ -447,3 +430,50 @@ METHODS: dict[str, Method] = {
         ),
     )
 }
+
+
+# -- the modules' tables -------------------------------------------------------------------
+
+
+def module_tables() -> Iterator[tuple[Module, RpcTable]]:
+    """Each catalog module's API table (`Module.rpc`), imported here: the ledger never
+    loads them."""
+    for module in MODULES:
+        if module.rpc is None:
+            continue
+        path, _, name = module.rpc.partition(":")
+        table = getattr(importlib.import_module(path), name)
+        assert isinstance(table, RpcTable), module.rpc
+        yield module, table
+
+
+def require_enabled(api: Api, module: Module) -> None:
+    if not module.enabled(api.node.genesis):
+        raise RpcError(
+            ErrorCode.MODULE_NOT_ENABLED,
+            f"this network's genesis has no {module.name!r} section: the {module.name} "
+            "methods, routes and topics are off",
+        )
+
+
+def _guarded(module: Module, method: Method) -> Method:
+    """`method`, answering MODULE_NOT_ENABLED on a network without the module (whatever
+    its parameters)."""
+    return dataclasses.replace(method, requires=lambda api: require_enabled(api, module))
+
+
+def _mount() -> tuple[dict[str, Method], dict[str, tuple[Module, Topic]]]:
+    methods = dict(NODE_METHODS)
+    topics: dict[str, tuple[Module, Topic]] = {}
+    for module, table in module_tables():
+        for method in table.methods:
+            assert method.name not in methods, f"{module.name}: {method.name} is taken"
+            methods[method.name] = _guarded(module, method)
+        for topic in table.topics:
+            assert topic.name not in topics, f"{module.name}: topic {topic.name} is taken"
+            topics[topic.name] = (module, topic)
+    return methods, topics
+
+
+# Every JSON-RPC method (the node's, then each module's) and the modules' WebSocket topics.
+METHODS, MODULE_TOPICS = _mount()

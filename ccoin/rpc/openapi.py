@@ -7,10 +7,13 @@ regenerate it).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ccoin import __version__
 from ccoin.errors import ErrorCode
+from ccoin.rpc.methods import METHODS, NODE_METHODS
+from ccoin.rpc.table import Method
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -358,8 +361,9 @@ def openapi_document() -> dict[str, Any]:
     rpc_methods += "ccoin_getTransaction, ccoin_getBlock, ccoin_getAccount, ccoin_getDelegates, "
     rpc_methods += "ccoin_getVotes, ccoin_estimateFee, ccoin_callContract, ccoin_getContract, "
     rpc_methods += "ccoin_getWithdrawalProof, ccoin_getDeposit, ccoin_signAnchor, "
-    rpc_methods += "ccoin_signSetChange, ccoin_attestDeposit "
-    rpc_methods += "(see docs/spec/rpc.md)"
+    rpc_methods += "ccoin_signSetChange, ccoin_attestDeposit"
+    modules = [name for name in METHODS if name not in NODE_METHODS]
+    rpc_methods += "".join(f", {name}" for name in modules) + " (see docs/spec/rpc.md)"
     return {
         "openapi": "3.1.0",
         "info": {
@@ -482,6 +486,33 @@ def openapi_document() -> dict[str, Any]:
                 400,
                 404,
             ),
+            **{m.rest.path: _method_route(m) for m in METHODS.values() if m.rest is not None},
         },
         "components": {"schemas": _schemas()},
+    }
+
+
+def _method_route(method: Method) -> dict[str, Any]:
+    """A module method's GET route: path parameters from its `{name}` segments, the rest
+    from the query string (all text; integers in decimal)."""
+    rest = method.rest
+    assert rest is not None
+    in_path = set(re.findall(r"{(\w+)}", rest.path))
+    params = []
+    for p in method.params:
+        text = p.doc or p.name
+        if p.name in in_path:
+            params.append(_path_param(p.name, {"type": "string"}, text))
+        else:
+            query = _query(p.name, {"type": "string"}, text)
+            params.append({**query, "required": p.required})
+    return {
+        "get": {
+            "summary": f"{rest.summary} ({method.name})",
+            "parameters": params,
+            "responses": {
+                "200": {"description": "ok", "content": _json(rest.schema)},
+                **_errors(400, 404),
+            },
+        }
     }

@@ -13,8 +13,12 @@ subscription ends itself at `finalized` or `rejected`). The block topics take an
 second param, `{"transactionIds": true}`: each pushed header then also carries
 `"transactionIds"`, the block's transaction ids in block order (as `ccoin_getBlock` without
 transactions answers), so a follower needs no `ccoin_getBlock` per block; that object may
-hold no other key. `ccoin_unsubscribe` takes a
-subscription id. Any other method is an ordinary JSON-RPC call. One connection's work runs
+hold no other key. A module's topics (`ccoin.rpc.table.Topic`: the carbon module's `carbon`
+and `carbonRetirements`) take no other param and push one notification per event of each
+block that joins the head chain or becomes final, as the block topics see those blocks;
+on a network without the module they are refused with MODULE_NOT_ENABLED.
+`ccoin_unsubscribe` takes a subscription id. Any other method is an ordinary JSON-RPC
+call. One connection's work runs
 in its own tasks: a client that stops reading is closed after `SEND_TIMEOUT` seconds and
 never slows the node.
 """
@@ -40,6 +44,7 @@ from ccoin.rpc.jsonrpc import (
     error_response,
     parse_body,
 )
+from ccoin.rpc.methods import MODULE_TOPICS, require_enabled
 
 if TYPE_CHECKING:
     from ccoin.rpc.limits import RateLimiter
@@ -51,7 +56,7 @@ TOPICS = ("newBlocks", "finalizedBlocks", "transaction")
 
 @dataclass
 class _Subscriptions:
-    topics: dict[str, str] = field(default_factory=dict)  # id -> newBlocks | finalizedBlocks
+    topics: dict[str, str] = field(default_factory=dict)  # id -> a block or a module topic
     with_ids: set[str] = field(default_factory=set)  # block subscriptions that want tx ids
     transactions: dict[str, tuple[str, str | None]] = field(
         default_factory=dict
@@ -146,15 +151,20 @@ class Connection:
             self.subs.with_ids.discard(sid)
             return found is not None
         topic = params[0]
-        if topic not in TOPICS:
-            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"topic: one of {', '.join(TOPICS)}")
+        if topic not in TOPICS and topic not in MODULE_TOPICS:
+            known = ", ".join([*TOPICS, *MODULE_TOPICS])
+            raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f"topic: one of {known}")
+        if topic in MODULE_TOPICS:
+            require_enabled(self.api, MODULE_TOPICS[topic][0])
+            if len(params) != 1:
+                raise RpcError(ErrorCode.RPC_INVALID_PARAMS, f'params: ["{topic}"]')
         if len(self.subs) >= self.api.config.max_subscriptions:
             raise RpcError(
                 ErrorCode.RPC_INVALID_PARAMS,
                 f"at most {self.api.config.max_subscriptions} subscriptions a connection",
             )
         # Options are checked before an id is taken: a refused call changes nothing.
-        with_ids = topic != "transaction" and _block_options(topic, params[1:])
+        with_ids = topic in ("newBlocks", "finalizedBlocks") and _block_options(topic, params[1:])
         sid = f"s{next(self.subs.ids)}"
         if topic == "transaction":
             if len(params) != 2:
@@ -206,10 +216,12 @@ class Connection:
             start = max(start, height - MAX_BLOCKS_PER_WAKE + 1)
             self.height, self.head_id = height, head_id
             await self._notify_blocks("newBlocks", start, height)
+            await self._notify_module_topics("head", start, height)
         if finalized > self.finalized:
             start = max(self.finalized + 1, finalized - MAX_BLOCKS_PER_WAKE + 1)
             self.finalized = finalized
             await self._notify_blocks("finalizedBlocks", start, finalized)
+            await self._notify_module_topics("finalized", start, finalized)
         for sid, (tx_id, last) in list(self.subs.transactions.items()):
             found = node.transaction_status(tx_id)
             status = None if found is None else found.status.value
@@ -242,6 +254,22 @@ class Connection:
                     await self._notify(sid, topic, with_ids)
                 else:
                     await self._notify(sid, topic, plain)
+
+    async def _notify_module_topics(self, on: str, start: int, end: int) -> None:
+        """Each event of blocks `start..end`, per module topic that follows `on` (head or
+        finalized) and has subscribers here, in height order."""
+        for name, (_module, topic) in MODULE_TOPICS.items():
+            sids = [sid for sid, t in self.subs.topics.items() if t == name]
+            if topic.on != on or not sids:
+                continue
+            for height in range(start, end + 1):
+                try:
+                    results = topic.events(self.node.chain, height)
+                except CcoinError:  # a fork switch removed the block while it was read:
+                    return  # the next wake sends the new branch
+                for result in results:
+                    for sid in sids:
+                        await self._notify(sid, name, result)
 
     async def _notify(self, sid: str, topic: str, result: Any) -> None:
         await self.send(

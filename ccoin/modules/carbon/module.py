@@ -42,6 +42,6 @@ MODULE = Module(
         _spec(TxType.CARBON_CANCEL, CancelAsset, rules.apply_cancel, rules.admit_move),
     ),
     enabled=lambda genesis: genesis.carbon is not None,
-    rpc="ccoin.modules.carbon.rpc:METHODS",
+    rpc="ccoin.modules.carbon.rpc:RPC",
     cli="ccoin.modules.carbon.cli:carbon",
 )
