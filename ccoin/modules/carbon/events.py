@@ -15,7 +15,7 @@ from ccoin.crypto.address import id_from_hash
 from ccoin.errors import ErrorCode, RpcError
 from ccoin.modules.carbon import state as S
 from ccoin.modules.carbon.queries import ChainView
-from ccoin.modules.carbon.wire import MoveAsset, ranges_json
+from ccoin.modules.carbon.wire import IssueAsset, MoveAsset, ranges_json
 from ccoin.storage import schema
 from ccoin.types.asset_base import TxType
 from ccoin.types.block import Block
@@ -99,18 +99,12 @@ def _batch_of(chain: ChainView, tx: Transaction, tx_raw: bytes) -> str | None:
         return asset.batch_id
     if tx.body.type != TxType.CARBON_ISSUE:
         return None
-    project_id: str = asset.project_id  # type: ignore[union-attr]
-    project = S.project(chain.store.get, project_id)
-    if project is None:
-        raise RpcError(ErrorCode.CHAIN_CORRUPT, f"an issue into a missing project {project_id}")
-    # Batches are numbered PROJECT-001, -002, ... in issue order (rules.apply_issue): the
-    # newest first, since events are read as their blocks arrive.
-    for number in range(project.batches, 0, -1):
-        batch_id = f"{project_id}-{number:03d}"
-        record = S.batch(chain.store.get, batch_id)
-        if record is not None and record.tx_id == tx_raw:
-            return batch_id
-    raise RpcError(ErrorCode.CHAIN_CORRUPT, f"no batch issued by {id_from_hash(tx_raw)}")
+    assert isinstance(asset, IssueAsset)
+    # The origin reference names its batch, once and for good (rules.apply_issue).
+    found = chain.store.get(schema.carbon_origin(S.origin_hash(asset.origin)))
+    if found is None:
+        raise RpcError(ErrorCode.CHAIN_CORRUPT, f"no batch issued by {id_from_hash(tx_raw)}")
+    return found.decode("utf-8")
 
 
 def finalized_retirements(chain: BlockView, height: int) -> list[dict[str, Any]]:

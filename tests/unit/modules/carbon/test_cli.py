@@ -240,8 +240,9 @@ def test_bad_input_is_one_clear_line(keys: Keys, args: list[str], says: str) -> 
 
 
 def test_the_group_is_mounted_from_the_catalog() -> None:
-    for module in MODULES:
-        assert module.cli is not None
+    with_cli = [m for m in MODULES if m.cli is not None]
+    assert [m.name for m in with_cli] == ["carbon"]  # core, contracts, bridge: ccoin/cli's own
+    for module in with_cli:
         assert COMMANDS[module.name].target == module.cli
     group = COMMANDS["carbon"].load()
     assert isinstance(group, click.Group)
