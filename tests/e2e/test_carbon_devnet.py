@@ -151,7 +151,8 @@ def test_the_readme_carbon_walkthrough(devnet: Devnet, tmp_path: Path) -> None:
         )
     assert (record_hash.hex(), quantity) == (certificate["retirement"]["recordHash"], 40)
     assert height == certificate["block"]["height"]
-    assert proof["recorded"] is True
+    assert proof["recorded"]["quantity"] == "40"
+    assert proof["recorded"]["bscTransaction"].startswith("0x")
     twice = refused("carbon", "prove", retirement, "--devnet", str(root), "--record",
                     "--node", node)  # fmt: skip
     assert "recorded" in twice
