@@ -1,5 +1,6 @@
 """The README's carbon walkthrough on a real 4-node devnet (issue 15's end-to-end
-acceptance), with the same commands: the committee admits a class and an issuer, the issuer
+acceptance), its commands read from README.md (so the test follows the docs; a keystore's
+passphrase comes from a file instead of the prompt, and each command asks for --json): the committee admits a class and an issuer, the issuer
 registers a project and issues a 1,000,000-credit batch, 250 credits are transferred, 40 are
 retired for "Acme Ltd", the certificate and a serial's history are shown, and the
 retirement is proven and recorded on BSC (anvil) by `ccoin carbon prove --record`; a second
@@ -11,6 +12,7 @@ Every wait is for an observed condition with a deadline.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,64 +63,93 @@ def devnet(tmp_path: Path) -> Iterator[Devnet]:
         assert down.exit_code == 0, down.output
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "### Carbon credits on the devnet"
+
+
+def readme_walkthrough() -> tuple[dict[str, str], list[str]]:
+    """The section's first `sh` block: its variable line, and its commands (continuations
+    joined, comments dropped), as written."""
+    text = README.read_text().split(SECTION, 1)[1]
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    joined = block.replace("\\\n", " ").splitlines()
+    assignments = {}
+    for part in joined[0].split(";"):
+        name, value = part.strip().split("=", 1)
+        assignments[name] = shlex.split(value)[0]
+    commands = []
+    for line in joined[1:]:
+        words = shlex.split(line, comments=True)
+        if words:
+            commands.append(line.split(" #", 1)[0].strip())
+    return assignments, commands
+
+
 def test_the_readme_carbon_walkthrough(devnet: Devnet, tmp_path: Path) -> None:
     root = devnet.root
     node = f"http://{devnet.nodes[0].rpc}"
     passphrase = tmp_path / "passphrase"
     passphrase.write_text("walkthrough\n")
-    keys = {}
-    for i, name in enumerate(("issuer", "buyer")):
-        keys[name] = tmp_path / f"{name}.json"
-        run("keys", "import", "--devnet", str(root), "--test-account", str(i),
-            "--out", str(keys[name]), "--kdf", "fast",
-            "--passphrase-file", str(passphrase))  # fmt: skip
-    issuer = run("keys", "show", str(keys["issuer"]))["address"]
-    buyer = run("keys", "show", str(keys["buyer"]))["address"]
-    committee = ["--keystore", str(root / "keys" / "carbon-committee.json"),
-                 "--passphrase-file", str(root / "keys" / "passphrase")]  # fmt: skip
-
-    def as_(who: str) -> list[str]:
-        return ["--keystore", str(keys[who]), "--passphrase-file", str(passphrase)]
-
-    final = ["--wait", "finalized", "--node", node]
-    # 1. the committee admits a credit class and an issuer for it
-    run("carbon", "admit-class", "VCS", "--name", "Verified Carbon Units", *committee, *final)
-    run("carbon", "admit-issuer", issuer, "--classes", "VCS", *committee, *final)
-    # 2. the issuer registers a project and issues a batch of 1,000,000 credits
-    document = tmp_path / "pdd.txt"
+    document = tmp_path / "pdd.pdf"
     document.write_text("Kasigau Corridor REDD+ project design document\n")
-    run("carbon", "project", "VCS-1234", "--class", "VCS", "--name", "Kasigau Corridor REDD+",
-        "--jurisdiction", "KE", "--methodology", "VM0009", "--metadata-file", str(document),
-        *as_("issuer"), *final)  # fmt: skip
-    issued = run("carbon", "issue", "VCS-1234", "--first", "1", "--last", "1000000",
-                 "--origin", "VCS-1234-2024-000001-1000000", "--vintage", "20240101-20241231",
-                 "--to", issuer, "--metadata-file", str(document),
-                 *as_("issuer"), *final)  # fmt: skip
-    batch = issued["batchId"]
+    variables, commands = readme_walkthrough()
+    assert variables["D"] == ".devnet"
+    values: dict[str, str] = {}
+    outputs: dict[str, Any] = {}
+
+    def expand(command: str) -> list[str]:
+        for name in ("C", "D"):  # $C names $D
+            command = command.replace(f"${name}", variables[name])
+        for placeholder, value in values.items():
+            command = command.replace(placeholder, value)
+        args = []
+        for word in shlex.split(command):
+            if word.startswith(".devnet"):
+                word = str(root) + word[len(".devnet") :]
+            elif word in ("issuer.json", "buyer.json", "pdd.pdf"):
+                word = str(tmp_path / word)
+            args.append(word)
+            if word.endswith(("issuer.json", "buyer.json")):
+                args += ["--passphrase-file", str(passphrase)]  # instead of the prompt
+        assert args[0] == "ccoin"
+        if args[1] == "carbon":
+            args += ["--node", node]
+        return args[1:]
+
+    for command in commands:
+        args = expand(command)
+        outputs[" ".join(args[:2])] = answer = run(*args)
+        if args[:2] == ["keys", "import"]:
+            role = (
+                "ISSUER_ADDRESS" if "issuer" in args[args.index("--out") + 1] else "BUYER_ADDRESS"
+            )
+            values[role] = answer["address"]
+        if args[:2] == ["carbon", "retire"]:
+            values["RETIREMENT_ID"] = answer["id"]
+    assert [" ".join(expand(c)[:2]) for c in commands] == [
+        "keys import", "keys import", "carbon admit-class", "carbon admit-issuer",
+        "carbon project", "carbon issue", "carbon transfer", "carbon retire",
+        "carbon certificate", "carbon history", "carbon prove",
+    ]  # fmt: skip
+
+    batch = outputs["carbon issue"]["batchId"]
     assert batch == "VCS-1234-001"
-    # the same origin again is refused, with its code and nothing changed
-    again = refused("carbon", "issue", "VCS-1234", "--first", "2000001", "--last", "2000002",
-                    "--origin", "VCS-1234-2024-000001-1000000", "--vintage", "20240101-20241231",
-                    "--to", issuer, "--metadata-file", str(document), *as_("issuer"),
-                    "--node", node)  # fmt: skip
-    assert "TX_CARBON_ORIGIN_USED" in again
-    # 3. 250 credits to a buyer
-    run("carbon", "transfer", batch, "--to", buyer, "--quantity", "250", *as_("issuer"), *final)
-    # 4. the buyer retires 40 for Acme Ltd
-    retired = run("carbon", "retire", batch, "--quantity", "40", "--beneficiary", "Acme Ltd",
-                  "--jurisdiction", "GB", "--reason", "2025 operational emissions",
-                  *as_("buyer"), *final)  # fmt: skip
-    retirement = retired["id"]
-    # 5. the certificate and a serial's history
-    certificate = run("carbon", "certificate", retirement, "--node", node)
+    retirement = values["RETIREMENT_ID"]
+    certificate = outputs["carbon certificate"]
     assert certificate["retirement"]["beneficiary"] == "Acme Ltd"
     assert certificate["retirement"]["ranges"] == [["1", "40"]]
     assert certificate["finality"]["finalized"] is True
-    history = run("carbon", "history", batch, "17", "--node", node)
+    history = outputs["carbon history"]
     assert [e["kind"] for e in history["events"]] == ["issue", "transfer", "retire"]
     assert history["status"] == "retired" and history["retirementId"] == retirement
 
+    # the same origin again is refused, with its code
+    again = refused(*expand(commands[5].replace("--first 1 --last 1000000",
+                                                "--first 2000001 --last 2000002")))  # fmt: skip
+    assert "TX_CARBON_ORIGIN_USED" in again
+
     # All four nodes agree.
+    buyer = values["BUYER_ADDRESS"]
     answers = []
     height = int(certificate["block"]["height"])
     for spec in devnet.nodes:
@@ -137,22 +168,21 @@ def test_the_readme_carbon_walkthrough(devnet: Devnet, tmp_path: Path) -> None:
             )
     assert all(answer == answers[0] for answer in answers)
     assert answers[0][0]["retired"] == "40" and answers[0][0]["tradable"] == "999960"
+    assert answers[0][1]["holdings"][0]["ranges"] == [["41", "250"]]
 
-    # 6. proven on BSC: recorded once in the RetirementRegistry, a second record refused
-    proof = run("carbon", "prove", retirement, "--devnet", str(root), "--record", "--node", node,
-                "--timeout", "120")  # fmt: skip
+    # proven on BSC: recorded once in the RetirementRegistry, a second record refused
+    proof = outputs["carbon prove"]
+    assert proof["recorded"]["quantity"] == "40"
+    assert proof["recorded"]["bscTransaction"].startswith("0x")
     assert devnet.bsc is not None
     registry = Contract(
         devnet.bsc.retirement_registry, tuple(load_artifact("RetirementRegistry")["abi"])
     )
     with EvmClient(devnet.bsc.url) as evm:
-        record_hash, quantity, height = registry.read(
+        record_hash, quantity, recorded_at = registry.read(
             evm, "retirement", bytes.fromhex(certificate["retirement"]["retirementHash"])
         )
     assert (record_hash.hex(), quantity) == (certificate["retirement"]["recordHash"], 40)
-    assert height == certificate["block"]["height"]
-    assert proof["recorded"]["quantity"] == "40"
-    assert proof["recorded"]["bscTransaction"].startswith("0x")
-    twice = refused("carbon", "prove", retirement, "--devnet", str(root), "--record",
-                    "--node", node)  # fmt: skip
-    assert "recorded" in twice
+    assert recorded_at == height
+    twice = refused(*expand(commands[-1]))
+    assert "recorded on BSC already" in twice
