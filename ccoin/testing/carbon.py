@@ -11,17 +11,14 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.modules.carbon import ranges as R
 from ccoin.modules.carbon.genesis import DEFAULT_FEES, CarbonGenesis
 from ccoin.modules.carbon.ranges import Ranges
+from ccoin.modules.carbon.records import BatchRecord, CancellationRecord, Holding, RetirementRecord
 from ccoin.modules.carbon.wire import (
-    BatchRecord,
     CancelAsset,
-    CancellationRecord,
     CarbonTransferAsset,
     CommitteeAsset,
-    Holding,
     IssueAsset,
     ProjectAsset,
     RetireAsset,
-    RetirementRecord,
 )
 from ccoin.storage import schema
 from ccoin.testing.factories import LocalNet, make_testnet

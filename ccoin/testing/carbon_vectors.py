@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ccoin.modules.carbon.wire import RetirementRecord
+from ccoin.modules.carbon.records import RetirementRecord
 from ccoin.testing.factories import key
 from ccoin.types.codec import packb
 from ccoin.types.merkle import inclusion_proof, merkle_root

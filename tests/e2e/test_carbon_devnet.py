@@ -1,10 +1,11 @@
 """The README's carbon walkthrough on a real 4-node devnet (issue 15's end-to-end
-acceptance), its commands read from README.md (so the test follows the docs; a keystore's
-passphrase comes from a file instead of the prompt, and each command asks for --json): the committee admits a class and an issuer, the issuer
-registers a project and issues a 1,000,000-credit batch, 250 credits are transferred, 40 are
-retired for "Acme Ltd", the certificate and a serial's history are shown, and the
-retirement is proven and recorded on BSC (anvil) by `ccoin carbon prove --record`; a second
-record is refused. All four nodes agree on the batch, the holdings and the certificate.
+acceptance), its commands read from README.md, so the test follows the docs (a keystore's
+passphrase comes from a file instead of the prompt, and each command asks for --json): the
+committee admits a class and an issuer, the issuer registers a project and issues a
+1,000,000-credit batch, 250 credits are transferred, 40 are retired for "Acme Ltd", the
+certificate and a serial's history are shown, and the retirement is proven and recorded on
+BSC (anvil) by `ccoin carbon prove --record`; a second record is refused. All four nodes
+agree on the batch, the holdings and the certificate.
 
 Every wait is for an observed condition with a deadline.
 """

@@ -3,14 +3,14 @@ admitted by the genesis's carbon committee, projects, batches held as serial ran
 transfers, retirements (proven on BSC through the header's retirementRoot) and
 cancellations.
 
-Files: `ranges` (the serial-range algebra), `jurisdictions`, `wire` (assets and records),
+Files: `ranges` (the serial-range algebra), `jurisdictions`, `wire` (the assets), `records`,
 `genesis` (the section), `state` (typed access to its tables), `rules` (types 11-16),
 `queries` (the audit trail, read-only), `module` (its declaration). Its interfaces, loaded
 only by what serves them: `rpc` (its API table: methods, REST routes, WebSocket topics;
 `schemas` their OpenAPI schemas, `events` the topics' events), `metrics` (the node's
 `ccoin_carbon_*`), `cli` and `cli_reads` (`ccoin carbon`), `registry` (`prove` on BSC).
 
-May import what `ccoin.modules` may; `ranges`, `jurisdictions`, `wire` and `genesis` only
+May import what `ccoin.modules` may; `ranges`, `jurisdictions`, `wire`, `records`, `genesis` only
 the wire layer (`ccoin.types.codec`, `ccoin.types.asset_base`, `ccoin.crypto`,
 `ccoin.errors`), since the transaction envelope and the genesis decode them. The
 interfaces may import what serves them as well: `rpc` `ccoin.rpc.table` and

@@ -18,7 +18,8 @@ from prometheus_client.registry import Collector
 
 from ccoin.modules.carbon.events import KINDS
 from ccoin.modules.carbon.queries import ChainView
-from ccoin.modules.carbon.wire import ClassRecord, IssueAsset, MoveAsset, ProjectRecord
+from ccoin.modules.carbon.records import ClassRecord, ProjectRecord
+from ccoin.modules.carbon.wire import IssueAsset, MoveAsset
 from ccoin.storage import schema
 from ccoin.types.transaction import Transaction
 

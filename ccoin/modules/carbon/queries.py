@@ -16,18 +16,16 @@ from ccoin.crypto.address import address_raw, id_from_hash, id_raw
 from ccoin.errors import ErrorCode, RpcError
 from ccoin.modules.carbon import ranges as R
 from ccoin.modules.carbon import state as S
-from ccoin.modules.carbon.wire import (
+from ccoin.modules.carbon.records import (
     BatchRecord,
     ClassRecord,
     Holding,
     IssuerRecord,
     ProjectRecord,
     RetirementRecord,
-    ranges_json,
 )
-from ccoin.modules.carbon.wire import (
-    batch_id as check_batch_id,
-)
+from ccoin.modules.carbon.wire import batch_id as check_batch_id
+from ccoin.modules.carbon.wire import ranges_json
 from ccoin.storage import schema
 from ccoin.types.block import BlockHeader
 from ccoin.types.codec import unpack_canonical

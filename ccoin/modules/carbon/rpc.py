@@ -21,12 +21,7 @@ from ccoin.errors import DecodeError, ErrorCode
 from ccoin.modules.carbon import events
 from ccoin.modules.carbon import queries as Q
 from ccoin.modules.carbon import schemas as J
-from ccoin.modules.carbon.wire import (
-    BATCH_ID_RE,
-    CLASS_ID_RE,
-    MAX_BENEFICIARY,
-    PROJECT_ID_RE,
-)
+from ccoin.modules.carbon.wire import BATCH_ID_RE, CLASS_ID_RE, MAX_BENEFICIARY, PROJECT_ID_RE
 from ccoin.rpc.table import Method, Param, Rest, RpcTable, Topic
 from ccoin.types.codec import json_bigint, json_int, json_str
 

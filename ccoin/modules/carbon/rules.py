@@ -19,20 +19,22 @@ from ccoin.modules.base import KeyGet, TxScope
 from ccoin.modules.carbon import ranges as R
 from ccoin.modules.carbon import state as S
 from ccoin.modules.carbon.genesis import CarbonGenesis
-from ccoin.modules.carbon.wire import (
+from ccoin.modules.carbon.records import (
     BatchRecord,
-    CancelAsset,
     CancellationRecord,
-    CarbonTransferAsset,
     ClassRecord,
+    IssuerRecord,
+    ProjectRecord,
+    RetirementRecord,
+)
+from ccoin.modules.carbon.wire import (
+    CancelAsset,
+    CarbonTransferAsset,
     CommitteeAsset,
     IssueAsset,
-    IssuerRecord,
     MoveAsset,
     ProjectAsset,
-    ProjectRecord,
     RetireAsset,
-    RetirementRecord,
 )
 from ccoin.storage import schema
 from ccoin.types.account import Account

@@ -9,7 +9,7 @@ from typing import Any
 from ccoin.ledger.state import StateOverlay
 from ccoin.modules.base import KeyGet
 from ccoin.modules.carbon import ranges as R
-from ccoin.modules.carbon.wire import (
+from ccoin.modules.carbon.records import (
     BatchRecord,
     CancellationRecord,
     ClassRecord,
@@ -17,8 +17,8 @@ from ccoin.modules.carbon.wire import (
     IssuerRecord,
     ProjectRecord,
     RetirementRecord,
-    ranges_array,
 )
+from ccoin.modules.carbon.wire import ranges_array
 from ccoin.storage import schema
 from ccoin.types.codec import packb, unpack_canonical
 
