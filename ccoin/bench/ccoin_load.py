@@ -9,7 +9,10 @@ stamps each of our transactions with the moment the notification arrived: what a
 application sees, late only by the push itself. Blocks it may have missed (before it
 subscribed, across a dropped socket) are read with `ccoin_getBlock`, so none is lost.
 Retryable refusals (a full pool, a busy node) are sent again after a pause, a bounded
-number of times; other refusals count as rejected.
+number of times; other refusals count as rejected. A transaction the pools took that a block
+builder then dropped as invalid never finalizes: once everything is submitted and no node's
+pool holds anything, the nodes are asked about ours that are not final, and those they
+rejected count as dropped (so the run ends instead of waiting out its timeout).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from ccoin.types.transaction import Transaction, TxBody
 
 MAX_ATTEMPTS = 50
 RETRY_PAUSE = 0.2
+DROP_CHECK_PAUSE = 1.0
+MAX_STATUS_READS = 1_000  # per drop check: a run that drops more is broken anyway
 REQUEST_TIMEOUT = 60.0
 
 Progress = Callable[[int, int], None]  # (accepted so far, finalized so far)
@@ -121,7 +126,8 @@ class LoadResult:
     txs: int
     accepted: int
     finalized: int
-    rejected: dict[str, int]
+    rejected: dict[str, int]  # refused on submission, by error
+    dropped: dict[str, int]  # accepted, then found invalid by a block builder, by error
     submitted_tps: float
     finalized_tps: float  # finalized / (last finality seen - first submission)
     latency_p50_s: float
@@ -132,7 +138,12 @@ class LoadResult:
     timed_out: bool
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "clean": self.clean}
+
+    @property
+    def clean(self) -> bool:
+        """Every transaction finalized: none refused, dropped or left behind."""
+        return self.finalized == self.txs and not (self.rejected or self.dropped)
 
 
 @dataclass
@@ -144,12 +155,14 @@ class _Run:
     sent_at: dict[str, float] = field(default_factory=dict)  # id -> time its batch went out
     final_at: dict[str, float] = field(default_factory=dict)
     rejected: Counter[str] = field(default_factory=Counter)
+    dropped: dict[str, str] = field(default_factory=dict)  # id -> the builder's error
     accepted: int = 0
     retries: int = 0
     first_sent: float = math.inf
     last_accepted: float = 0.0
     submitted: trio.Event = field(default_factory=trio.Event)
     settled: trio.Event = field(default_factory=trio.Event)
+    finished: trio.Event = field(default_factory=trio.Event)  # set once `done()`
     rate: float | None = None  # offered transactions a second; None: as fast as taken
     next_send: float = 0.0
     follow_errors: list[str] = field(default_factory=list)
@@ -168,16 +181,26 @@ class _Run:
 
     def report(self) -> None:
         if self.progress is not None:
-            self.progress(self.accepted, len(self.final_at))
+            self.progress(self.accepted, len(self.final_at) + len(self.dropped))
+        if self.done():
+            self.finished.set()
 
     def stamp(self, tx_ids: Sequence[str], now: float) -> None:
         sent, final = self.sent_at, self.final_at
         for tx_id in tx_ids:
             if tx_id in sent and tx_id not in final:
                 final[tx_id] = now
+                self.dropped.pop(tx_id, None)  # one node dropped it, another included it
 
     def done(self) -> bool:
-        return self.submitted.is_set() and len(self.final_at) >= len(self.sent_at)
+        return self.submitted.is_set() and len(self.final_at) + len(self.dropped) >= len(
+            self.sent_at
+        )
+
+    def unsettled(self) -> list[str]:
+        """Ours accepted, neither final nor known dropped."""
+        final, dropped = self.final_at, self.dropped
+        return [i for i in self.sent_at if i not in final and i not in dropped]
 
 
 async def rpc(
@@ -285,6 +308,41 @@ async def _catch_up(run: _Run, client: httpx.AsyncClient, seen: int, upto: int |
     return seen
 
 
+async def _watch_dropped(run: _Run, client: httpx.AsyncClient) -> None:
+    """Once everything is submitted, whenever no node's pool holds a transaction: ours
+    that are not final were included in a block not yet final, or dropped by a builder.
+    A transaction no node reports included or pending and one reports rejected is dropped."""
+    await run.submitted.wait()
+    while not run.done():
+        await trio.sleep(DROP_CHECK_PAUSE)
+        if run.done():
+            return
+        pools = [(await rpc(client, url, "ccoin_status", []))["mempoolSize"] for url in run.urls]
+        if any(pools):
+            continue
+        for tx_id in run.unsettled()[:MAX_STATUS_READS]:
+            error = await _rejection(client, run.urls, tx_id)
+            if error is not None and tx_id not in run.final_at:
+                run.dropped[tx_id] = error
+        run.report()
+
+
+async def _rejection(client: httpx.AsyncClient, urls: Sequence[str], tx_id: str) -> str | None:
+    """The error a node rejected `tx_id` with, if none holds or includes it."""
+    error = None
+    for url in urls:
+        try:
+            found = await rpc(client, url, "ccoin_getTransaction", [tx_id])
+        except RpcError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                continue
+            raise
+        if found["status"] != "rejected":
+            return None  # pending, included or finalized somewhere
+        error = (found.get("error") or {}).get("name", "?")
+    return error
+
+
 async def run_load(
     urls: Sequence[str],
     batches: list[Batch],
@@ -306,11 +364,13 @@ async def run_load(
             async with trio.open_nursery() as nursery:
                 subscribed = trio.Event()
                 nursery.start_soon(_follow, run, client, subscribed)
+                nursery.start_soon(_watch_dropped, run, client)
                 await subscribed.wait()  # nothing of ours can finalize unseen
                 await _submit_all(run, client, batches, concurrency)
                 run.submitted.set()
-                if run.done():  # the follower may wait on a socket that has nothing more
-                    nursery.cancel_scope.cancel()
+                run.report()
+                await run.finished.wait()
+                nursery.cancel_scope.cancel()  # the follower may wait on a quiet socket
         timed_out = scope.cancelled_caught
     return _result(run, started, timed_out)
 
@@ -341,6 +401,7 @@ def _result(run: _Run, started: float, timed_out: bool) -> LoadResult:
         accepted=run.accepted,
         finalized=len(run.final_at),
         rejected=dict(run.rejected),
+        dropped=dict(Counter(run.dropped.values())),
         submitted_tps=round(run.accepted / submit_span, 1),
         finalized_tps=round(len(run.final_at) / final_span, 1),
         latency_p50_s=round(percentile(latencies, 50), 3),

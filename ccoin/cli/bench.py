@@ -1,9 +1,12 @@
-"""`ccoin bench`: transfers per second, finalized, over RPC; optionally against anvil too.
+"""`ccoin bench`: transactions per second, finalized, over RPC; optionally against anvil too.
 
-Without `--dir` it creates a devnet in a temporary directory, starts it, and stops and
-removes it afterwards. With `--anvil` it runs the same number of pre-signed value
-transfers against a local anvil (`--chain-id 97`, 1 s blocks) in the same batch sizes,
-after the Carbon Coin run, and reports the ratio.
+The workload (`--workload`) is plain transfers (the default), token-contract transfer calls
+(`contract`, also `--contract`) or carbon credit transfers and retirements (`carbon`); the
+last two set up their state first, finalized and not timed. Without `--dir` it creates a
+devnet in a temporary directory, starts it, and stops and removes it afterwards. With
+`--anvil` it runs the same number of pre-signed value transfers against a local anvil
+(`--chain-id 97`, 1 s blocks) in the same batch sizes, after the Carbon Coin run, and
+reports the ratio.
 """
 
 from __future__ import annotations
@@ -20,15 +23,21 @@ import click
 import httpx
 import trio
 
-from ccoin.bench import ccoin_load, contract_load
+from ccoin.bench import carbon_load, ccoin_load, contract_load
 from ccoin.cli.common import print_json, reports_errors
 from ccoin.client.errors import BadResponse
 from ccoin.devnet.layout import Devnet
 from ccoin.devnet.processes import running_nodes
 from ccoin.devnet.temporary import temporary_devnet
 from ccoin.errors import ConfigError, ErrorCode
+from ccoin.types.transaction import Transaction
 
 READY_TIMEOUT = 120.0
+WORKLOADS = {
+    "transfers": "transfers",
+    "contract": "token-contract transfers",
+    "carbon": "carbon transfers and retirements",
+}
 
 
 @contextmanager
@@ -76,10 +85,12 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None]]
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds for each run.")
 @click.option("--anvil", is_flag=True, help="Also run the same load against a local anvil.")
 @click.option(
-    "--contract",
-    is_flag=True,
-    help="Token-contract transfer calls (type 8) instead of plain transfers.",
+    "--workload",
+    type=click.Choice(list(WORKLOADS)),
+    help="transfers (type 0, the default); contract: token-contract transfer calls (type "
+    "8); carbon: carbon credit transfers and retirements (types 14 and 15, four to one).",
 )
+@click.option("--contract", is_flag=True, help="The same as --workload contract.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON here."
@@ -95,30 +106,35 @@ def bench(
     submit: str,
     timeout: float,
     anvil: bool,
+    workload: str | None,
     contract: bool,
     as_json: bool,
     out: Path | None,
 ) -> None:
-    """Pre-sign TXS transfers, submit them over RPC in batches to every node, follow each
-    to finality (as a WebSocket subscriber sees it), and report throughput and latency."""
+    """Pre-sign TXS transactions, submit them over RPC in batches to every node, follow
+    each to finality (as a WebSocket subscriber sees it), and report throughput, latency
+    and every refusal (a run is `clean` when all TXS finalized)."""
     rates = parse_rates(rate_text)
-    if contract and len(rates) > 1:
-        raise click.UsageError("a --rate sweep runs plain transfers; drop --contract")
+    kind = choose_workload(workload, contract, rates, anvil)
     report: dict[str, Any] = {
         "txs": txs,
         "batch": batch,
         "concurrency": concurrency,
         "offered_tps": rates[0] if len(rates) == 1 else rates,
-        "workload": "token-contract transfers" if contract else "transfers",
+        "workload": WORKLOADS[kind],
         "submit": submit,
         "finality_seen": "WebSocket finalizedBlocks push, missed blocks read",
     }
-    sweep = []
+    sweep: list[dict[str, Any]] = []
     with ExitStack() as stack:
         devnet = _devnet(stack, directory, nodes)
         report["nodes"] = len(devnet.nodes)
-        for i, rate in enumerate(rates):
-            if contract:
+        if kind == "carbon":  # one setup for every rate of a sweep
+            report["carbon"], sweep = trio.run(
+                _carbon_runs, devnet, txs, batch, concurrency, rates, timeout, submit
+            )
+        for i, rate in enumerate(rates if kind != "carbon" else []):
+            if kind == "contract":
                 result = trio.run(_contract_run, devnet, txs, batch, concurrency, rate, timeout)
             else:
                 result = trio.run(
@@ -149,6 +165,22 @@ def bench(
         click.echo(latency_table(sweep, report if anvil else None))
 
 
+def choose_workload(
+    workload: str | None, contract: bool, rates: list[float | None], anvil: bool
+) -> str:
+    """The workload `--workload` and `--contract` name, refusing what they cannot run."""
+    if contract and workload not in (None, "contract"):
+        raise click.UsageError(f"--contract is --workload contract; it contradicts {workload}")
+    kind = "contract" if contract else workload or "transfers"
+    if kind == "contract" and len(rates) > 1:
+        raise click.UsageError("a --rate sweep runs plain transfers or carbon; drop --contract")
+    if kind == "carbon" and anvil:
+        raise click.UsageError(
+            "--anvil compares plain transfers with anvil's; it has no carbon credits to run"
+        )
+    return kind
+
+
 def parse_rates(text: str | None) -> list[float | None]:
     """`--rate`: none (as fast as taken), one rate, or a comma-separated sweep."""
     if text is None:
@@ -168,12 +200,14 @@ def parse_rates(text: str | None) -> list[float | None]:
 def latency_table(sweep: list[dict[str, Any]], anvil: dict[str, Any] | None) -> str:
     """One row per offered rate (and anvil's flat-out run when measured)."""
     head = ("system", "offered", "submitted", "finalized", "p50 s", "p95 s", "p99 s", "rejected")
+    # rejected: refused on submission plus dropped by a block builder
     rows: list[tuple[str, ...]] = [head]
     for run in sweep:
         latencies = (run[f"latency_{q}_s"] for q in ("p50", "p95", "p99"))
+        refused = sum(run["rejected"].values()) + sum(run.get("dropped", {}).values())
         rows.append(
             _row("ccoin", run["offered_tps"], run["submitted_tps"], run["finalized_tps"],
-                 latencies, sum(run["rejected"].values()))
+                 latencies, refused)
         )  # fmt: skip
     if anvil is not None:
         latencies = (anvil[f"anvil_latency_{q}_s"] for q in ("p50", "p95", "p99"))
@@ -289,11 +323,7 @@ async def _contract_run(
         ("deploy", [deploy_tx]),
         ("mint", contract_load.mints(accounts, token, network_id, timestamp, fees[1])),
     ):
-        batches = ccoin_load.make_batches(setup, network_id, batch)
-        with progress_bar(len(setup), f"setup: {label}") as progress:
-            done = await ccoin_load.run_load(urls, batches, timeout=timeout, progress=progress)
-        if done.finalized != len(setup):
-            raise ConfigError(ErrorCode.CONFIG_INVALID, f"setup {label} did not finalize: {done}")
+        await _setup_step(urls, label, setup, network_id, batch, timeout)
     started = time.monotonic()
     signed = contract_load.transfers(accounts, token, txs, network_id, timestamp, fees[1])
     batches = ccoin_load.make_batches(signed, network_id, batch)
@@ -307,3 +337,83 @@ async def _contract_run(
     ids = [tx.id(network_id) for tx in signed]
     report.update(await contract_load.check_receipts(urls[0], ids, network_id))
     return report
+
+
+async def _setup_step(
+    urls: list[str],
+    label: str,
+    txs: list[Transaction],
+    network_id: bytes,
+    batch: int,
+    timeout: float,
+) -> None:
+    """Submit a setup step's transactions and wait until every one is final."""
+    batches = ccoin_load.make_batches(txs, network_id, batch)
+    with progress_bar(len(txs), f"setup: {label}") as progress:
+        done = await ccoin_load.run_load(urls, batches, timeout=timeout, progress=progress)
+    if not done.clean:
+        raise ConfigError(
+            ErrorCode.CONFIG_INVALID,
+            f"setup {label}: {done.finalized} of {len(txs)} finalized, rejected "
+            f"{done.rejected or 'none'}, dropped {done.dropped or 'none'}"
+            + (", timed out" if done.timed_out else ""),
+        )
+
+
+async def _carbon_runs(
+    devnet: Devnet,
+    txs: int,
+    batch: int,
+    concurrency: int,
+    rates: list[float | None],
+    timeout: float,
+    submit: str,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Sign every run's carbon moves, set up what they need (class, issuer, project, one
+    batch, each account's credits: finalized, not timed), then one measured run of TXS
+    moves per rate. The setup's summary and one result per rate."""
+    urls = ccoin_load.devnet_urls(devnet)
+    click.echo("waiting for the devnet to finalize...", err=True)
+    status = await _wait_ready(urls)
+    network_id = bytes.fromhex(status["networkId"])
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        fees = {
+            t: int((await ccoin_load.rpc(client, urls[0], "ccoin_estimateFee", [t]))["minFee"])
+            for t in carbon_load.CARBON_TYPES
+        }
+    accounts = devnet.test_accounts()
+    committee = devnet.key("carbon-committee")
+    registry = carbon_load.Registry.fresh()
+    timestamp = int(time.time()) - status["genesisTime"]
+    started = time.monotonic()
+    load = carbon_load.moves(
+        accounts, txs * len(rates), registry.batch_id, network_id, timestamp, fees
+    )
+    click.echo(
+        f"signed {len(load)} carbon moves from {len(accounts)} accounts in "
+        f"{time.monotonic() - started:.1f} s",
+        err=True,
+    )
+    started = time.monotonic()
+    steps = carbon_load.setup_steps(
+        committee, accounts, registry, load, network_id, timestamp, fees
+    )
+    for label, setup in steps:
+        await _setup_step(urls, label, setup, network_id, batch, timeout)
+    summary = {
+        **registry.to_json(),
+        "issued": carbon_load.batch_size(load),
+        "setup_txs": sum(len(setup) for _label, setup in steps),
+        "setup_s": round(time.monotonic() - started, 1),
+    }
+    runs = []
+    for i, rate in enumerate(rates):
+        part = load[i * txs : (i + 1) * txs]
+        batches = ccoin_load.make_batches(part, network_id, batch, submit)
+        with progress_bar(txs, "finalized") as progress:
+            result = await ccoin_load.run_load(
+                urls, batches, concurrency=concurrency, timeout=timeout, progress=progress,
+                rate=rate,
+            )  # fmt: skip
+        runs.append({"offered_tps": rate, **result.to_json(), "mix": carbon_load.mix(part)})
+    return summary, runs

@@ -36,8 +36,9 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "bench": LazyCommand(
         "ccoin.cli.bench:bench",
-        "Pre-sign TXS transfers, submit them over RPC in batches to every node, follow each "
-        "to finality (as a WebSocket subscriber sees it), and report throughput and latency.",
+        "Pre-sign TXS transactions, submit them over RPC in batches to every node, follow "
+        "each to finality (as a WebSocket subscriber sees it), and report throughput, latency "
+        "and every refusal (a run is `clean` when all TXS finalized).",
     ),
     "block": LazyCommand(
         "ccoin.cli.chain:block_command", "A block by height, id, 'head' or 'finalized'."

@@ -51,7 +51,14 @@ from ccoin.cli.genesis import (
     write_genesis,
 )
 from ccoin.crypto.keys import KeyPair
-from ccoin.crypto.keystore import KDF_PRESETS, encrypt_seed, save_keystore
+from ccoin.crypto.keystore import (
+    KDF_PRESETS,
+    KeystoreError,
+    decrypt_seed,
+    encrypt_seed,
+    load_keystore,
+    save_keystore,
+)
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.bsc import DevnetBsc
 from ccoin.devnet.pids import LOG_FILE, PID_FILE, node_alive, read_pid
@@ -248,6 +255,19 @@ class Devnet:
             return [KeyPair(bytes.fromhex(e["seed"])) for e in entries]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise _fail(f"{path}: no test accounts ({exc})") from None
+
+    def key(self, name: str) -> KeyPair:
+        """The keystore `keys/NAME.json` (e.g. `carbon-committee`), opened with the devnet's
+        passphrase (`keys/passphrase`)."""
+        keys = self.root / "keys"
+        path = keys / f"{name}.json"
+        try:
+            passphrase = (keys / "passphrase").read_text().rstrip("\n")
+            return KeyPair(decrypt_seed(load_keystore(path), passphrase))
+        except OSError as exc:
+            raise _fail(f"{keys / 'passphrase'}: {exc.strerror}") from None
+        except KeystoreError as exc:
+            raise _fail(f"the devnet's {name} key: {exc}") from None
 
     @classmethod
     def load(cls, directory: Path) -> Devnet:

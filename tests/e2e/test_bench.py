@@ -52,6 +52,22 @@ def test_contract_bench_finalizes_successful_calls(tmp_path: Path) -> None:
     assert report["receipt_errors"] == {} and 0 < report["gas_per_call"] < 10_000
 
 
+def test_carbon_bench_finalizes_every_move() -> None:
+    """Issue 15: the carbon setup (class, issuer, project, one batch, every account's
+    credits) then transfers and retirements, every one final."""
+    moves = 300
+    args = ["bench", "--nodes", "1", "--workload", "carbon", "--txs", str(moves)]
+    done = ccoin_bench([*args, "--batch", "100", "--json", "--timeout", "120"])
+    report = json.loads(done.stdout)
+    assert report["workload"] == "carbon transfers and retirements"
+    assert report["txs"] == report["accepted"] == report["finalized"] == moves
+    assert report["clean"] is True and report["rejected"] == report["dropped"] == {}
+    assert report["mix"]["transfers"] + report["mix"]["retirements"] == moves
+    assert report["mix"]["retired_share"] == 0.2  # 1,000 test accounts: whole chains of 5
+    assert report["carbon"]["issued"] == 10_000_000 and report["carbon"]["setup_txs"] > 4
+    assert "setup: issue" in done.stderr
+
+
 def test_a_rate_sweep_runs_each_rate_and_prints_the_table() -> None:
     txs, rates = 150, ("200", "400")
     args = ["bench", "--nodes", "1", "--txs", str(txs), "--batch", "50"]

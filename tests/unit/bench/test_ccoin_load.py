@@ -18,6 +18,7 @@ from ccoin.bench import ccoin_load
 from ccoin.bench.ccoin_load import _Run, make_batches, pre_sign
 from ccoin.bench.stats import percentile
 from ccoin.cli.bench import latency_table, parse_rates
+from ccoin.errors import ErrorCode, RpcError
 from ccoin.testing import factories as f
 from ccoin.types.transaction import Transaction
 
@@ -198,3 +199,64 @@ async def test_the_follower_reads_blocks_while_no_socket_opens(
             nursery.start_soon(finalize_later)
             await ccoin_load._follow(run, None, subscribed)  # type: ignore[arg-type]
     assert set(run.final_at) == {"t2", "t3"} and node.reads == [2, 3]
+
+
+async def test_transactions_a_builder_dropped_end_the_run(
+    monkeypatch: pytest.MonkeyPatch, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Once no pool holds anything, ours that no node holds or includes and one rejected
+    are dropped: counted by error, and the run ends without waiting for its timeout."""
+    statuses = {
+        ("http://a", "t-drop"): {"status": "rejected", "error": {"name": "TX_CARBON_INSUFFICIENT"}},
+        ("http://b", "t-drop"): None,  # never reached this node
+        ("http://a", "t-late"): {"status": "rejected", "error": {"name": "TX_CARBON_NOT_HELD"}},
+        ("http://b", "t-late"): {"status": "included", "error": None},  # the chain wins
+    }
+    pools = iter([3, 0, 0, 0])  # the first check finds a pool still holding one; no third
+    asked: list[tuple[str, str]] = []
+
+    async def rpc(client: Any, url: str, method: str, params: Any, body: bytes = b"") -> Any:
+        if method == "ccoin_status":
+            return {"mempoolSize": next(pools)}
+        assert method == "ccoin_getTransaction"
+        asked.append((url, params[0]))
+        found = statuses[(url, params[0])]
+        if found is None:
+            raise RpcError(ErrorCode.NOT_FOUND, "no such transaction")
+        return found
+
+    monkeypatch.setattr(ccoin_load, "rpc", rpc)
+    checked = trio.Event()
+    run = _Run(["http://a", "http://b"], "http://a", 3, lambda _s, _d: checked.set())
+    run.sent_at = dict.fromkeys(["t-done", "t-drop", "t-late"], 0.0)
+    run.stamp(["t-done"], 1.0)
+    run.submitted.set()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ccoin_load._watch_dropped, run, None)
+            await checked.wait()
+            assert run.dropped == {"t-drop": "TX_CARBON_INSUFFICIENT"} and not run.done()
+            assert asked == [
+                (url, i) for i in ("t-drop", "t-late") for url in ("http://a", "http://b")
+            ]
+            run.stamp(["t-late"], 2.0)  # its block finalizes
+            run.report()
+    assert run.finished.is_set()
+    result = ccoin_load._result(run, 0.0, False)
+    assert (result.finalized, result.dropped, result.rejected) == (
+        2,
+        {"TX_CARBON_INSUFFICIENT": 1},
+        {},
+    )
+    assert not result.clean and result.to_json()["clean"] is False
+
+
+def test_a_dropped_transaction_that_finalizes_after_all_counts_as_final() -> None:
+    run = _Run(["u"], "u", 1, None)
+    run.sent_at = {"t": 0.0}
+    run.submitted.set()
+    run.dropped["t"] = "TX_CARBON_INSUFFICIENT"
+    assert run.done() and run.unsettled() == []
+    run.stamp(["t"], 1.0)
+    assert run.dropped == {} and run.done()
+    assert ccoin_load._result(run, 0.0, False).clean

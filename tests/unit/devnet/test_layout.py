@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from eth_account import Account
 
@@ -15,6 +16,7 @@ from ccoin.crypto.keys import KeyPair
 from ccoin.crypto.keystore import decrypt_seed, load_keystore
 from ccoin.devnet import bsc as devbsc
 from ccoin.devnet.layout import Devnet
+from ccoin.errors import ConfigError
 from ccoin.ledger.genesis import network_id_of
 from ccoin.ledger.presets import TOTAL_ISSUANCE
 from ccoin.node.config import NodeConfig
@@ -269,6 +271,19 @@ def test_init_without_the_bridge(tmp_path: Path) -> None:
     assert Devnet.load(root).bsc is None
     assert NodeConfig.load(root / "node0" / "node.json").bridge is None
     assert "bsc" not in json.loads((root / "devnet.json").read_text())
+
+
+def test_the_devnet_opens_its_keystores(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    init(root, "--no-bridge", nodes=1, test_accounts=1)
+    devnet = Devnet.load(root)
+    carbon = GenesisConfig.load(root / "genesis.json").carbon
+    assert carbon is not None and devnet.key("carbon-committee").address == carbon.committee
+    with pytest.raises(ConfigError, match="no-such-key"):
+        devnet.key("no-such-key")
+    (root / "keys" / "passphrase").write_text("wrong\n")
+    with pytest.raises(ConfigError, match="wrong passphrase"):
+        devnet.key("carbon-committee")
 
 
 def test_init_for_separate_hosts(tmp_path: Path) -> None:
