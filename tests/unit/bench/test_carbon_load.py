@@ -15,7 +15,8 @@ from ccoin.devnet.layout import init_devnet
 from ccoin.errors import ConfigError
 from ccoin.ledger.chain import Chain
 from ccoin.modules.carbon import state as S
-from ccoin.modules.carbon.wire import CarbonTransferAsset, Holding, RetireAsset
+from ccoin.modules.carbon.records import Holding
+from ccoin.modules.carbon.wire import CarbonTransferAsset, RetireAsset
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import factories as f

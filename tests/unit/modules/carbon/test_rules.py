@@ -15,6 +15,7 @@ from ccoin.modules.carbon.wire import RetireAsset
 from ccoin.storage import schema
 from ccoin.storage.memory import MemoryStore
 from ccoin.testing import carbon as c
+from ccoin.testing import factories as f
 from ccoin.testing.factories import LocalNet, make_testnet
 from ccoin.types.block import ZERO_HASH
 from ccoin.types.merkle import merkle_root
@@ -309,3 +310,19 @@ def test_a_rollback_undoes_carbon_state_and_its_indexes(registry: Chain, net: Lo
     assert dict(chain.store.iterate(schema.CARBON_RETIRED_AT))
     chain.rollback_to(height)
     assert dict(chain.store.iterate()) == before
+
+
+def test_a_multisignature_committee_decides_only_with_its_co_signatures(net: LocalNet) -> None:
+    chain = Chain(MemoryStore(), net.genesis)
+    nid = chain.network_id
+    committee = net.accounts[0]
+    members = [f.key("committee-member-1"), f.key("committee-member-2"), f.key("member-3")]
+    group = f.register_multisig(committee, members, 2, nid)
+    assert block_with(chain, net, group).rejected == []
+    alone = c.admit_class(committee, "VCS", nid)
+    assert rejected_code(chain, net, alone) == ErrorCode.TX_NOT_ENOUGH_COSIGNATURES
+    one = alone.cosign(members[0], nid)
+    assert rejected_code(chain, net, one) == ErrorCode.TX_NOT_ENOUGH_COSIGNATURES
+    two = one.cosign(members[2], nid)
+    assert block_with(chain, net, two).rejected == []
+    assert S.credit_class(chain.store.get, "VCS") is not None
