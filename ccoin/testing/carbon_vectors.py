@@ -7,15 +7,14 @@ for an implementation in another language (and the BSC RetirementRegistry) to ch
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ccoin.modules.carbon.records import RetirementRecord
 from ccoin.testing.factories import key
+from ccoin.testing.vectors import write_vectors
 from ccoin.types.codec import packb
 from ccoin.types.merkle import inclusion_proof, merkle_root
 
@@ -72,19 +71,12 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ccoin.testing.carbon_vectors",
-        description="Print the carbon record vectors as JSON.",
+    return write_vectors(
+        "python -m ccoin.testing.carbon_vectors",
+        "Print the carbon record vectors as JSON.",
+        render,
+        argv,
     )
-    parser.add_argument("--out", help="write to this file instead of standard output")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.out:
-        with open(args.out, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -398,20 +398,29 @@ def render() -> str:
     return json.dumps(generate(), indent=2) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ccoin.testing.vectors",
-        description="Print the transaction test vectors as JSON.",
-    )
+def write_vectors(
+    prog: str, description: str, render_text: Callable[[], str], argv: Sequence[str] | None
+) -> int:
+    """A vectors module's command line: print the file's text, or write it with --out."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", help="write to this file instead of standard output")
     args = parser.parse_args(argv)
-    text = render()
+    text = render_text()
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return write_vectors(
+        "python -m ccoin.testing.vectors",
+        "Print the transaction test vectors as JSON.",
+        render,
+        argv,
+    )
 
 
 if __name__ == "__main__":

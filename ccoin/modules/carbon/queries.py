@@ -24,7 +24,6 @@ from ccoin.modules.carbon.records import (
     ProjectRecord,
     RetirementRecord,
 )
-from ccoin.modules.carbon.wire import batch_id as check_batch_id
 from ccoin.modules.carbon.wire import ranges_json
 from ccoin.storage import schema
 from ccoin.types.block import BlockHeader
@@ -128,6 +127,7 @@ def batches(
 
 def holdings(chain: ChainView, address: str, limit: int = 100) -> dict[str, Any]:
     """The holder's tradable credits, per batch, as serial ranges."""
+    limit = _limit(limit)
     prefix = schema.carbon_holding_prefix(address_raw(address))
     rows = []
     for key, value in chain.store.iterate(prefix):
@@ -139,7 +139,7 @@ def holdings(chain: ChainView, address: str, limit: int = 100) -> dict[str, Any]
                 "ranges": ranges_json(ranges),
             }
         )
-        if len(rows) >= _limit(limit):
+        if len(rows) >= limit:
             break
     return {"address": address, "holdings": rows}
 
@@ -152,6 +152,7 @@ def serial_history(
 ) -> dict[str, Any]:
     """Every event that moved `serial` of `batch_id`, oldest first (its issue, each
     transfer, its retirement or cancellation), and where it is now."""
+    limit = _limit(limit)
     record = _batch(chain, batch_id)
     if not record.first <= serial <= record.last:
         raise RpcError(
@@ -187,7 +188,7 @@ def serial_history(
             status = "retired" if kind == "retire" else "cancelled"
             retirement = id_from_hash(tx_id) if kind == "retire" else None
             holder = sender
-        if len(events) >= _limit(limit):
+        if len(events) >= limit:
             break
     return {
         "batchId": batch_id,
@@ -221,6 +222,7 @@ def retirements(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Retirements in height order, by beneficiary and/or project, within the heights."""
+    limit = _limit(limit)
     low, high = _heights(from_height, to_height)
     if beneficiary is not None:
         prefix = schema.carbon_retired_by_beneficiary_prefix(S.beneficiary_hash(beneficiary))
@@ -240,7 +242,7 @@ def retirements(
         if project_id is not None and _project_of(chain, record) != project_id:
             continue
         out.append(record.to_json())
-        if len(out) >= _limit(limit):
+        if len(out) >= limit:
             break
     return out
 
@@ -324,7 +326,3 @@ def certificate(chain: ChainView, retirement_id: str) -> dict[str, Any]:
         },
         "finality": {"finalized": record.height <= finalized, "finalizedHeight": finalized},
     }
-
-
-def check_batch(value: str) -> str:
-    return check_batch_id(value, "batchId")

@@ -114,7 +114,3 @@ def union(a: Ranges, b: Ranges) -> Ranges:
 
 def contains(ranges: Sequence[Range], serial: int) -> bool:
     return any(first <= serial <= last for first, last in ranges)
-
-
-def intersects(ranges: Sequence[Range], first: int, last: int) -> bool:
-    return any(f <= last and first <= l_ for f, l_ in ranges)

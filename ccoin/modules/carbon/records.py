@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from ccoin.crypto.address import address_raw, id_from_hash
+from ccoin.crypto.address import id_from_hash
 from ccoin.modules.carbon import ranges as R
 from ccoin.modules.carbon.wire import RETIREMENT_DOMAIN, ranges_array, ranges_json
 from ccoin.types.codec import field_list, packb, unpack_canonical
@@ -309,7 +309,3 @@ class CancellationRecord:
             "reason": self.reason,
             "height": self.height,
         }
-
-
-def holder_raw(address: str) -> bytes:
-    return address_raw(address)
